@@ -1,0 +1,86 @@
+#!/usr/bin/env node
+// Import-boundary check for the layers of DESIGN.md: a folder imports only from its own folder or from a lower layer.
+// Chain folders never import each other; the signer transports never import each other.
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { dirname, join, relative, resolve, sep } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const src = join(root, "src");
+
+/** Unit (folder under src/) -> layer. A unit may import itself or any unit of a strictly lower layer. */
+export const LAYERS = {
+  util: 0,
+  "chains/ethereum": 1,
+  "chains/cometbft": 1,
+  "chains/substrate": 1,
+  "chains/harmony": 1,
+  store: 1,
+  keys: 1,
+  protection: 2,
+  detect: 2,
+  fleet: 2,
+  alerts: 3,
+  failover: 3,
+  "signer/common": 3.5,
+  "signer/http": 4,
+  "signer/privval": 4,
+  "signer/grpc": 4,
+  agent: 4,
+  cli: 5,
+};
+
+function unitOf(file) {
+  const rel = relative(src, file).split(sep).join("/");
+  const units = Object.keys(LAYERS).sort((a, b) => b.length - a.length);
+  return units.find((u) => rel === u || rel.startsWith(`${u}/`));
+}
+
+function* walk(dir) {
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) yield* walk(p);
+    else if (/\.(ts|tsx|mts)$/.test(name)) yield p;
+  }
+}
+
+const IMPORT_RE =
+  /(?:import|export)\s[^"'`;]*?from\s*["']([^"']+)["']|import\s*\(\s*["']([^"']+)["']\s*\)|import\s+["']([^"']+)["']/g;
+
+const problems = [];
+let files = 0;
+for (const file of walk(src)) {
+  files++;
+  const from = unitOf(file);
+  const relFile = relative(root, file);
+  if (from === undefined) {
+    problems.push(`${relFile}: lies in no layer of DESIGN.md (add its folder to scripts/checkLayers.mjs)`);
+    continue;
+  }
+  const text = readFileSync(file, "utf8");
+  for (const m of text.matchAll(IMPORT_RE)) {
+    const spec = m[1] ?? m[2] ?? m[3];
+    if (!spec.startsWith(".")) continue; // packages and node: built-ins
+    const target = resolve(dirname(file), spec);
+    if (!target.startsWith(src + sep)) {
+      problems.push(`${relFile}: imports ${spec} from outside src/`);
+      continue;
+    }
+    const to = unitOf(target);
+    if (to === undefined) {
+      problems.push(`${relFile}: imports ${spec}, which lies in no layer`);
+      continue;
+    }
+    if (to === from) continue;
+    if (LAYERS[to] >= LAYERS[from]) {
+      problems.push(`${relFile}: ${from} (layer ${LAYERS[from]}) must not import ${to} (layer ${LAYERS[to]}): ${spec}`);
+    }
+  }
+}
+
+if (problems.length > 0) {
+  console.error(`Layer check failed (${problems.length}):`);
+  for (const p of problems) console.error(`  ${p}`);
+  process.exit(1);
+}
+console.log(`Layer check passed: ${files} files`);

@@ -1,0 +1,198 @@
+import { createReadStream, createWriteStream, statSync } from "node:fs";
+import { createInterface } from "node:readline";
+import { finished } from "node:stream/promises";
+import type { Command } from "commander";
+import type { ProtectionRequest } from "../../chains/ethereum/protectionTypes.js";
+import { EthereumProtection } from "../../protection/ethereum/ethereumProtection.js";
+import { exportInterchange } from "../../protection/ethereum/interchangeExport.js";
+import { importInterchange } from "../../protection/ethereum/interchangeImport.js";
+import { DEFAULT_EPOCHS_TO_KEEP, pruneEthereum } from "../../protection/ethereum/pruning.js";
+import { ethereumStatus } from "../../protection/ethereum/status.js";
+import { openStore } from "../../store/openStore.js";
+import type { Store } from "../../store/types.js";
+import { BadRequestError, isAppError } from "../../util/errors.js";
+import { parseHex } from "../../util/hex.js";
+import { createLogger, type LogLevel } from "../../util/logger.js";
+import { parseU64 } from "../../util/u64.js";
+import {
+  DB_OPTION,
+  LOG_LEVEL_OPTION,
+  parseBigIntArg,
+  parseGenesisRoot,
+  parseLogLevel,
+  parsePubkey,
+} from "../options.js";
+import { ProgressLine } from "../progress.js";
+
+async function withStore<T>(url: string, fn: (store: Store) => Promise<T>): Promise<T> {
+  const store = await openStore(url);
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+export function registerProtectionCommands(program: Command): void {
+  const protection = program
+    .command("protection")
+    .description("slashing-protection database: import, export, check, prune, status");
+
+  protection
+    .command("import")
+    .description("import an EIP-3076 interchange file (atomic: a failing file changes nothing)")
+    .option(...DB_OPTION)
+    .requiredOption("--genesis-validators-root <hex>", "genesis validators root of the chain", parseGenesisRoot)
+    .argument("<file>", "interchange JSON file, or - for stdin")
+    .action(async (file: string, o: { db: string; genesisValidatorsRoot: Uint8Array }) => {
+      await withStore(o.db, async (store) => {
+        const size = file === "-" ? 0 : statSync(file).size;
+        const progress = new ProgressLine("importing");
+        const input = file === "-" ? process.stdin : createReadStream(file, { highWaterMark: 1 << 20 });
+        const s = await importInterchange(store, input, o.genesisValidatorsRoot, {
+          onProgress: (n) => progress.update(n, size, "bytes"),
+        });
+        progress.done();
+        process.stdout.write(
+          `imported ${s.validators} validators, ${s.blocks} blocks, ${s.attestations} attestations\n`,
+        );
+      });
+    });
+
+  protection
+    .command("export")
+    .description("export an EIP-3076 interchange file (stop signing first, or use the keymanager DELETE)")
+    .option(...DB_OPTION)
+    .requiredOption("--genesis-validators-root <hex>", "genesis validators root of the chain", parseGenesisRoot)
+    .option("--pubkey <hex>", "export only this key (repeatable)", parsePubkey)
+    .argument("<file>", "output file, or - for stdout")
+    .action(async (file: string, o: { db: string; genesisValidatorsRoot: Uint8Array; pubkey?: Uint8Array[] }) => {
+      await withStore(o.db, async (store) => {
+        const out = file === "-" ? process.stdout : createWriteStream(file);
+        const s = await exportInterchange(store, out, o.genesisValidatorsRoot, o.pubkey);
+        if (out !== process.stdout) {
+          out.end();
+          await finished(out);
+        }
+        process.stderr.write(
+          `exported ${s.validators} validators, ${s.blocks} blocks, ${s.attestations} attestations\n`,
+        );
+      });
+    });
+
+  protection
+    .command("check")
+    .description("decide signing requests read as JSON lines from stdin; allowed ones are recorded")
+    .option(...DB_OPTION)
+    .requiredOption("--genesis-validators-root <hex>", "genesis validators root of the chain", parseGenesisRoot)
+    .option(...LOG_LEVEL_OPTION, parseLogLevel, "error" as LogLevel)
+    .action(async (o: { db: string; genesisValidatorsRoot: Uint8Array; logLevel: LogLevel }) => {
+      const { logger } = createLogger({ level: o.logLevel });
+      await withStore(o.db, async (store) => {
+        const p = await EthereumProtection.open({ genesisValidatorsRoot: o.genesisValidatorsRoot }, { store, logger });
+        await runCheckLoop(p);
+        await p.close();
+      });
+    });
+
+  protection
+    .command("prune")
+    .description("drop history older than the last N epochs per key, raising the low watermarks first")
+    .option(...DB_OPTION)
+    .option("--epochs-to-keep <n>", "epochs kept per key", parseBigIntArg, DEFAULT_EPOCHS_TO_KEEP)
+    .option("--slots-per-epoch <n>", "slots per epoch of the chain", parseBigIntArg, 32n)
+    .action(async (o: { db: string; epochsToKeep: bigint; slotsPerEpoch: bigint }) => {
+      await withStore(o.db, async (store) => {
+        const progress = new ProgressLine("pruning");
+        const s = await pruneEthereum(store, {
+          epochsToKeep: o.epochsToKeep,
+          slotsPerEpoch: o.slotsPerEpoch,
+          onProgress: (d, t) => progress.update(d, t),
+        });
+        progress.done();
+        process.stdout.write(
+          `pruned ${s.validators} validators: ${s.blocksDeleted} blocks and ${s.attestationsDeleted} attestations deleted\n`,
+        );
+      });
+    });
+
+  protection
+    .command("status")
+    .description("keys, record counts and watermarks")
+    .option(...DB_OPTION)
+    .option("--json", "one JSON object per key")
+    .action(async (o: { db: string; json?: boolean }) => {
+      await withStore(o.db, async (store) => {
+        await ethereumStatus(store, (line) => process.stdout.write(line), { json: o.json === true });
+      });
+    });
+}
+
+/** Most requests read ahead of their answers (keeps memory bounded on a fast producer). */
+const MAX_IN_FLIGHT = 10_000;
+const MAX_LINE = 64 * 1024;
+
+/**
+ * Reads one request per line and answers in the same order. Requests are decided concurrently (so
+ * they share group-commit transactions); an answer is written only after its record is committed.
+ */
+async function runCheckLoop(p: EthereumProtection): Promise<void> {
+  let written: Promise<void> = Promise.resolve();
+  let inFlight = 0;
+  const write = (line: string): Promise<void> =>
+    new Promise((resolve) => {
+      if (process.stdout.write(`${line}\n`)) resolve();
+      else process.stdout.once("drain", resolve);
+    });
+  const rl = createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY });
+  for await (const line of rl) {
+    if (line.trim().length === 0) continue;
+    const pending = answer(p, line);
+    inFlight++;
+    written = written.then(async () => {
+      await write(await pending);
+      inFlight--;
+    });
+    if (inFlight >= MAX_IN_FLIGHT) await written;
+  }
+  await written;
+}
+
+async function answer(p: EthereumProtection, line: string): Promise<string> {
+  try {
+    const req = parseCheckLine(line);
+    await p.checkAndRecord(req);
+    return '{"allowed":true}';
+  } catch (e) {
+    const code = isAppError(e) ? e.code : "ERR_INTERNAL";
+    const reason = isAppError(e) ? e.message.replace(/^ERR_[A-Z_]+: /, "") : "internal error";
+    return JSON.stringify({ allowed: false, code, reason });
+  }
+}
+
+/** `{"kind":"block","pubkey","slot","signing_root"?}` or `{"kind":"attestation","pubkey","source_epoch","target_epoch","signing_root"?}` */
+export function parseCheckLine(line: string): ProtectionRequest {
+  if (line.length > MAX_LINE) throw new BadRequestError("line too long");
+  let o: unknown;
+  try {
+    o = JSON.parse(line);
+  } catch {
+    throw new BadRequestError("line is not valid JSON");
+  }
+  if (typeof o !== "object" || o === null || Array.isArray(o)) throw new BadRequestError("line must be a JSON object");
+  const r = o as Record<string, unknown>;
+  const pubkey = parseHex(r.pubkey, "pubkey", 48);
+  const signingRoot =
+    r.signing_root === undefined || r.signing_root === null ? null : parseHex(r.signing_root, "signing_root", 32);
+  if (r.kind === "block") return { kind: "block", pubkey, slot: parseU64(r.slot, "slot"), signingRoot };
+  if (r.kind === "attestation") {
+    return {
+      kind: "attestation",
+      pubkey,
+      source: parseU64(r.source_epoch, "source_epoch"),
+      target: parseU64(r.target_epoch, "target_epoch"),
+      signingRoot,
+    };
+  }
+  throw new BadRequestError('kind must be "block" or "attestation"', "kind");
+}

@@ -1,0 +1,212 @@
+import { applyAttestation, attestationNeedsHistory, checkAttestation } from "../../chains/ethereum/attestationRule.js";
+import { applyBlock, blockNeedsHistory, checkBlock, type RuleResult } from "../../chains/ethereum/blockRule.js";
+import { ProtectionErrorCode, SlashingProtectionError } from "../../chains/ethereum/protectionErrors.js";
+import {
+  type AttestationRecord,
+  type AttestationState,
+  type BlockRecord,
+  type BlockState,
+  EMPTY_ATTESTATION_STATE,
+  EMPTY_BLOCK_STATE,
+  type ProtectionOutcome,
+  type ProtectionRequest,
+} from "../../chains/ethereum/protectionTypes.js";
+import type { EthSigningRepository } from "../../store/ethereum/ethSigningRepository.js";
+import type { AttestationStateRow, BlockStateRow, NewAttestation, NewBlock } from "../../store/ethereum/types.js";
+import { LockClass, lockKeys } from "../../store/locks.js";
+import type { SqlTx } from "../../store/types.js";
+import type { Settled } from "../../util/groupCommit.js";
+import { toHex } from "../../util/hex.js";
+import { minBig } from "../../util/u64.js";
+
+export interface BatchItem {
+  req: ProtectionRequest;
+  /** Validator id in the store. */
+  id: number;
+}
+
+/** Per key, what the decisions of this batch know: state, stored records fetched, records added now. */
+interface KeyView<S, R> {
+  enabled: boolean;
+  state: S;
+  dirty: boolean;
+  stored: R[] | null;
+  added: R[];
+}
+
+/**
+ * Decides a batch inside one transaction: locks every key, reads each key's state, fetches stored
+ * records only for keys whose requests need them, decides every request in arrival order (a later
+ * request sees what an earlier one recorded), then writes the new records and states. The caller
+ * commits before any answer is released.
+ */
+export async function decideBatch(
+  tx: SqlTx,
+  repo: EthSigningRepository,
+  items: readonly BatchItem[],
+): Promise<Settled<ProtectionOutcome>[]> {
+  const blockItems = items.filter((it) => it.req.kind === "block");
+  const attItems = items.filter((it) => it.req.kind === "attestation");
+  await lockKeys(tx, [
+    ...blockItems.map((it) => ({ cls: LockClass.EthBlock, id: it.id })),
+    ...attItems.map((it) => ({ cls: LockClass.EthAttestation, id: it.id })),
+  ]);
+
+  const blocks = await loadViews<BlockStateRow, BlockState, BlockRecord>(
+    blockItems,
+    (ids) => repo.loadBlockStates(tx, ids),
+    (r) => ({ lowSlot: r.lowSlot, maxSlot: r.maxSlot }),
+    EMPTY_BLOCK_STATE,
+  );
+  const atts = await loadViews<AttestationStateRow, AttestationState, AttestationRecord>(
+    attItems,
+    (ids) => repo.loadAttestationStates(tx, ids),
+    (r) => ({ lowSource: r.lowSource, lowTarget: r.lowTarget, maxSource: r.maxSource, maxTarget: r.maxTarget }),
+    EMPTY_ATTESTATION_STATE,
+  );
+
+  const blockReqs = groupRecords<BlockRecord>(blockItems);
+  const attReqs = groupRecords<AttestationRecord>(attItems);
+  const fetchBlocks = async (ids: number[]): Promise<void> => {
+    const got = await repo.loadBlocks(
+      tx,
+      ids.map((id) => ({ id, slots: [...new Set(blockReqs.get(id)!.map((r) => r.slot))] })),
+    );
+    for (const id of ids) blocks.get(id)!.stored = got.get(id) ?? [];
+  };
+  const fetchAtts = async (ids: number[]): Promise<void> => {
+    const got = await repo.loadAttestations(
+      tx,
+      ids.map((id) => {
+        const reqs = attReqs.get(id)!;
+        return {
+          id,
+          minTarget: reqs.map((r) => r.target).reduce(minBig),
+          minSource: reqs.map((r) => r.source).reduce(minBig),
+        };
+      }),
+    );
+    for (const id of ids) atts.get(id)!.stored = got.get(id) ?? [];
+  };
+
+  // Prefetch in one statement the records of every key that will (probably) need them; a key the
+  // estimate misses is fetched on its own below.
+  await fetchBlocks(keysNeedingHistory(blockItems, blocks, blockNeedsHistoryOf, applyBlockOf));
+  await fetchAtts(keysNeedingHistory(attItems, atts, attestationNeedsHistoryOf, applyAttestationOf));
+
+  const results: Settled<ProtectionOutcome>[] = [];
+  const newBlocks: NewBlock[] = [];
+  const newAtts: NewAttestation[] = [];
+  for (const { req, id } of items) {
+    let result: RuleResult;
+    if (req.kind === "block") {
+      const v = blocks.get(id)!;
+      const rec: BlockRecord = { slot: req.slot, signingRoot: req.signingRoot };
+      if (!v.enabled) result = disabled(rec);
+      else {
+        if (v.stored === null && blockNeedsHistory(v.state, rec.slot)) await fetchBlocks([id]);
+        result = checkBlock(rec, v.state, [...(v.stored ?? []), ...v.added]);
+        if (result.result === "insert") {
+          v.state = applyBlock(v.state, rec);
+          v.added.push(rec);
+          v.dirty = true;
+          newBlocks.push({ id, ...rec });
+        }
+      }
+    } else {
+      const v = atts.get(id)!;
+      const rec: AttestationRecord = { source: req.source, target: req.target, signingRoot: req.signingRoot };
+      if (!v.enabled) result = disabled(rec);
+      else {
+        if (v.stored === null && attestationNeedsHistory(v.state, rec)) await fetchAtts([id]);
+        result = checkAttestation(rec, v.state, [...(v.stored ?? []), ...v.added]);
+        if (result.result === "insert") {
+          v.state = applyAttestation(v.state, rec);
+          v.added.push(rec);
+          v.dirty = true;
+          newAtts.push({ id, ...rec });
+        }
+      }
+    }
+    results.push(
+      result.result === "refuse"
+        ? { ok: false, error: new SlashingProtectionError({ ...result.refusal, pubkey: toHex(req.pubkey) }) }
+        : { ok: true, value: result.result === "insert" ? "new" : "repeat" },
+    );
+  }
+
+  await repo.insertBlocks(tx, newBlocks);
+  await repo.insertAttestations(tx, newAtts);
+  await repo.saveBlockStates(tx, dirtyStates(blocks));
+  await repo.saveAttestationStates(tx, dirtyStates(atts));
+  return results;
+}
+
+async function loadViews<Row extends { enabled: boolean }, S, R>(
+  items: readonly BatchItem[],
+  load: (ids: number[]) => Promise<Map<number, Row>>,
+  toState: (r: Row) => S,
+  empty: S,
+): Promise<Map<number, KeyView<S, R>>> {
+  const ids = [...new Set(items.map((it) => it.id))];
+  const views = new Map<number, KeyView<S, R>>();
+  if (ids.length === 0) return views;
+  const rows = await load(ids);
+  for (const id of ids) {
+    const r = rows.get(id);
+    // A key the store does not know cannot be decided: fail closed as disabled.
+    views.set(id, {
+      enabled: r?.enabled ?? false,
+      state: r === undefined ? empty : toState(r),
+      dirty: false,
+      stored: null,
+      added: [],
+    });
+  }
+  return views;
+}
+
+function groupRecords<R>(items: readonly BatchItem[]): Map<number, R[]> {
+  const m = new Map<number, R[]>();
+  for (const it of items) {
+    const list = m.get(it.id) ?? [];
+    list.push(it.req as unknown as R);
+    m.set(it.id, list);
+  }
+  return m;
+}
+
+/** Replays the batch on states alone, assuming every request is recorded, to see which keys need records. */
+function keysNeedingHistory<S, R>(
+  items: readonly BatchItem[],
+  views: Map<number, KeyView<S, R>>,
+  needs: (s: S, r: R) => boolean,
+  apply: (s: S, r: R) => S,
+): number[] {
+  const sim = new Map<number, S>();
+  const out = new Set<number>();
+  for (const it of items) {
+    const v = views.get(it.id)!;
+    if (!v.enabled) continue;
+    const s = sim.get(it.id) ?? v.state;
+    const r = it.req as unknown as R;
+    if (needs(s, r)) out.add(it.id);
+    sim.set(it.id, apply(s, r));
+  }
+  return [...out];
+}
+
+const blockNeedsHistoryOf = (s: BlockState, r: BlockRecord): boolean => blockNeedsHistory(s, r.slot);
+const applyBlockOf = (s: BlockState, r: BlockRecord): BlockState => applyBlock(s, r);
+const attestationNeedsHistoryOf = (s: AttestationState, r: AttestationRecord): boolean => attestationNeedsHistory(s, r);
+const applyAttestationOf = (s: AttestationState, r: AttestationRecord): AttestationState => applyAttestation(s, r);
+
+function dirtyStates<S, R>(views: Map<number, KeyView<S, R>>): ({ id: number } & S)[] {
+  const out: ({ id: number } & S)[] = [];
+  for (const [id, v] of views) if (v.dirty) out.push({ id, ...v.state });
+  return out;
+}
+
+function disabled(incoming: BlockRecord | AttestationRecord): RuleResult {
+  return { result: "refuse", refusal: { code: ProtectionErrorCode.KeyDisabled, incoming, previous: null } };
+}

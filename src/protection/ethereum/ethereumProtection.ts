@@ -1,0 +1,158 @@
+import { ProtectionErrorCode, SlashingProtectionError } from "../../chains/ethereum/protectionErrors.js";
+import type { ProtectionOutcome, ProtectionRequest } from "../../chains/ethereum/protectionTypes.js";
+import { type EthSigningRepository, ethSigningRepository } from "../../store/ethereum/ethSigningRepository.js";
+import { ethValidatorsRepository } from "../../store/ethereum/ethValidatorsRepository.js";
+import type { Store } from "../../store/types.js";
+import { GroupCommit, type Settled } from "../../util/groupCommit.js";
+import { bytesEqual, toHex } from "../../util/hex.js";
+import { type Logger, shortKey } from "../../util/logger.js";
+import type { ProtectionMetrics } from "../metrics.js";
+import { type BatchItem, decideBatch } from "./decideBatch.js";
+
+export interface EthereumProtectionOptions {
+  genesisValidatorsRoot: Uint8Array;
+  /**
+   * Most requests decided in one transaction. PostgreSQL keeps advisory locks in a shared table
+   * (max_locks_per_transaction x max_connections, 6,400 by default), so a batch must stay well below it.
+   */
+  maxBatch?: number;
+  /** Independent group-commit queues (PostgreSQL only; SQLite has one writer). */
+  shards?: number;
+}
+
+export interface EthereumProtectionModules {
+  store: Store;
+  logger: Logger;
+  metrics?: ProtectionMetrics | null;
+}
+
+const CHAIN = "ethereum";
+
+/**
+ * EIP-3076 slashing protection over the store. `checkAndRecord` resolves only after the record that
+ * forbids a conflicting twin is committed (record before release); concurrent requests share one
+ * transaction (group commit) and are decided one key at a time in arrival order.
+ */
+export class EthereumProtection {
+  readonly genesisValidatorsRoot: Uint8Array;
+  private readonly store: Store;
+  private readonly logger: Logger;
+  private readonly metrics: ProtectionMetrics | null;
+  private readonly repo: EthSigningRepository;
+  private readonly ids = new Map<string, number>();
+  private readonly decisions: GroupCommit<BatchItem, ProtectionOutcome>;
+  private readonly registrations: GroupCommit<Uint8Array, number>;
+
+  private constructor(opts: EthereumProtectionOptions, modules: EthereumProtectionModules) {
+    this.genesisValidatorsRoot = opts.genesisValidatorsRoot;
+    this.store = modules.store;
+    this.logger = modules.logger;
+    this.metrics = modules.metrics ?? null;
+    this.repo = ethSigningRepository(this.store.dialect);
+    const postgres = this.store.dialect === "postgres";
+    this.decisions = new GroupCommit(
+      { maxBatch: opts.maxBatch ?? (postgres ? 256 : 1024), shards: postgres ? (opts.shards ?? 4) : 1 },
+      (batch) => this.flush(batch),
+      (item) => item.id,
+    );
+    this.registrations = new GroupCommit({ maxBatch: 1000 }, (keys) => this.register(keys));
+  }
+
+  /**
+   * Opens protection for one chain. An unbound database is bound to the given genesis validators root;
+   * a database bound to another root is refused before anything is written.
+   */
+  static async open(opts: EthereumProtectionOptions, modules: EthereumProtectionModules): Promise<EthereumProtection> {
+    const bound = await modules.store.tx(async (tx) => {
+      const existing = await ethValidatorsRepository.getGenesisRoot(tx);
+      if (existing !== null) return existing;
+      return ethValidatorsRepository.bindGenesisRoot(tx, opts.genesisValidatorsRoot);
+    });
+    assertGenesis(bound, opts.genesisValidatorsRoot);
+    return new EthereumProtection(opts, modules);
+  }
+
+  async checkAndRecord(req: ProtectionRequest): Promise<ProtectionOutcome> {
+    const id = await this.validatorId(req.pubkey);
+    try {
+      const outcome = await this.decisions.submit({ req, id });
+      this.metrics?.decisions.inc({ chain: CHAIN, kind: req.kind, outcome });
+      return outcome;
+    } catch (e) {
+      if (e instanceof SlashingProtectionError) {
+        this.metrics?.decisions.inc({ chain: CHAIN, kind: req.kind, outcome: "refused" });
+        this.metrics?.refusals.inc({ chain: CHAIN, code: e.code });
+        this.logger.warn("Signing refused by slashing protection", {
+          pubkey: shortKey(toHex(req.pubkey)),
+          ...e.toObject(),
+        });
+      }
+      throw e;
+    }
+  }
+
+  /** Registers keys ahead of their first request (the signer does it for every loaded key). */
+  async registerValidators(pubkeys: readonly Uint8Array[]): Promise<void> {
+    await Promise.all(pubkeys.map((p) => this.validatorId(p)));
+  }
+
+  async setEnabled(pubkeys: readonly Uint8Array[], enabled: boolean): Promise<void> {
+    const ids = await Promise.all(pubkeys.map((p) => this.validatorId(p)));
+    await this.store.tx((tx) => ethValidatorsRepository.setEnabled(tx, ids, enabled));
+  }
+
+  /** Requests waiting for a decision (back-pressure signal for transports). */
+  get pending(): number {
+    return this.decisions.pending;
+  }
+
+  /** Waits until every accepted request is decided; takes no new ones. */
+  async close(): Promise<void> {
+    await this.decisions.close();
+    await this.registrations.close();
+  }
+
+  private async validatorId(pubkey: Uint8Array): Promise<number> {
+    const hex = toHex(pubkey);
+    const cached = this.ids.get(hex);
+    if (cached !== undefined) return cached;
+    const id = await this.registrations.submit(pubkey);
+    this.ids.set(hex, id);
+    return id;
+  }
+
+  private async register(keys: Uint8Array[]): Promise<Settled<number>[]> {
+    const ids = await this.store.tx((tx) => ethValidatorsRepository.upsert(tx, keys));
+    return keys.map((k) => {
+      const id = ids.get(Buffer.from(k).toString("hex"));
+      return id === undefined
+        ? { ok: false, error: new Error("validator registration failed") }
+        : { ok: true, value: id };
+    });
+  }
+
+  private async flush(batch: BatchItem[]): Promise<Settled<ProtectionOutcome>[]> {
+    const started = performance.now();
+    try {
+      const results = await this.store.tx((tx) => decideBatch(tx, this.repo, batch));
+      this.metrics?.batchSize.observe({ chain: CHAIN }, batch.length);
+      this.metrics?.batchSeconds.observe({ chain: CHAIN }, (performance.now() - started) / 1000);
+      return results;
+    } catch (e) {
+      // Fail closed: nothing of this batch was committed, so no request of it may be signed.
+      this.metrics?.storeErrors.inc({ chain: CHAIN });
+      this.logger.error("Slashing-protection batch failed; refusing its requests", { size: batch.length }, e);
+      throw e;
+    }
+  }
+}
+
+export function assertGenesis(bound: Uint8Array, given: Uint8Array): void {
+  if (!bytesEqual(bound, given)) {
+    throw new SlashingProtectionError({
+      code: ProtectionErrorCode.GenesisMismatch,
+      expected: toHex(bound),
+      given: toHex(given),
+    });
+  }
+}

@@ -1,0 +1,62 @@
+import type { SqlTx } from "./types.js";
+
+/**
+ * PostgreSQL advisory lock key space: (class, id). Every process sharing a database must agree on it.
+ * Class 0 holds global locks; every other class serialises one kind of signing decision per key id.
+ */
+export enum LockClass {
+  Global = 0,
+  EthBlock = 1,
+  EthAttestation = 2,
+  CometBft = 3,
+  Substrate = 4,
+  Failover = 5,
+}
+
+export enum GlobalLockId {
+  /** Signing batches hold it shared; interchange imports hold it exclusively (no import races a decision). */
+  Import = 0,
+  Migrate = 1,
+}
+
+export interface LockKey {
+  cls: LockClass;
+  id: number;
+}
+
+/** Sorted, distinct: every transaction takes its locks in the same order, so two batches never deadlock. */
+export function sortLockKeys(keys: readonly LockKey[]): LockKey[] {
+  const seen = new Set<string>();
+  const out: LockKey[] = [];
+  for (const k of keys) {
+    const s = `${k.cls}:${k.id}`;
+    if (!seen.has(s)) {
+      seen.add(s);
+      out.push(k);
+    }
+  }
+  return out.sort((a, b) => a.cls - b.cls || a.id - b.id);
+}
+
+/**
+ * Takes the shared import lock and then every key lock, in one sorted order, for the current
+ * transaction (PostgreSQL; released at COMMIT or ROLLBACK). SQLite needs nothing: BEGIN IMMEDIATE
+ * already admits one writer at a time.
+ */
+export async function lockKeys(tx: SqlTx, keys: readonly LockKey[]): Promise<void> {
+  if (tx.dialect !== "postgres") return;
+  await tx.run("SELECT pg_advisory_xact_lock_shared($1, $2)", [LockClass.Global, GlobalLockId.Import]);
+  const sorted = sortLockKeys(keys);
+  if (sorted.length === 0) return;
+  await tx.all(
+    `SELECT count(pg_advisory_xact_lock(k.cls, k.id)) FROM
+       (SELECT cls, id FROM unnest($1::int[], $2::int[]) AS u(cls, id) ORDER BY cls, id) k`,
+    [sorted.map((k) => k.cls), sorted.map((k) => k.id)],
+  );
+}
+
+/** Exclusive import lock: waits for every running decision batch, and holds new ones off until COMMIT. */
+export async function lockForImport(tx: SqlTx): Promise<void> {
+  if (tx.dialect !== "postgres") return;
+  await tx.run("SELECT pg_advisory_xact_lock($1, $2)", [LockClass.Global, GlobalLockId.Import]);
+}

@@ -1,0 +1,144 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
+import { StoreError, StoreErrorCode, toStoreError } from "./errors.js";
+import { applyMigrations, loadMigrations } from "./migrate.js";
+import type { Row, SqlTx, SqlValue, Store, TxOptions } from "./types.js";
+import { sqliteU64 } from "./u64Codec.js";
+
+export interface SqliteOptions {
+  /** How long a transaction waits for another process's write lock before failing closed. */
+  busyTimeoutMs?: number;
+}
+
+type Statement = Database.Statement<unknown[]>;
+
+/** A prepared statement and, per `?` in it, which $n parameter it takes ($n may repeat or come out of order). */
+interface Prepared {
+  st: Statement;
+  order: number[];
+}
+
+/**
+ * SQLite store: WAL, synchronous=FULL (a commit survives power loss), one connection, transactions
+ * run one at a time. Writers use BEGIN IMMEDIATE so two processes on one file serialise too.
+ */
+export class SqliteStore implements Store {
+  readonly dialect = "sqlite" as const;
+  schemaVersion = 0;
+  private readonly db: Database.Database;
+  private readonly statements = new Map<string, Prepared>();
+  private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  private constructor(
+    readonly url: string,
+    path: string,
+    opts: SqliteOptions,
+  ) {
+    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    this.db = new Database(path, { timeout: opts.busyTimeoutMs ?? 5000 });
+    this.db.defaultSafeIntegers(true);
+    this.db.pragma("journal_mode = WAL");
+    this.db.pragma("synchronous = FULL");
+    this.db.pragma("foreign_keys = ON");
+  }
+
+  static async open(url: string, path: string, opts: SqliteOptions = {}): Promise<SqliteStore> {
+    let store: SqliteStore;
+    try {
+      store = new SqliteStore(url, path, opts);
+    } catch (e) {
+      throw toStoreError(e);
+    }
+    try {
+      store.schemaVersion = await store.tx((tx) =>
+        applyMigrations(tx, loadMigrations("sqlite"), async (sql) => {
+          store.db.exec(sql);
+        }),
+      );
+    } catch (e) {
+      await store.close();
+      throw toStoreError(e);
+    }
+    return store;
+  }
+
+  tx<T>(fn: (tx: SqlTx) => Promise<T>, opts: TxOptions = {}): Promise<T> {
+    const run = async (): Promise<T> => {
+      if (this.closed) throw new StoreError({ code: StoreErrorCode.Closed }, "store is closed");
+      try {
+        this.db.exec(opts.readOnly ? "BEGIN" : "BEGIN IMMEDIATE");
+      } catch (e) {
+        throw toStoreError(e);
+      }
+      try {
+        const out = await fn(this.txView);
+        this.db.exec("COMMIT");
+        return out;
+      } catch (e) {
+        if (this.db.inTransaction) this.db.exec("ROLLBACK");
+        throw e instanceof StoreError || !isDriverError(e) ? e : toStoreError(e);
+      }
+    };
+    const p = this.queue.then(run, run);
+    this.queue = p.catch(() => undefined);
+    return p;
+  }
+
+  async ping(): Promise<void> {
+    if (this.closed) throw new StoreError({ code: StoreErrorCode.Closed }, "store is closed");
+    this.stmt("SELECT 1").st.get();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.queue;
+    this.db.close();
+  }
+
+  private readonly txView: SqlTx = {
+    dialect: "sqlite",
+    all: async <R extends Row>(sql: string, params: readonly SqlValue[] = []): Promise<R[]> => {
+      const { st, order } = this.stmt(sql);
+      const args = order.map((i) => toSqlite(params[i] ?? null));
+      if (st.reader) return st.all(...args) as R[];
+      st.run(...args);
+      return [];
+    },
+    run: async (sql: string, params: readonly SqlValue[] = []): Promise<number> => {
+      const { st, order } = this.stmt(sql);
+      return st.run(...order.map((i) => toSqlite(params[i] ?? null))).changes;
+    },
+    u64: sqliteU64.enc,
+    u64Nullable: (v) => (v === null ? null : sqliteU64.enc(v)),
+    fromU64: sqliteU64.dec,
+    fromU64Nullable: (v) => (v === null || v === undefined ? null : sqliteU64.dec(v)),
+  };
+
+  private stmt(sql: string): Prepared {
+    let p = this.statements.get(sql);
+    if (p === undefined) {
+      const order: number[] = [];
+      const text = sql.replace(/\$(\d+)/g, (_, n: string) => {
+        order.push(Number(n) - 1);
+        return "?";
+      });
+      p = { st: this.db.prepare(text), order };
+      this.statements.set(sql, p);
+    }
+    return p;
+  }
+}
+
+function toSqlite(v: SqlValue): unknown {
+  if (Array.isArray(v)) throw new TypeError("SQLite statements take no array parameters");
+  if (typeof v === "boolean") return v ? 1 : 0;
+  if (v instanceof Uint8Array && !Buffer.isBuffer(v)) return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+  return v;
+}
+
+function isDriverError(e: unknown): boolean {
+  return e instanceof Database.SqliteError;
+}

@@ -1,0 +1,38 @@
+export type Dialect = "sqlite" | "postgres";
+
+/** A value as the database holds it: drivers take and give these. */
+export type SqlScalar = string | number | bigint | boolean | Uint8Array | null;
+/** Arrays are for PostgreSQL only (unnest / ANY), where a whole batch goes in one statement. */
+export type SqlValue = SqlScalar | readonly SqlScalar[];
+export type Row = Record<string, unknown>;
+
+/** Statements inside one transaction. SQL uses PostgreSQL placeholders ($1, $2 …) for both dialects. */
+export interface SqlTx {
+  readonly dialect: Dialect;
+  all<R extends Row = Row>(sql: string, params?: readonly SqlValue[]): Promise<R[]>;
+  run(sql: string, params?: readonly SqlValue[]): Promise<number>;
+  /** Encodes a u64 so that the database orders it correctly (see u64Codec.ts). */
+  u64(v: bigint): SqlScalar;
+  u64Nullable(v: bigint | null): SqlScalar;
+  fromU64(v: unknown): bigint;
+  fromU64Nullable(v: unknown): bigint | null;
+}
+
+export interface TxOptions {
+  /** Read-only transactions do not take SQLite's write lock. */
+  readOnly?: boolean;
+}
+
+export interface StoreInfo {
+  dialect: Dialect;
+  /** URL with any password removed (safe to log). */
+  url: string;
+  schemaVersion: number;
+}
+
+export interface Store extends StoreInfo {
+  tx<T>(fn: (tx: SqlTx) => Promise<T>, opts?: TxOptions): Promise<T>;
+  /** Cheap reachability check for /healthcheck. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
