@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { registerProtectionCommands } from "./commands/protection.js";
+import { registerSignerCommand } from "./commands/signer.js";
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
@@ -15,5 +16,6 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .configureOutput({ outputError: (s, write) => write(s) });
   registerProtectionCommands(program);
+  registerSignerCommand(program);
   return program;
 }

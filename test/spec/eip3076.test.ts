@@ -64,12 +64,19 @@ describe.each(ENGINES)("EIP-3076 interchange tests on %s", (engine) => {
             );
             if (!c.should_succeed_complete) expect(allowed, `${what} must be refused`).toBe(false);
             if (c.should_succeed) expect(allowed, `${what} must be allowed`).toBe(true);
-            if (!c.should_succeed && c.should_succeed_complete) implementationDefined[allowed ? "allowed" : "refused"]++;
+            if (!c.should_succeed && c.should_succeed_complete)
+              implementationDefined[allowed ? "allowed" : "refused"]++;
           };
           for (const b of step.blocks) {
             await check(
               b,
-              () => p.checkAndRecord({ kind: "block", pubkey: hex(b.pubkey), slot: BigInt(b.slot), signingRoot: hex(b.signing_root) }),
+              () =>
+                p.checkAndRecord({
+                  kind: "block",
+                  pubkey: hex(b.pubkey),
+                  slot: BigInt(b.slot),
+                  signingRoot: hex(b.signing_root),
+                }),
               `step ${i} block ${b.slot}`,
             );
           }

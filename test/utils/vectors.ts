@@ -11,12 +11,16 @@ export const SPECS_DIR = resolve(VECTORS_DIR, "../specs");
 /** Every *.json of a vector folder; throws when the folder is missing or empty so a spec run never passes vacuously. */
 export function loadVectorFiles<T>(sub: string): { name: string; data: T }[] {
   const dir = join(VECTORS_DIR, sub);
-  if (!existsSync(dir)) throw new Error(`vector folder ${dir} is missing (expected ../shared/vectors beside the project)`);
+  if (!existsSync(dir))
+    throw new Error(`vector folder ${dir} is missing (expected ../shared/vectors beside the project)`);
   const files = readdirSync(dir)
     .filter((f) => f.endsWith(".json"))
     .sort();
   if (files.length === 0) throw new Error(`vector folder ${dir} holds no .json files`);
-  return files.map((f) => ({ name: f.replace(/\.json$/, ""), data: JSON.parse(readFileSync(join(dir, f), "utf8")) as T }));
+  return files.map((f) => ({
+    name: f.replace(/\.json$/, ""),
+    data: JSON.parse(readFileSync(join(dir, f), "utf8")) as T,
+  }));
 }
 
 export function loadVector<T>(rel: string): T {

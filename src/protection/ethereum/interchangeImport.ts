@@ -35,7 +35,7 @@ const STAGE_CHUNK = 2000;
  */
 export async function importInterchange(
   store: Store,
-  input: AsyncIterable<string | Buffer>,
+  input: AsyncIterable<string | Buffer> | Iterable<string | Buffer>,
   genesisRoot: Uint8Array,
   opts: ImportOptions = {},
 ): Promise<ImportSummary> {

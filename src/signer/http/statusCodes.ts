@@ -1,0 +1,17 @@
+import { ProtectionErrorCode } from "../../chains/ethereum/protectionErrors.js";
+import { StoreErrorCode } from "../../store/errors.js";
+
+const PRECONDITION = new Set<string>(Object.values(ProtectionErrorCode));
+const UNAVAILABLE = new Set<string>([StoreErrorCode.Unavailable, StoreErrorCode.LockTimeout, StoreErrorCode.Closed]);
+
+/** HTTP status for a typed error code (one place for the whole API). */
+export function httpStatusOf(code: string): number | undefined {
+  if (PRECONDITION.has(code) || code.startsWith("ERR_DOPPELGANGER_")) return 412; // Web3Signer: protection refusal
+  if (UNAVAILABLE.has(code)) return 503;
+  if (code === "ERR_UNAUTHORIZED") return 401;
+  if (code === "ERR_FORBIDDEN") return 403;
+  if (code === "ERR_NOT_FOUND" || code === "ERR_KEY_UNKNOWN") return 404;
+  if (code === "ERR_BODY_TOO_LARGE") return 413;
+  if (code.startsWith("ERR_BAD_") || code.startsWith("ERR_INTERCHANGE_") || code.startsWith("ERR_JSON_")) return 400;
+  return undefined;
+}
