@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { EthereumProtection } from "../../src/protection/ethereum/ethereumProtection.js";
 import { importInterchange } from "../../src/protection/ethereum/interchangeImport.js";
 import { nullLogger } from "../../src/util/logger.js";
-import { ENGINES, openTestStore } from "../utils/stores.js";
+import { ENGINES, markPostgresSkipped, openTestStore } from "../utils/stores.js";
 import { loadVectorFiles } from "../utils/vectors.js";
 
 /** File format: ../shared/specs/eip-3076-tests-format.md (slashing-protection-interchange-tests v5.3.0). */
@@ -102,3 +102,5 @@ describe.each(ENGINES)("EIP-3076 interchange tests on %s", (engine) => {
     });
   }
 });
+
+markPostgresSkipped("EIP-3076 interchange tests on");

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
+import { it } from "vitest";
 import { openStore } from "../../src/store/openStore.js";
 import type { Store } from "../../src/store/types.js";
 
@@ -28,6 +29,11 @@ export async function postgresAvailable(): Promise<boolean> {
 }
 
 export const HAS_PG = await postgresAvailable();
+
+/** Shows up as a skipped test (with the reason) where PostgreSQL is missing, so a skip is never silent. */
+export function markPostgresSkipped(suite: string): void {
+  if (!HAS_PG) it.skip(`${suite} on PostgreSQL: SKIPPED, PostgreSQL is not reachable (set DATABASE_URL)`, () => {});
+}
 
 let dbCounter = 0;
 

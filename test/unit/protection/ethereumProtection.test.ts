@@ -4,7 +4,7 @@ import { EthereumProtection } from "../../../src/protection/ethereum/ethereumPro
 import { openStore } from "../../../src/store/openStore.js";
 import { nullLogger } from "../../../src/util/logger.js";
 import { att, blk, GVR0, outcomes, pubkey, root } from "../../utils/eth.js";
-import { ENGINES, openTestStore, type TestStore } from "../../utils/stores.js";
+import { ENGINES, markPostgresSkipped, openTestStore, type TestStore } from "../../utils/stores.js";
 
 describe.each(ENGINES)("EthereumProtection on %s", (engine) => {
   let ts: TestStore;
@@ -111,3 +111,5 @@ describe.each(ENGINES)("EthereumProtection on %s", (engine) => {
     }
   });
 });
+
+markPostgresSkipped("EthereumProtection on");
