@@ -45,13 +45,12 @@ export function sortLockKeys(keys: readonly LockKey[]): LockKey[] {
  */
 export async function lockKeys(tx: SqlTx, keys: readonly LockKey[]): Promise<void> {
   if (tx.dialect !== "postgres") return;
-  await tx.run("SELECT pg_advisory_xact_lock_shared($1, $2)", [LockClass.Global, GlobalLockId.Import]);
   const sorted = sortLockKeys(keys);
-  if (sorted.length === 0) return;
+  // One statement: the shared import lock first (cls -1 sorts first), then the key locks in order.
   await tx.all(
-    `SELECT count(pg_advisory_xact_lock(k.cls, k.id)) FROM
-       (SELECT cls, id FROM unnest($1::int[], $2::int[]) AS u(cls, id) ORDER BY cls, id) k`,
-    [sorted.map((k) => k.cls), sorted.map((k) => k.id)],
+    `SELECT count(CASE WHEN k.cls < 0 THEN pg_advisory_xact_lock_shared($3, $4) ELSE pg_advisory_xact_lock(k.cls, k.id) END)
+     FROM (SELECT cls, id FROM unnest($1::int[], $2::int[]) AS u(cls, id) ORDER BY cls, id) k`,
+    [[-1, ...sorted.map((k) => k.cls)], [0, ...sorted.map((k) => k.id)], LockClass.Global, GlobalLockId.Import],
   );
 }
 

@@ -112,6 +112,7 @@ function txView(client: pg.PoolClient): SqlTx {
     u64Nullable: (v) => (v === null ? null : postgresU64.enc(v)),
     fromU64: postgresU64.dec,
     fromU64Nullable: (v) => (v === null || v === undefined ? null : postgresU64.dec(v)),
+    changeToken: async () => null,
   };
 }
 

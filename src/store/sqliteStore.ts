@@ -29,6 +29,8 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly statements = new Map<string, Prepared>();
   private queue: Promise<unknown> = Promise.resolve();
+  /** Write transactions committed by this connection (see SqlTx.changeToken). */
+  private commits = 0;
   private closed = false;
 
   private constructor(
@@ -75,6 +77,7 @@ export class SqliteStore implements Store {
       try {
         const out = await fn(this.txView);
         this.db.exec("COMMIT");
+        if (!opts.readOnly) this.commits++;
         return out;
       } catch (e) {
         if (this.db.inTransaction) this.db.exec("ROLLBACK");
@@ -115,6 +118,11 @@ export class SqliteStore implements Store {
     u64Nullable: (v) => (v === null ? null : sqliteU64.enc(v)),
     fromU64: sqliteU64.dec,
     fromU64Nullable: (v) => (v === null || v === undefined ? null : sqliteU64.dec(v)),
+    changeToken: async () => {
+      // data_version changes when another connection (process) commits; `commits` covers this one
+      const version = String(this.stmt("PRAGMA data_version").st.pluck().get());
+      return { now: `${version}:${this.commits}`, mine: `${version}:${this.commits + 1}` };
+    },
   };
 
   private stmt(sql: string): Prepared {

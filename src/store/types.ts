@@ -16,6 +16,13 @@ export interface SqlTx {
   u64Nullable(v: bigint | null): SqlScalar;
   fromU64(v: unknown): bigint;
   fromU64Nullable(v: unknown): bigint | null;
+  /**
+   * SQLite: a token that changes whenever a transaction other than the caller's own chain may have
+   * written (another process's commit, or another write transaction of this process), so that state
+   * cached in memory is used only while it cannot be stale. `mine` is the token to expect in the next
+   * transaction if this one commits. PostgreSQL: null (other processes write without notice).
+   */
+  changeToken(): Promise<{ now: string; mine: string } | null>;
 }
 
 export interface TxOptions {

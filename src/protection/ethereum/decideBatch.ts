@@ -12,7 +12,13 @@ import {
   type ProtectionRequest,
 } from "../../chains/ethereum/protectionTypes.js";
 import type { EthSigningRepository } from "../../store/ethereum/ethSigningRepository.js";
-import type { AttestationStateRow, BlockStateRow, NewAttestation, NewBlock } from "../../store/ethereum/types.js";
+import type {
+  AttestationStateRow,
+  BlockStateRow,
+  NewAttestation,
+  NewBlock,
+  StateChange,
+} from "../../store/ethereum/types.js";
 import { LockClass, lockKeys } from "../../store/locks.js";
 import type { SqlTx } from "../../store/types.js";
 import type { Settled } from "../../util/groupCommit.js";
@@ -30,6 +36,8 @@ interface KeyView<S, R> {
   enabled: boolean;
   state: S;
   dirty: boolean;
+  /** The low watermarks changed (the only part of the state that is stored). */
+  lowChanged: boolean;
   stored: R[] | null;
   added: R[];
 }
@@ -45,6 +53,7 @@ export async function decideBatch(
   repo: EthSigningRepository,
   items: readonly BatchItem[],
 ): Promise<Settled<ProtectionOutcome>[]> {
+  await repo.begin(tx);
   const blockItems = items.filter((it) => it.req.kind === "block");
   const attItems = items.filter((it) => it.req.kind === "attestation");
   await lockKeys(tx, [
@@ -68,6 +77,7 @@ export async function decideBatch(
   const blockReqs = groupRecords<BlockRecord>(blockItems);
   const attReqs = groupRecords<AttestationRecord>(attItems);
   const fetchBlocks = async (ids: number[]): Promise<void> => {
+    if (ids.length === 0) return;
     const got = await repo.loadBlocks(
       tx,
       ids.map((id) => ({ id, slots: [...new Set(blockReqs.get(id)!.map((r) => r.slot))] })),
@@ -75,6 +85,7 @@ export async function decideBatch(
     for (const id of ids) blocks.get(id)!.stored = got.get(id) ?? [];
   };
   const fetchAtts = async (ids: number[]): Promise<void> => {
+    if (ids.length === 0) return;
     const got = await repo.loadAttestations(
       tx,
       ids.map((id) => {
@@ -107,7 +118,9 @@ export async function decideBatch(
         if (v.stored === null && blockNeedsHistory(v.state, rec.slot)) await fetchBlocks([id]);
         result = checkBlock(rec, v.state, [...(v.stored ?? []), ...v.added]);
         if (result.result === "insert") {
-          v.state = applyBlock(v.state, rec);
+          const next = applyBlock(v.state, rec);
+          v.lowChanged ||= next.lowSlot !== v.state.lowSlot;
+          v.state = next;
           v.added.push(rec);
           v.dirty = true;
           newBlocks.push({ id, ...rec });
@@ -121,7 +134,9 @@ export async function decideBatch(
         if (v.stored === null && attestationNeedsHistory(v.state, rec)) await fetchAtts([id]);
         result = checkAttestation(rec, v.state, [...(v.stored ?? []), ...v.added]);
         if (result.result === "insert") {
-          v.state = applyAttestation(v.state, rec);
+          const next = applyAttestation(v.state, rec);
+          v.lowChanged ||= next.lowSource !== v.state.lowSource || next.lowTarget !== v.state.lowTarget;
+          v.state = next;
           v.added.push(rec);
           v.dirty = true;
           newAtts.push({ id, ...rec });
@@ -135,10 +150,12 @@ export async function decideBatch(
     );
   }
 
-  await repo.insertBlocks(tx, newBlocks);
-  await repo.insertAttestations(tx, newAtts);
-  await repo.saveBlockStates(tx, dirtyStates(blocks));
-  await repo.saveAttestationStates(tx, dirtyStates(atts));
+  await repo.write(tx, {
+    blocks: newBlocks,
+    attestations: newAtts,
+    blockStates: dirtyStates(blocks),
+    attestationStates: dirtyStates(atts),
+  });
   return results;
 }
 
@@ -159,6 +176,7 @@ async function loadViews<Row extends { enabled: boolean }, S, R>(
       enabled: r?.enabled ?? false,
       state: r === undefined ? empty : toState(r),
       dirty: false,
+      lowChanged: false,
       stored: null,
       added: [],
     });
@@ -201,9 +219,9 @@ const applyBlockOf = (s: BlockState, r: BlockRecord): BlockState => applyBlock(s
 const attestationNeedsHistoryOf = (s: AttestationState, r: AttestationRecord): boolean => attestationNeedsHistory(s, r);
 const applyAttestationOf = (s: AttestationState, r: AttestationRecord): AttestationState => applyAttestation(s, r);
 
-function dirtyStates<S, R>(views: Map<number, KeyView<S, R>>): ({ id: number } & S)[] {
-  const out: ({ id: number } & S)[] = [];
-  for (const [id, v] of views) if (v.dirty) out.push({ id, ...v.state });
+function dirtyStates<S, R>(views: Map<number, KeyView<S, R>>): StateChange<S>[] {
+  const out: StateChange<S>[] = [];
+  for (const [id, v] of views) if (v.dirty) out.push({ id, state: v.state, persist: v.lowChanged });
   return out;
 }
 

@@ -73,7 +73,7 @@ export class EthereumProtection {
   }
 
   async checkAndRecord(req: ProtectionRequest): Promise<ProtectionOutcome> {
-    const id = await this.validatorId(req.pubkey);
+    const id = this.ids.get(keyHex(req.pubkey)) ?? (await this.validatorId(req.pubkey));
     try {
       const outcome = await this.decisions.submit({ req, id });
       this.metrics?.decisions.inc({ chain: CHAIN, kind: req.kind, outcome });
@@ -113,7 +113,7 @@ export class EthereumProtection {
   }
 
   private async validatorId(pubkey: Uint8Array): Promise<number> {
-    const hex = toHex(pubkey);
+    const hex = keyHex(pubkey);
     const cached = this.ids.get(hex);
     if (cached !== undefined) return cached;
     const id = await this.registrations.submit(pubkey);
@@ -124,7 +124,7 @@ export class EthereumProtection {
   private async register(keys: Uint8Array[]): Promise<Settled<number>[]> {
     const ids = await this.store.tx((tx) => ethValidatorsRepository.upsert(tx, keys));
     return keys.map((k) => {
-      const id = ids.get(Buffer.from(k).toString("hex"));
+      const id = ids.get(keyHex(k));
       return id === undefined
         ? { ok: false, error: new Error("validator registration failed") }
         : { ok: true, value: id };
@@ -145,6 +145,10 @@ export class EthereumProtection {
       throw e;
     }
   }
+}
+
+function keyHex(k: Uint8Array): string {
+  return Buffer.from(k.buffer, k.byteOffset, k.byteLength).toString("hex");
 }
 
 export function assertGenesis(bound: Uint8Array, given: Uint8Array): void {

@@ -46,7 +46,10 @@ export const ethHistoryRepository = {
       `SELECT v.id, v.pubkey, v.enabled,
          (SELECT count(*) FROM eth_signed_blocks b WHERE b.validator_id = v.id) AS blocks,
          (SELECT count(*) FROM eth_signed_attestations a WHERE a.validator_id = v.id) AS attestations,
-         bs.low_slot, bs.max_slot, s.low_source, s.low_target, s.max_source, s.max_target
+         bs.low_slot, s.low_source, s.low_target,
+         (SELECT max(b.slot) FROM eth_signed_blocks b WHERE b.validator_id = v.id) AS max_slot,
+         (SELECT max(a.source_epoch) FROM eth_signed_attestations a WHERE a.validator_id = v.id) AS max_source,
+         (SELECT max(a.target_epoch) FROM eth_signed_attestations a WHERE a.validator_id = v.id) AS max_target
        FROM eth_validators v
          LEFT JOIN eth_block_state bs ON bs.validator_id = v.id
          LEFT JOIN eth_attestation_state s ON s.validator_id = v.id

@@ -126,15 +126,14 @@ export const ethInterchangeRepository = {
        ON CONFLICT (validator_id, slot) DO UPDATE SET signing_root = ${KEEP_OR_NULL("eth_signed_blocks")}`,
     );
     await tx.run(
-      `INSERT INTO eth_block_state (validator_id, low_slot, max_slot)
-       SELECT v.id, min(b.slot), (SELECT max(x.slot) FROM eth_signed_blocks x WHERE x.validator_id = v.id)
+      `INSERT INTO eth_block_state (validator_id, low_slot)
+       SELECT v.id, min(b.slot)
        FROM sg_import_blocks b
          JOIN sg_import_entries e ON e.entry = b.entry
          JOIN eth_validators v ON v.pubkey = e.pubkey
        WHERE true
        GROUP BY v.id
-       ON CONFLICT (validator_id) DO UPDATE SET low_slot = ${RAISE("eth_block_state", "low_slot")},
-         max_slot = excluded.max_slot`,
+       ON CONFLICT (validator_id) DO UPDATE SET low_slot = ${RAISE("eth_block_state", "low_slot")}`,
     );
     const [r] = await tx.all("SELECT count(*) AS n FROM sg_import_blocks");
     return Number(r?.n ?? 0);
@@ -163,10 +162,9 @@ export const ethInterchangeRepository = {
          SET signing_root = ${KEEP_OR_NULL("eth_signed_attestations")}`,
     );
     await tx.run(
-      `INSERT INTO eth_attestation_state (validator_id, low_source, low_target, max_source, max_target)
+      `INSERT INTO eth_attestation_state (validator_id, low_source, low_target, import_max_source)
        SELECT v.id, min(a.source), min(a.target),
-         (SELECT max(x.source_epoch) FROM eth_signed_attestations x WHERE x.validator_id = v.id),
-         (SELECT max(x.target_epoch) FROM eth_signed_attestations x WHERE x.validator_id = v.id)
+         (SELECT max(x.source_epoch) FROM eth_signed_attestations x WHERE x.validator_id = v.id)
        FROM sg_import_atts a
          JOIN sg_import_entries e ON e.entry = a.entry
          JOIN eth_validators v ON v.pubkey = e.pubkey
@@ -175,7 +173,7 @@ export const ethInterchangeRepository = {
        ON CONFLICT (validator_id) DO UPDATE SET
          low_source = ${RAISE("eth_attestation_state", "low_source")},
          low_target = ${RAISE("eth_attestation_state", "low_target")},
-         max_source = excluded.max_source, max_target = excluded.max_target`,
+         import_max_source = excluded.import_max_source`,
     );
     const [r] = await tx.all("SELECT count(*) AS n FROM sg_import_atts");
     return Number(r?.n ?? 0);

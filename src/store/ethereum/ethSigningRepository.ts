@@ -2,40 +2,44 @@ import type { SqlScalar, SqlTx } from "../types.js";
 import type {
   AttestationHistoryQuery,
   AttestationStateRow,
-  AttestationStateUpdate,
+  AttestationStateValue,
   BlockHistoryQuery,
   BlockStateRow,
-  BlockStateUpdate,
+  BlockStateValue,
   NewAttestation,
   NewBlock,
+  StateChange,
   StoredAttestation,
   StoredBlock,
 } from "./types.js";
 
-/**
- * The statements of one signing decision batch. SQLite runs one prepared statement per row (no round
- * trips to save); PostgreSQL runs one statement per step for the whole batch (arrays + unnest).
- */
+export interface BatchWrites {
+  blocks: readonly NewBlock[];
+  attestations: readonly NewAttestation[];
+  blockStates: readonly StateChange<BlockStateValue>[];
+  attestationStates: readonly StateChange<AttestationStateValue>[];
+}
+
+/** The statements of one signing-decision batch: a few set-based statements per batch, not per request. */
 export interface EthSigningRepository {
+  /** Called first in every decision transaction. */
+  begin(tx: SqlTx): Promise<void>;
   loadBlockStates(tx: SqlTx, ids: readonly number[]): Promise<Map<number, BlockStateRow>>;
   loadAttestationStates(tx: SqlTx, ids: readonly number[]): Promise<Map<number, AttestationStateRow>>;
   loadBlocks(tx: SqlTx, queries: readonly BlockHistoryQuery[]): Promise<Map<number, StoredBlock[]>>;
   loadAttestations(tx: SqlTx, queries: readonly AttestationHistoryQuery[]): Promise<Map<number, StoredAttestation[]>>;
-  insertBlocks(tx: SqlTx, rows: readonly NewBlock[]): Promise<void>;
-  insertAttestations(tx: SqlTx, rows: readonly NewAttestation[]): Promise<void>;
-  saveBlockStates(tx: SqlTx, rows: readonly BlockStateUpdate[]): Promise<void>;
-  saveAttestationStates(tx: SqlTx, rows: readonly AttestationStateUpdate[]): Promise<void>;
+  write(tx: SqlTx, w: BatchWrites): Promise<void>;
 }
 
+/** A repository for one decision engine (the SQLite one keeps a cache, so do not share it between stores). */
 export function ethSigningRepository(dialect: SqlTx["dialect"]): EthSigningRepository {
-  return dialect === "sqlite" ? sqliteRepo : postgresRepo;
+  return dialect === "sqlite" ? new SqliteEthSigningRepository() : postgresRepo;
 }
 
 type Raw = Record<string, unknown>;
 
-function root(v: unknown): Uint8Array | null {
-  return v === null || v === undefined ? null : new Uint8Array(v as Buffer);
-}
+const root = (v: unknown): Uint8Array | null => (v === null || v === undefined ? null : new Uint8Array(v as Buffer));
+const hexOrNull = (v: Uint8Array | null): string => (v === null ? "null" : `"${Buffer.from(v).toString("hex")}"`);
 
 function blockState(tx: SqlTx, r: Raw): BlockStateRow {
   return {
@@ -46,11 +50,13 @@ function blockState(tx: SqlTx, r: Raw): BlockStateRow {
 }
 
 function attestationState(tx: SqlTx, r: Raw): AttestationStateRow {
+  const top = tx.fromU64Nullable(r.top_source);
+  const imported = tx.fromU64Nullable(r.import_max_source);
   return {
     enabled: Boolean(r.enabled),
     lowSource: tx.fromU64Nullable(r.low_source),
     lowTarget: tx.fromU64Nullable(r.low_target),
-    maxSource: tx.fromU64Nullable(r.max_source),
+    maxSource: top === null ? imported : imported === null || top > imported ? top : imported,
     maxTarget: tx.fromU64Nullable(r.max_target),
   };
 }
@@ -61,31 +67,82 @@ function pushTo<K, V>(m: Map<K, V[]>, k: K, v: V): void {
   else list.push(v);
 }
 
-const BLOCK_STATE_SQL = `SELECT v.id, v.enabled, s.low_slot, s.max_slot
+// The highest slot / target and the source at the highest target are index lookups on the primary keys.
+const BLOCK_STATE_SQL = `SELECT v.id, v.enabled, s.low_slot,
+    (SELECT max(b.slot) FROM eth_signed_blocks b WHERE b.validator_id = v.id) AS max_slot
   FROM eth_validators v LEFT JOIN eth_block_state s ON s.validator_id = v.id`;
-const ATT_STATE_SQL = `SELECT v.id, v.enabled, s.low_source, s.low_target, s.max_source, s.max_target
+const MAX_TARGET = "(SELECT max(x.target_epoch) FROM eth_signed_attestations x WHERE x.validator_id = v.id)";
+const ATT_STATE_SQL = `SELECT v.id, v.enabled, s.low_source, s.low_target, s.import_max_source,
+    ${MAX_TARGET} AS max_target,
+    (SELECT max(a.source_epoch) FROM eth_signed_attestations a
+     WHERE a.validator_id = v.id AND a.target_epoch = ${MAX_TARGET}) AS top_source
   FROM eth_validators v LEFT JOIN eth_attestation_state s ON s.validator_id = v.id`;
 
-const sqliteRepo: EthSigningRepository = {
-  async loadBlockStates(tx, ids) {
-    const out = new Map<number, BlockStateRow>();
+/** PostgreSQL: one backward index probe per key for the highest target and its source. */
+const PG_ATT_STATE_SQL = `SELECT v.id, v.enabled, s.low_source, s.low_target, s.import_max_source,
+    m.target_epoch AS max_target, m.source_epoch AS top_source
+  FROM eth_validators v
+    LEFT JOIN LATERAL (SELECT * FROM eth_attestation_state x WHERE x.validator_id = v.id) s ON true
+    LEFT JOIN LATERAL (
+      SELECT a.target_epoch, a.source_epoch FROM eth_signed_attestations a
+      WHERE a.validator_id = v.id ORDER BY a.target_epoch DESC, a.source_epoch DESC LIMIT 1
+    ) m ON true
+  WHERE v.id = ANY($1::int[])`;
+
+/**
+ * SQLite: statements take a whole batch as one JSON parameter (json_each), and key states are cached in
+ * memory while SqlTx.changeToken proves nothing else wrote the database since our last commit; the
+ * first batch after any other write reloads them.
+ */
+class SqliteEthSigningRepository implements EthSigningRepository {
+  private readonly blockStates = new Map<number, BlockStateRow>();
+  private readonly attStates = new Map<number, AttestationStateRow>();
+  private expected: string | null = null;
+
+  async begin(tx: SqlTx): Promise<void> {
+    const token = await tx.changeToken();
+    if (token === null || token.now !== this.expected) {
+      this.blockStates.clear();
+      this.attStates.clear();
+    }
+    // valid for the next batch only if this transaction commits (a rollback leaves `now` unchanged)
+    this.expected = token?.mine ?? null;
+  }
+
+  async loadBlockStates(tx: SqlTx, ids: readonly number[]): Promise<Map<number, BlockStateRow>> {
+    return this.cached(tx, ids, this.blockStates, BLOCK_STATE_SQL, blockState);
+  }
+
+  async loadAttestationStates(tx: SqlTx, ids: readonly number[]): Promise<Map<number, AttestationStateRow>> {
+    return this.cached(tx, ids, this.attStates, ATT_STATE_SQL, attestationState);
+  }
+
+  private async cached<S>(
+    tx: SqlTx,
+    ids: readonly number[],
+    cache: Map<number, S>,
+    sql: string,
+    parse: (tx: SqlTx, r: Raw) => S,
+  ): Promise<Map<number, S>> {
+    const out = new Map<number, S>();
+    const missing: number[] = [];
     for (const id of ids) {
-      const [r] = await tx.all(`${BLOCK_STATE_SQL} WHERE v.id = $1`, [id]);
-      if (r) out.set(id, blockState(tx, r));
+      const s = cache.get(id);
+      if (s === undefined) missing.push(id);
+      else out.set(id, s);
+    }
+    if (missing.length > 0) {
+      const rows = await tx.all(`${sql} WHERE v.id IN (SELECT value FROM json_each($1))`, [JSON.stringify(missing)]);
+      for (const r of rows) {
+        const s = parse(tx, r);
+        out.set(Number(r.id), s);
+        cache.set(Number(r.id), s);
+      }
     }
     return out;
-  },
+  }
 
-  async loadAttestationStates(tx, ids) {
-    const out = new Map<number, AttestationStateRow>();
-    for (const id of ids) {
-      const [r] = await tx.all(`${ATT_STATE_SQL} WHERE v.id = $1`, [id]);
-      if (r) out.set(id, attestationState(tx, r));
-    }
-    return out;
-  },
-
-  async loadBlocks(tx, queries) {
+  async loadBlocks(tx: SqlTx, queries: readonly BlockHistoryQuery[]): Promise<Map<number, StoredBlock[]>> {
     const out = new Map<number, StoredBlock[]>();
     for (const q of queries) {
       for (const slot of q.slots) {
@@ -97,9 +154,12 @@ const sqliteRepo: EthSigningRepository = {
       }
     }
     return out;
-  },
+  }
 
-  async loadAttestations(tx, queries) {
+  async loadAttestations(
+    tx: SqlTx,
+    queries: readonly AttestationHistoryQuery[],
+  ): Promise<Map<number, StoredAttestation[]>> {
     const out = new Map<number, StoredAttestation[]>();
     for (const q of queries) {
       const rows = await tx.all(
@@ -116,66 +176,62 @@ const sqliteRepo: EthSigningRepository = {
       }
     }
     return out;
-  },
+  }
 
-  async insertBlocks(tx, rows) {
-    for (const r of rows) {
-      await tx.run("INSERT INTO eth_signed_blocks (validator_id, slot, signing_root) VALUES ($1, $2, $3)", [
-        r.id,
-        tx.u64(r.slot),
-        r.signingRoot,
-      ]);
-    }
-  },
-
-  async insertAttestations(tx, rows) {
-    for (const r of rows) {
+  async write(tx: SqlTx, w: BatchWrites): Promise<void> {
+    const n = (v: bigint | null): string => (v === null ? "null" : String(tx.u64(v)));
+    if (w.blocks.length > 0) {
       await tx.run(
-        "INSERT INTO eth_signed_attestations (validator_id, target_epoch, source_epoch, signing_root) VALUES ($1, $2, $3, $4)",
-        [r.id, tx.u64(r.target), tx.u64(r.source), r.signingRoot],
+        `INSERT INTO eth_signed_blocks (validator_id, slot, signing_root)
+         SELECT value->>0, value->>1, unhex(value->>2) FROM json_each($1)`,
+        [`[${w.blocks.map((r) => `[${r.id},${n(r.slot)},${hexOrNull(r.signingRoot)}]`).join(",")}]`],
       );
     }
-  },
-
-  async saveBlockStates(tx, rows) {
-    for (const r of rows) {
+    if (w.attestations.length > 0) {
       await tx.run(
-        `INSERT INTO eth_block_state (validator_id, low_slot, max_slot) VALUES ($1, $2, $3)
-         ON CONFLICT (validator_id) DO UPDATE SET low_slot = excluded.low_slot, max_slot = excluded.max_slot`,
-        [r.id, tx.u64Nullable(r.lowSlot), tx.u64Nullable(r.maxSlot)],
-      );
-    }
-  },
-
-  async saveAttestationStates(tx, rows) {
-    for (const r of rows) {
-      await tx.run(
-        `INSERT INTO eth_attestation_state (validator_id, low_source, low_target, max_source, max_target)
-         VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (validator_id) DO UPDATE SET low_source = excluded.low_source, low_target = excluded.low_target,
-           max_source = excluded.max_source, max_target = excluded.max_target`,
+        `INSERT INTO eth_signed_attestations (validator_id, target_epoch, source_epoch, signing_root)
+         SELECT value->>0, value->>1, value->>2, unhex(value->>3) FROM json_each($1)`,
         [
-          r.id,
-          tx.u64Nullable(r.lowSource),
-          tx.u64Nullable(r.lowTarget),
-          tx.u64Nullable(r.maxSource),
-          tx.u64Nullable(r.maxTarget),
+          `[${w.attestations.map((r) => `[${r.id},${n(r.target)},${n(r.source)},${hexOrNull(r.signingRoot)}]`).join(",")}]`,
         ],
       );
     }
-  },
-};
+    const blockLows = w.blockStates.filter((c) => c.persist);
+    if (blockLows.length > 0) {
+      await tx.run(
+        `INSERT INTO eth_block_state (validator_id, low_slot)
+         SELECT value->>0, value->>1 FROM json_each($1) WHERE true
+         ON CONFLICT (validator_id) DO UPDATE SET low_slot = excluded.low_slot`,
+        [`[${blockLows.map((c) => `[${c.id},${n(c.state.lowSlot)}]`).join(",")}]`],
+      );
+    }
+    const attLows = w.attestationStates.filter((c) => c.persist);
+    if (attLows.length > 0) {
+      await tx.run(
+        `INSERT INTO eth_attestation_state (validator_id, low_source, low_target)
+         SELECT value->>0, value->>1, value->>2 FROM json_each($1) WHERE true
+         ON CONFLICT (validator_id) DO UPDATE SET low_source = excluded.low_source, low_target = excluded.low_target`,
+        [`[${attLows.map((c) => `[${c.id},${n(c.state.lowSource)},${n(c.state.lowTarget)}]`).join(",")}]`],
+      );
+    }
+    for (const c of w.blockStates) this.blockStates.set(c.id, { enabled: true, ...c.state });
+    for (const c of w.attestationStates) this.attStates.set(c.id, { enabled: true, ...c.state });
+  }
+}
 
 const u64s = (tx: SqlTx, vs: readonly (bigint | null)[]): SqlScalar[] => vs.map((v) => tx.u64Nullable(v));
 
+/** PostgreSQL: one statement per step for the whole batch (arrays + unnest); all writes in one statement. */
 const postgresRepo: EthSigningRepository = {
+  async begin() {},
+
   async loadBlockStates(tx, ids) {
     const rows = await tx.all(`${BLOCK_STATE_SQL} WHERE v.id = ANY($1::int[])`, [ids]);
     return new Map(rows.map((r) => [Number(r.id), blockState(tx, r)]));
   },
 
   async loadAttestationStates(tx, ids) {
-    const rows = await tx.all(`${ATT_STATE_SQL} WHERE v.id = ANY($1::int[])`, [ids]);
+    const rows = await tx.all(PG_ATT_STATE_SQL, [ids]);
     return new Map(rows.map((r) => [Number(r.id), attestationState(tx, r)]));
   },
 
@@ -228,86 +284,57 @@ const postgresRepo: EthSigningRepository = {
     return out;
   },
 
-  async insertBlocks(tx, rows) {
-    if (rows.length === 0) return;
-    await tx.run(
-      `INSERT INTO eth_signed_blocks (validator_id, slot, signing_root)
-       SELECT * FROM unnest($1::int[], $2::numeric[], $3::bytea[])`,
+  async write(tx, w) {
+    const blockLows = w.blockStates.filter((c) => c.persist);
+    const attLows = w.attestationStates.filter((c) => c.persist);
+    if (w.blocks.length + w.attestations.length + blockLows.length + attLows.length === 0) return;
+    // Data-modifying CTEs all run, in one round trip.
+    await tx.all(
+      `WITH b AS (
+         INSERT INTO eth_signed_blocks (validator_id, slot, signing_root)
+         SELECT * FROM unnest($1::int[], $2::numeric[], $3::bytea[])
+       ), a AS (
+         INSERT INTO eth_signed_attestations (validator_id, target_epoch, source_epoch, signing_root)
+         SELECT * FROM unnest($4::int[], $5::numeric[], $6::numeric[], $7::bytea[])
+       ), bs AS (
+         INSERT INTO eth_block_state (validator_id, low_slot)
+         SELECT * FROM unnest($8::int[], $9::numeric[])
+         ON CONFLICT (validator_id) DO UPDATE SET low_slot = excluded.low_slot
+       ), s AS (
+         INSERT INTO eth_attestation_state (validator_id, low_source, low_target)
+         SELECT * FROM unnest($10::int[], $11::numeric[], $12::numeric[])
+         ON CONFLICT (validator_id) DO UPDATE SET low_source = excluded.low_source, low_target = excluded.low_target
+       ) SELECT 1`,
       [
-        rows.map((r) => r.id),
+        w.blocks.map((r) => r.id),
         u64s(
           tx,
-          rows.map((r) => r.slot),
+          w.blocks.map((r) => r.slot),
         ),
-        rows.map((r) => r.signingRoot),
-      ],
-    );
-  },
-
-  async insertAttestations(tx, rows) {
-    if (rows.length === 0) return;
-    await tx.run(
-      `INSERT INTO eth_signed_attestations (validator_id, target_epoch, source_epoch, signing_root)
-       SELECT * FROM unnest($1::int[], $2::numeric[], $3::numeric[], $4::bytea[])`,
-      [
-        rows.map((r) => r.id),
+        w.blocks.map((r) => r.signingRoot),
+        w.attestations.map((r) => r.id),
         u64s(
           tx,
-          rows.map((r) => r.target),
+          w.attestations.map((r) => r.target),
         ),
         u64s(
           tx,
-          rows.map((r) => r.source),
+          w.attestations.map((r) => r.source),
         ),
-        rows.map((r) => r.signingRoot),
-      ],
-    );
-  },
-
-  async saveBlockStates(tx, rows) {
-    if (rows.length === 0) return;
-    await tx.run(
-      `INSERT INTO eth_block_state (validator_id, low_slot, max_slot)
-       SELECT * FROM unnest($1::int[], $2::numeric[], $3::numeric[])
-       ON CONFLICT (validator_id) DO UPDATE SET low_slot = excluded.low_slot, max_slot = excluded.max_slot`,
-      [
-        rows.map((r) => r.id),
+        w.attestations.map((r) => r.signingRoot),
+        blockLows.map((c) => c.id),
         u64s(
           tx,
-          rows.map((r) => r.lowSlot),
+          blockLows.map((c) => c.state.lowSlot),
+        ),
+        attLows.map((c) => c.id),
+        u64s(
+          tx,
+          attLows.map((c) => c.state.lowSource),
         ),
         u64s(
           tx,
-          rows.map((r) => r.maxSlot),
-        ),
-      ],
-    );
-  },
-
-  async saveAttestationStates(tx, rows) {
-    if (rows.length === 0) return;
-    await tx.run(
-      `INSERT INTO eth_attestation_state (validator_id, low_source, low_target, max_source, max_target)
-       SELECT * FROM unnest($1::int[], $2::numeric[], $3::numeric[], $4::numeric[], $5::numeric[])
-       ON CONFLICT (validator_id) DO UPDATE SET low_source = excluded.low_source, low_target = excluded.low_target,
-         max_source = excluded.max_source, max_target = excluded.max_target`,
-      [
-        rows.map((r) => r.id),
-        u64s(
-          tx,
-          rows.map((r) => r.lowSource),
-        ),
-        u64s(
-          tx,
-          rows.map((r) => r.lowTarget),
-        ),
-        u64s(
-          tx,
-          rows.map((r) => r.maxSource),
-        ),
-        u64s(
-          tx,
-          rows.map((r) => r.maxTarget),
+          attLows.map((c) => c.state.lowTarget),
         ),
       ],
     );

@@ -38,11 +38,21 @@ export interface AttestationHistoryQuery {
 
 export type NewBlock = { id: number } & StoredBlock;
 export type NewAttestation = { id: number } & StoredAttestation;
-export type BlockStateUpdate = { id: number; lowSlot: bigint | null; maxSlot: bigint | null };
-export type AttestationStateUpdate = {
-  id: number;
+export interface BlockStateValue {
+  lowSlot: bigint | null;
+  maxSlot: bigint | null;
+}
+
+export interface AttestationStateValue {
   lowSource: bigint | null;
   lowTarget: bigint | null;
   maxSource: bigint | null;
   maxTarget: bigint | null;
-};
+}
+
+/** A key's state after a batch; `persist` when its low watermarks changed (the only stored part). */
+export interface StateChange<S> {
+  id: number;
+  state: S;
+  persist: boolean;
+}

@@ -95,6 +95,32 @@ describe.each(ENGINES)("EthereumProtection on %s", (engine) => {
     ).rejects.toMatchObject({ code: C.GenesisMismatch });
   });
 
+  it("two instances on one database (two connections) never both sign, whatever each has cached", async () => {
+    await open();
+    const store2 = await openStore(ts.url);
+    const q = await EthereumProtection.open({ genesisValidatorsRoot: GVR0 }, { store: store2, logger: nullLogger });
+    try {
+      const k = pubkey(8);
+      expect(await p.checkAndRecord(att(k, 1, 2, 1))).toBe("new");
+      await expect(q.checkAndRecord(att(k, 1, 2, 2))).rejects.toMatchObject({ code: C.AttestationDoubleVote });
+      expect(await q.checkAndRecord(att(k, 2, 3, 3))).toBe("new");
+      await expect(p.checkAndRecord(att(k, 2, 3, 4))).rejects.toMatchObject({ code: C.AttestationDoubleVote });
+      await expect(p.checkAndRecord(att(k, 1, 4, 4))).rejects.toMatchObject({ code: C.AttestationSurrounding });
+      expect(await p.checkAndRecord(blk(k, 5, 1))).toBe("new");
+      await expect(q.checkAndRecord(blk(k, 5, 2))).rejects.toMatchObject({ code: C.BlockDoubleProposal });
+      await q.setEnabled([k], false);
+      await expect(p.checkAndRecord(att(k, 3, 4, 1))).rejects.toMatchObject({ code: C.KeyDisabled });
+      const both = await outcomes([p.checkAndRecord(blk(k, 9, 1)), q.checkAndRecord(blk(k, 9, 2))]);
+      expect(both).toEqual([C.KeyDisabled, C.KeyDisabled]);
+      await p.setEnabled([k], true);
+      const race = await outcomes([p.checkAndRecord(blk(k, 10, 1)), q.checkAndRecord(blk(k, 10, 2))]);
+      expect(race.filter((r) => r === "new")).toHaveLength(1);
+    } finally {
+      await q.close();
+      await store2.close();
+    }
+  });
+
   it("survives a reopen: records are durable", async () => {
     await open();
     const k = pubkey(7);

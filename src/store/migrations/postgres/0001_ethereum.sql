@@ -15,24 +15,28 @@ CREATE TABLE eth_validators (
   enabled BOOLEAN NOT NULL DEFAULT TRUE
 );
 
--- Per validator: the low watermark (nothing below is signed) and the highest slot signed (fast path).
+-- Per validator: the low watermarks (nothing below is signed; at them only a repeat). The highest slot,
+-- target and source come from the records themselves (index lookups), so signing writes one row.
 CREATE TABLE eth_block_state (
   validator_id INTEGER PRIMARY KEY REFERENCES eth_validators(id),
-  low_slot u64,
-  max_slot u64
+  low_slot u64
 );
 
+-- import_max_source: the highest source of any record when the key was last imported. Signing never
+-- stores a record with a higher source than a record of higher target (that pair would be a surround),
+-- so max(import_max_source, source at the highest target) bounds every stored source.
 CREATE TABLE eth_attestation_state (
   validator_id INTEGER PRIMARY KEY REFERENCES eth_validators(id),
   low_source u64,
   low_target u64,
-  max_source u64,
-  max_target u64
+  import_max_source u64
 );
 
 -- A NULL signing_root means "unknown" and never equals any root.
+-- The signed_* tables carry no foreign key: ids come only from eth_validators, whose rows are never
+-- deleted, and a per-row parent lookup would double the cost of recording a signature.
 CREATE TABLE eth_signed_blocks (
-  validator_id INTEGER NOT NULL REFERENCES eth_validators(id),
+  validator_id INTEGER NOT NULL,
   slot u64 NOT NULL,
   signing_root BYTEA CHECK (signing_root IS NULL OR length(signing_root) = 32),
   PRIMARY KEY (validator_id, slot)
@@ -41,7 +45,7 @@ CREATE TABLE eth_signed_blocks (
 -- extra = true marks a second record at one target that came from an import (kept for surround checks);
 -- signing only ever inserts extra = false, and at most one such row exists per target.
 CREATE TABLE eth_signed_attestations (
-  validator_id INTEGER NOT NULL REFERENCES eth_validators(id),
+  validator_id INTEGER NOT NULL,
   target_epoch u64 NOT NULL,
   source_epoch u64 NOT NULL,
   signing_root BYTEA CHECK (signing_root IS NULL OR length(signing_root) = 32),

@@ -13,24 +13,28 @@ CREATE TABLE eth_validators (
   enabled INTEGER NOT NULL DEFAULT 1
 );
 
--- Per validator: the low watermark (nothing below is signed) and the highest slot signed (fast path).
+-- Per validator: the low watermarks (nothing below is signed; at them only a repeat). The highest slot,
+-- target and source come from the records themselves (index lookups), so signing writes one row.
 CREATE TABLE eth_block_state (
   validator_id INTEGER PRIMARY KEY REFERENCES eth_validators(id),
-  low_slot INTEGER,
-  max_slot INTEGER
+  low_slot INTEGER
 );
 
+-- import_max_source: the highest source of any record when the key was last imported. Signing never
+-- stores a record with a higher source than a record of higher target (that pair would be a surround),
+-- so max(import_max_source, source at the highest target) bounds every stored source.
 CREATE TABLE eth_attestation_state (
   validator_id INTEGER PRIMARY KEY REFERENCES eth_validators(id),
   low_source INTEGER,
   low_target INTEGER,
-  max_source INTEGER,
-  max_target INTEGER
+  import_max_source INTEGER
 );
 
 -- A NULL signing_root means "unknown" and never equals any root.
+-- The signed_* tables carry no foreign key: ids come only from eth_validators, whose rows are never
+-- deleted, and a per-row parent lookup would double the cost of recording a signature.
 CREATE TABLE eth_signed_blocks (
-  validator_id INTEGER NOT NULL REFERENCES eth_validators(id),
+  validator_id INTEGER NOT NULL,
   slot INTEGER NOT NULL,
   signing_root BLOB CHECK (signing_root IS NULL OR length(signing_root) = 32),
   PRIMARY KEY (validator_id, slot)
@@ -39,7 +43,7 @@ CREATE TABLE eth_signed_blocks (
 -- extra = 1 marks a second record at one target that came from an import (kept for surround checks);
 -- signing only ever inserts extra = 0, and at most one such row exists per target.
 CREATE TABLE eth_signed_attestations (
-  validator_id INTEGER NOT NULL REFERENCES eth_validators(id),
+  validator_id INTEGER NOT NULL,
   target_epoch INTEGER NOT NULL,
   source_epoch INTEGER NOT NULL,
   signing_root BLOB CHECK (signing_root IS NULL OR length(signing_root) = 32),

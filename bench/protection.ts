@@ -1,0 +1,204 @@
+/**
+ * Ethereum slashing protection throughput and latency, on SQLite and PostgreSQL, beside (a) the raw
+ * batched insert rate of the same engine and (b) @lodestar/validator 1.5.1's SlashingProtection (LevelDB).
+ *
+ *   node --import tsx bench/protection.ts [--validators 10000] [--epochs 3] [--engines sqlite,postgres]
+ *
+ * Workloads: "burst" = every slot of an epoch sends N/32 concurrent attestations (distinct keys) and waits
+ * for all answers; "sustained" = a closed loop keeping 1,024 requests in flight over every key.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pg from "pg";
+import { EthereumProtection } from "../src/protection/ethereum/ethereumProtection.js";
+import { openStore } from "../src/store/openStore.js";
+import type { Store } from "../src/store/types.js";
+import { nullLogger } from "../src/util/logger.js";
+import { arg, machine, now, stats, table } from "./lib.js";
+
+const N = Number(arg("validators", "10000"));
+const EPOCHS = Number(arg("epochs", "3"));
+const ENGINES = arg("engines", "sqlite,postgres").split(",");
+const PG_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+const SLOTS = 32;
+const IN_FLIGHT = 1024;
+const FIRST_EPOCH = 10; // lodestar's surround store fills every epoch from 0 on a key's first vote: start low for fairness
+
+const GVR = new Uint8Array(32);
+const key = (i: number): Uint8Array => {
+  const p = new Uint8Array(48);
+  p[0] = 0xa0;
+  new DataView(p.buffer).setUint32(44, i);
+  return p;
+};
+const rootOf = (i: number, e: number): Uint8Array => {
+  const r = new Uint8Array(32);
+  new DataView(r.buffer).setUint32(0, i);
+  new DataView(r.buffer).setUint32(4, e);
+  return r;
+};
+
+type Check = (i: number, source: number, target: number) => Promise<unknown>;
+
+interface Result {
+  rate: number;
+  p50: number;
+  p99: number;
+}
+
+async function burst(check: Check, firstEpoch: number): Promise<Result> {
+  const lat: number[] = [];
+  const per = Math.ceil(N / SLOTS);
+  const t0 = now();
+  for (let e = firstEpoch; e < firstEpoch + EPOCHS; e++) {
+    for (let s = 0; s < SLOTS; s++) {
+      const reqs: Promise<void>[] = [];
+      for (let i = s * per; i < Math.min(N, (s + 1) * per); i++) {
+        const t = now();
+        reqs.push(check(i, e - 1, e).then(() => void lat.push(now() - t)));
+      }
+      await Promise.all(reqs);
+    }
+  }
+  const secs = (now() - t0) / 1000;
+  return { rate: lat.length / secs, ...stats(lat) };
+}
+
+async function sustained(check: Check, firstEpoch: number): Promise<Result> {
+  const lat: number[] = [];
+  const total = N * EPOCHS;
+  let next = 0;
+  const t0 = now();
+  const worker = async (): Promise<void> => {
+    for (;;) {
+      const n = next++;
+      if (n >= total) return;
+      const e = firstEpoch + Math.floor(n / N);
+      const t = now();
+      await check(n % N, e - 1, e);
+      lat.push(now() - t);
+    }
+  };
+  await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
+  return { rate: total / ((now() - t0) / 1000), ...stats(lat) };
+}
+
+/** Raw batched insert rate: 1,000 attestation-like rows per committed transaction, same engine, same durability. */
+async function rawInsertRate(store: Store): Promise<number> {
+  const rows = 50_000;
+  const batch = 1000;
+  await store.tx(async (tx) => {
+    await tx.run("DROP TABLE IF EXISTS bench_raw");
+    await tx.run(
+      tx.dialect === "postgres"
+        ? "CREATE TABLE bench_raw (validator_id INTEGER, target_epoch NUMERIC(20), source_epoch NUMERIC(20), signing_root BYTEA, PRIMARY KEY (validator_id, target_epoch))"
+        : "CREATE TABLE bench_raw (validator_id INTEGER, target_epoch INTEGER, source_epoch INTEGER, signing_root BLOB, PRIMARY KEY (validator_id, target_epoch)) WITHOUT ROWID",
+    );
+  });
+  const t0 = now();
+  for (let b = 0; b < rows / batch; b++) {
+    await store.tx(async (tx) => {
+      const ids = Array.from({ length: batch }, (_, i) => (b * batch + i) % N);
+      const target = Math.floor((b * batch) / N) + 1;
+      if (tx.dialect === "postgres") {
+        await tx.run(
+          "INSERT INTO bench_raw SELECT * FROM unnest($1::int[], $2::numeric[], $3::numeric[], $4::bytea[])",
+          [ids, ids.map(() => String(target)), ids.map(() => String(target - 1)), ids.map((i) => rootOf(i, target))],
+        );
+      } else {
+        for (const i of ids) {
+          await tx.run("INSERT INTO bench_raw VALUES ($1, $2, $3, $4)", [
+            i,
+            BigInt(target),
+            BigInt(target - 1),
+            rootOf(i, target),
+          ]);
+        }
+      }
+    });
+  }
+  const rate = rows / ((now() - t0) / 1000);
+  await store.tx((tx) => tx.run("DROP TABLE bench_raw"));
+  return rate;
+}
+
+async function freshPg(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `sg_bench_${process.pid}_${Date.now()}`;
+  const admin = new pg.Client({ connectionString: PG_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const u = new URL(PG_URL);
+  u.pathname = `/${name}`;
+  return {
+    url: u.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: PG_URL });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+async function runSlashguard(engine: string): Promise<(string | number)[][]> {
+  const dir = mkdtempSync(join(tmpdir(), "sg-bench-"));
+  const pgdb = engine === "postgres" ? await freshPg() : null;
+  const store = await openStore(pgdb?.url ?? `sqlite:${join(dir, "bench.db")}`);
+  try {
+    const raw = await rawInsertRate(store);
+    const p = await EthereumProtection.open({ genesisValidatorsRoot: GVR }, { store, logger: nullLogger });
+    const keys = Array.from({ length: N }, (_, i) => key(i));
+    await p.registerValidators(keys);
+    const check: Check = (i, s, t) =>
+      p.checkAndRecord({
+        kind: "attestation",
+        pubkey: keys[i]!,
+        source: BigInt(s),
+        target: BigInt(t),
+        signingRoot: rootOf(i, t),
+      });
+    const b = await burst(check, FIRST_EPOCH);
+    const s = await sustained(check, FIRST_EPOCH + EPOCHS);
+    await p.close();
+    return [
+      [`slashguard ${engine}`, "burst", b.rate, b.p50, b.p99, `${((100 * b.rate) / raw).toFixed(0)}%`],
+      [`slashguard ${engine}`, "sustained", s.rate, s.p50, s.p99, `${((100 * s.rate) / raw).toFixed(0)}%`],
+      [`raw batched insert (${engine}, 1,000/tx)`, "-", raw, "-", "-", "100%"],
+    ];
+  } finally {
+    await store.close();
+    await pgdb?.drop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function runLodestar(): Promise<(string | number)[][]> {
+  const dir = mkdtempSync(join(tmpdir(), "sg-bench-ld-"));
+  // @ts-expect-error: plain .mjs adapter resolving packages from bench/peer/node_modules
+  const { openLodestar } = await import("./peer/lodestarProtection.js");
+  const l = await openLodestar(join(dir, "level"));
+  try {
+    const keys = Array.from({ length: N }, (_, i) => key(i));
+    const check: Check = (i, s, t) => l.checkAttestation(keys[i]!, s, t, rootOf(i, t));
+    const b = await burst(check, FIRST_EPOCH);
+    const s = await sustained(check, FIRST_EPOCH + EPOCHS);
+    return [
+      ["@lodestar/validator 1.5.1 (LevelDB)", "burst", b.rate, b.p50, b.p99, "-"],
+      ["@lodestar/validator 1.5.1 (LevelDB)", "sustained", s.rate, s.p50, s.p99, "-"],
+    ];
+  } finally {
+    await l.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const rows: (string | number)[][] = [];
+for (const e of ENGINES) rows.push(...(await runSlashguard(e)));
+if (!process.argv.includes("--no-peer")) rows.push(...(await runLodestar()));
+console.log(
+  `\nAttestations checked and recorded, ${N.toLocaleString("en-US")} validators, ${EPOCHS} epochs per workload`,
+);
+console.log(`machine: ${machine()}\n`);
+console.log(table(["implementation", "workload", "attestations/s", "p50 ms", "p99 ms", "of raw rate"], rows));
