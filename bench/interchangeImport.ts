@@ -1,0 +1,119 @@
+/**
+ * Interchange import time and peak memory: N validators x 250 attestations + 10 blocks, on SQLite and
+ * PostgreSQL, beside @lodestar/validator 1.5.1 importing the same file. Each import runs in its own
+ * process; a file half as large shows whether memory grows with the file.
+ *
+ * Runs the built CLI (npm run build first).
+ *
+ *   node --import tsx bench/interchangeImport.ts [--validators 10000] [--engines sqlite,postgres] [--no-peer]
+ */
+import { spawnSync } from "node:child_process";
+import { once } from "node:events";
+import { createWriteStream, mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import pg from "pg";
+import { arg, machine, table } from "./lib.js";
+
+const N = Number(arg("validators", "10000"));
+const ENGINES = arg("engines", "sqlite,postgres").split(",");
+const PG_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+const REPO = resolve(import.meta.dirname, "..");
+const dir = mkdtempSync(join(tmpdir(), "sg-import-bench-"));
+
+async function writeFile(path: string, validators: number): Promise<void> {
+  const out = createWriteStream(path);
+  const w = async (s: string): Promise<void> => {
+    if (!out.write(s)) await once(out, "drain");
+  };
+  await w(`{"metadata":{"interchange_format_version":"5","genesis_validators_root":"0x${"00".repeat(32)}"},"data":[`);
+  for (let v = 0; v < validators; v++) {
+    const pk = `0xa0${"00".repeat(43)}${v.toString(16).padStart(8, "0")}`;
+    const root = (n: number): string => `0x${n.toString(16).padStart(64, "0")}`;
+    const blocks = Array.from(
+      { length: 10 },
+      (_, i) => `{"slot":"${1000 + i * 32}","signing_root":"${root(v * 16 + i)}"}`,
+    );
+    const atts = Array.from(
+      { length: 250 },
+      (_, e) => `{"source_epoch":"${1000 + e}","target_epoch":"${1001 + e}","signing_root":"${root(v * 1000 + e)}"}`,
+    );
+    await w(
+      `${v === 0 ? "" : ","}{"pubkey":"${pk}","signed_blocks":[${blocks.join(",")}],"signed_attestations":[${atts.join(",")}]}`,
+    );
+  }
+  await w("]}");
+  out.end();
+  await once(out, "finish");
+}
+
+async function pgDb(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `sg_ibench_${process.pid}_${Date.now()}`;
+  const c = new pg.Client({ connectionString: PG_URL });
+  await c.connect();
+  await c.query(`CREATE DATABASE ${name}`);
+  await c.end();
+  const u = new URL(PG_URL);
+  u.pathname = `/${name}`;
+  return {
+    url: u.toString(),
+    drop: async () => {
+      const d = new pg.Client({ connectionString: PG_URL });
+      await d.connect();
+      await d.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await d.end();
+    },
+  };
+}
+
+/** Runs one import as its own process under /usr/bin/time: wall seconds and peak RSS of exactly that process. */
+function run(who: string, url: string, file: string): { seconds: number; maxRssMb: number } {
+  const cmd =
+    who === "slashguard"
+      ? [
+          join(REPO, "dist", "cli", "main.js"),
+          "protection",
+          "import",
+          "--db",
+          url,
+          "--genesis-validators-root",
+          `0x${"00".repeat(32)}`,
+          file,
+        ]
+      : [join(import.meta.dirname, "peer", "importLodestar.mjs"), url, file];
+  const r = spawnSync("/usr/bin/time", ["-f", "TIME %e %M", process.execPath, ...cmd], { encoding: "utf8" });
+  const m = /TIME ([0-9.]+) ([0-9]+)/.exec(r.stderr);
+  if (r.status !== 0 || !m) throw new Error(`${who} import failed: ${r.stderr}`);
+  return { seconds: Number(m[1]), maxRssMb: Number(m[2]) / 1024 };
+}
+
+try {
+  const full = join(dir, "full.json");
+  const half = join(dir, "half.json");
+  await writeFile(full, N);
+  await writeFile(half, Math.floor(N / 2));
+  const mb = (f: string): string => `${(statSync(f).size / 1e6).toFixed(0)} MB`;
+  const rows: (string | number)[][] = [];
+  for (const [label, file] of [
+    [`${N} validators`, full],
+    [`${Math.floor(N / 2)} validators`, half],
+  ] as const) {
+    for (const engine of ENGINES) {
+      const db =
+        engine === "postgres"
+          ? await pgDb()
+          : { url: `sqlite:${join(dir, `${engine}-${label.length}-${Date.now()}.db`)}`, drop: async () => {} };
+      const r = run("slashguard", db.url, file);
+      rows.push([`slashguard ${engine}`, `${label} (${mb(file)})`, r.seconds, r.maxRssMb]);
+      await db.drop();
+    }
+    if (!process.argv.includes("--no-peer")) {
+      const r = run("lodestar", join(dir, `level-${label.length}`), file);
+      rows.push(["@lodestar/validator 1.5.1 (LevelDB)", `${label} (${mb(file)})`, r.seconds, r.maxRssMb]);
+    }
+  }
+  console.log(`\nEIP-3076 import: validators x (250 attestations + 10 blocks)\nmachine: ${machine()}\n`);
+  console.log(table(["implementation", "file", "seconds", "peak RSS MB"], rows));
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
