@@ -1,0 +1,104 @@
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { basename, join } from "node:path";
+import { isAppError } from "../util/errors.js";
+import { blsPublicKey } from "./blsPool.js";
+import { decryptKeystore, parseKeystore } from "./eip2335.js";
+import { KeyError, KeyErrorCode } from "./errors.js";
+
+export interface LoadedBlsKey {
+  pubkey: Uint8Array;
+  secret: Uint8Array;
+  /** Keystore file it came from. */
+  file: string;
+}
+
+export interface KeyLoadFailure {
+  file: string;
+  error: KeyError;
+}
+
+export interface LoadOptions {
+  /** Folder with NAME.txt password files, if not beside the keystores. */
+  passwordsDir?: string;
+  concurrency?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** The password for NAME.json: NAME.txt in the passwords folder, or beside the keystore. One trailing newline is dropped. */
+export function readPasswordFor(keystoreFile: string, passwordsDir?: string): string {
+  const name = `${basename(keystoreFile, ".json")}.txt`;
+  const candidates = passwordsDir === undefined ? [join(keystoreFile, "..", name)] : [join(passwordsDir, name)];
+  for (const c of candidates) {
+    try {
+      return readFileSync(c, "utf8").replace(/\r?\n$/, "");
+    } catch {
+      // try the next place
+    }
+  }
+  throw new KeyError(
+    { code: KeyErrorCode.KeystorePasswordMissing, file: keystoreFile },
+    `no password file ${name} for keystore ${keystoreFile}`,
+  );
+}
+
+/** Decrypts one keystore file with its password and checks the stored public key. */
+export async function loadKeystoreFile(file: string, password: string): Promise<LoadedBlsKey> {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, "utf8"));
+  } catch (e) {
+    throw new KeyError(
+      { code: KeyErrorCode.KeystoreInvalid, file },
+      `keystore ${file} is not readable JSON: ${(e as Error).message}`,
+    );
+  }
+  const ks = parseKeystore(json, file);
+  const secret = await decryptKeystore(ks, password, file);
+  const pubkey = blsPublicKey(secret);
+  if (ks.pubkey !== undefined && ks.pubkey !== "" && Buffer.from(pubkey).toString("hex") !== ks.pubkey.toLowerCase()) {
+    throw new KeyError(
+      { code: KeyErrorCode.KeystorePubkeyMismatch, file },
+      `keystore ${file}: pubkey does not match the secret`,
+    );
+  }
+  return { pubkey, secret, file };
+}
+
+/**
+ * Loads every NAME.json keystore of a folder, decrypting on all cores (node's KDFs run on the libuv
+ * pool). A file that fails is reported with its name and skipped; it never stops the others.
+ */
+export async function loadKeystoreDir(
+  dir: string,
+  opts: LoadOptions = {},
+): Promise<{ keys: LoadedBlsKey[]; failures: KeyLoadFailure[] }> {
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith(".json") && statSync(join(dir, f)).isFile())
+    .sort()
+    .map((f) => join(dir, f));
+  const keys: LoadedBlsKey[] = [];
+  const failures: KeyLoadFailure[] = [];
+  let next = 0;
+  let done = 0;
+  const worker = async (): Promise<void> => {
+    for (;;) {
+      const i = next++;
+      if (i >= files.length) return;
+      const file = files[i]!;
+      try {
+        keys.push(await loadKeystoreFile(file, readPasswordFor(file, opts.passwordsDir)));
+      } catch (e) {
+        const error =
+          isAppError(e) && e instanceof KeyError
+            ? e
+            : new KeyError({ code: KeyErrorCode.KeystoreInvalid, file }, `keystore ${file}: ${(e as Error).message}`);
+        failures.push({ file, error });
+      }
+      opts.onProgress?.(++done, files.length);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, opts.concurrency ?? availableParallelism()) }, worker));
+  keys.sort((a, b) => (a.file < b.file ? -1 : 1));
+  return { keys, failures };
+}
