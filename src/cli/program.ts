@@ -1,7 +1,9 @@
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
+import { registerKeysCommands } from "./commands/keys.js";
 import { registerProtectionCommands } from "./commands/protection.js";
 import { registerSignerCommand } from "./commands/signer.js";
+import { registerUpCommand } from "./commands/up.js";
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
@@ -17,5 +19,7 @@ export function buildProgram(): Command {
     .configureOutput({ outputError: (s, write) => write(s) });
   registerProtectionCommands(program);
   registerSignerCommand(program);
+  registerKeysCommands(program);
+  registerUpCommand(program);
   return program;
 }

@@ -12,6 +12,14 @@ export function httpStatusOf(code: string): number | undefined {
   if (code === "ERR_FORBIDDEN") return 403;
   if (code === "ERR_NOT_FOUND" || code === "ERR_KEY_UNKNOWN") return 404;
   if (code === "ERR_BODY_TOO_LARGE") return 413;
-  if (code.startsWith("ERR_BAD_") || code.startsWith("ERR_INTERCHANGE_") || code.startsWith("ERR_JSON_")) return 400;
+  if (
+    code.startsWith("ERR_BAD_") ||
+    code.startsWith("ERR_INTERCHANGE_") ||
+    code.startsWith("ERR_JSON_") ||
+    code.startsWith("ERR_KEYSTORE_") ||
+    code === "ERR_SIGNING_ROOT_MISMATCH"
+  ) {
+    return 400;
+  }
   return undefined;
 }

@@ -1,0 +1,36 @@
+import type { Command } from "commander";
+import { InvalidArgumentError } from "commander";
+import { DEFAULT_PBKDF2_C, DEFAULT_SCRYPT_N } from "../../keys/eip2335.js";
+import { generateKeystores } from "../../keys/generate.js";
+import { toHex } from "../../util/hex.js";
+import { parsePositiveInt } from "../options.js";
+import { ProgressLine } from "../progress.js";
+
+export function registerKeysCommands(program: Command): void {
+  const keys = program.command("keys").description("validator keys");
+  keys
+    .command("generate")
+    .description("write N random BLS keys as EIP-2335 keystores with password files (demos and tests)")
+    .requiredOption("--count <n>", "number of keys", parsePositiveInt)
+    .requiredOption("--out <dir>", "output folder (NAME.json + NAME.txt)")
+    .option("--kdf <name>", "scrypt or pbkdf2", (v: string) => {
+      if (v !== "scrypt" && v !== "pbkdf2") throw new InvalidArgumentError("must be scrypt or pbkdf2");
+      return v;
+    }, "scrypt")
+    .option(
+      "--kdf-work <n>",
+      `scrypt n or pbkdf2 c (default ${DEFAULT_SCRYPT_N} / ${DEFAULT_PBKDF2_C}, as EIP-2335 recommends; lower only for tests)`,
+      parsePositiveInt,
+    )
+    .action(async (o: { count: number; out: string; kdf: "scrypt" | "pbkdf2"; kdfWork?: number }) => {
+      const progress = new ProgressLine("generating keystores");
+      const made = await generateKeystores(
+        o.out,
+        o.count,
+        o.kdfWork === undefined ? { kdf: o.kdf } : { kdf: o.kdf, work: o.kdfWork },
+        (d, t) => progress.update(d, t),
+      );
+      progress.done();
+      for (const k of made) process.stdout.write(`${toHex(k.pubkey)} ${k.file}\n`);
+    });
+}

@@ -1,0 +1,75 @@
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import type { Command } from "commander";
+import { generateKeystores } from "../../keys/generate.js";
+import { shutdownSignal } from "../run.js";
+import { ethereumSection } from "../signer/ethereumSection.js";
+import { startSigner } from "./signer.js";
+
+/** Demo keys use a light KDF so the first start takes a second, not a minute; they are demo keys only. */
+const DEMO_KEYS = 4;
+const DEMO_SCRYPT_N = 1 << 14;
+
+export function registerUpCommand(program: Command): void {
+  program
+    .command("up")
+    .description("everything on one machine: signer + store on SQLite in ./data, with demo keys on first start")
+    .option("--data-dir <dir>", "where the database, keys and tokens live", "./data")
+    .option("--port <n>", "HTTP port", (v: string) => Number(v), 9000)
+    .option("--host <host>", "HTTP listen address", "127.0.0.1")
+    .action(async (o: { dataDir: string; port: number; host: string }) => {
+      const keysDir = join(o.dataDir, "keys");
+      if (!existsSync(keysDir) || readdirSync(keysDir).filter((f) => f.endsWith(".json")).length === 0) {
+        process.stdout.write(`first start: writing ${DEMO_KEYS} demo keys to ${keysDir} (demo keys, never for real stake)\n`);
+        await generateKeystores(keysDir, DEMO_KEYS, { kdf: "scrypt", work: DEMO_SCRYPT_N });
+      }
+      const tokenFile = join(o.dataDir, "keymanager-token");
+      const running = await startSigner(
+        {
+          db: `sqlite:${join(o.dataDir, "slashguard.db")}`,
+          host: o.host,
+          port: o.port,
+          keystores: keysDir,
+          network: "mainnet",
+          keymanagerTokenFile: tokenFile,
+        },
+        [ethereumSection()],
+      );
+      printTryThis(running.url, tokenFile);
+      await shutdownSignal();
+      await running.stop();
+    });
+}
+
+function printTryThis(url: string, tokenFile: string): void {
+  const body = (root: string): string =>
+    JSON.stringify({
+      type: "ATTESTATION",
+      fork_info: {
+        fork: { previous_version: "0x05000000", current_version: "0x06000000", epoch: "411392" },
+        genesis_validators_root: "0x4b363db94e286120d76eb905340fdd4e54bfe9f06bf33ff6cf5ad27f511bfe95",
+      },
+      attestation: {
+        slot: "13600000",
+        index: "0",
+        beacon_block_root: `0x${root.repeat(32)}`,
+        source: { epoch: "424999", root: `0x${"00".repeat(32)}` },
+        target: { epoch: "425000", root: `0x${root.repeat(32)}` },
+      },
+    });
+  const key = `$(curl -s ${url}/api/v1/eth2/publicKeys | cut -d'"' -f2)`;
+  process.stdout.write(`
+slashguard is up: ${url}  (Web3Signer-compatible API; point a validator client's external signer here)
+
+Try:
+  curl ${url}/api/v1/eth2/publicKeys
+  curl ${url}/healthcheck
+  # sign an attestation, then a conflicting one for the same target (refused with 412):
+  curl -H 'content-type: application/json' -d '${body("ab")}' ${url}/api/v1/eth2/sign/${key}
+  curl -H 'content-type: application/json' -d '${body("cd")}' ${url}/api/v1/eth2/sign/${key}
+  curl -H "authorization: Bearer $(cat ${tokenFile})" ${url}/eth/v1/keystores
+  curl ${url}/metrics
+
+Stop with Ctrl-C; the signing history stays in the database.
+`);
+}

@@ -1,0 +1,160 @@
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { dirname } from "node:path";
+import type { Command } from "commander";
+import { z } from "zod";
+import { NETWORK_NAMES, resolveNetwork } from "../../chains/ethereum/networks.js";
+import { loadEthSszTypes } from "../../chains/ethereum/sszTypes.js";
+import { BlsPool } from "../../keys/blsPool.js";
+import { loadKeystoreDir } from "../../keys/keystoreDir.js";
+import { createProtectionMetrics } from "../../protection/metrics.js";
+import { EthereumProtection } from "../../protection/ethereum/ethereumProtection.js";
+import type { SignerService } from "../../signer/common/service.js";
+import { EthSigner } from "../../signer/http/eth2/ethSigner.js";
+import { Keymanager } from "../../signer/http/eth2/keymanager.js";
+import { keymanagerRoutes } from "../../signer/http/eth2/keymanagerRoutes.js";
+import { createEthSignerMetrics } from "../../signer/http/eth2/metrics.js";
+import { signRoutes } from "../../signer/http/eth2/signRoutes.js";
+import { writeFileDurable } from "../../util/durableFile.js";
+import type { SigningGate } from "../../util/signingGate.js";
+import { pick, validateSection } from "../config.js";
+import { parsePositiveInt } from "../options.js";
+import { ProgressLine } from "../progress.js";
+import type { SignerContext, SignerSection } from "./section.js";
+
+const EthereumConfig = z
+  .object({
+    network: z.enum(NETWORK_NAMES).optional(),
+    genesis_validators_root: z.string().optional(),
+    genesis_fork_version: z.string().optional(),
+    preset: z.enum(["mainnet", "minimal"]).optional(),
+    keystores: z.string().optional(),
+    passwords: z.string().optional(),
+    bls_threads: z.number().int().positive().optional(),
+    keymanager: z
+      .object({ enabled: z.boolean().optional(), token_file: z.string().optional() })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+interface EthFlags {
+  network?: string;
+  genesisValidatorsRoot?: string;
+  genesisForkVersion?: string;
+  preset?: string;
+  keystores?: string;
+  passwords?: string;
+  blsThreads?: number;
+  keymanager?: boolean;
+  keymanagerTokenFile?: string;
+}
+
+export const DEFAULT_TOKEN_FILE = "./data/keymanager-token";
+
+/** Reads the keymanager bearer token, creating it (mode 0600) on first start. */
+export function keymanagerToken(file: string): string {
+  if (existsSync(file)) return readFileSync(file, "utf8").trim();
+  mkdirSync(dirname(file), { recursive: true });
+  const token = randomBytes(32).toString("hex");
+  writeFileDurable(file, `${token}\n`);
+  return token;
+}
+
+/** Extra wiring other jobs hook into (doppelganger guard). */
+export interface EthereumHooks {
+  gates?: SigningGate[];
+  onKeysActivated?: (pubkeys: string[]) => void;
+}
+
+export function ethereumSection(hooks: EthereumHooks = {}): SignerSection {
+  return {
+    name: "ethereum",
+    addOptions(cmd: Command): void {
+      cmd
+        .option("--network <name>", `Ethereum network: ${NETWORK_NAMES.join(", ")}`)
+        .option("--genesis-validators-root <hex>", "genesis validators root (required for --network custom)")
+        .option("--genesis-fork-version <hex>", "GENESIS_FORK_VERSION of a custom network (validator registrations)")
+        .option("--preset <name>", "mainnet or minimal (custom networks; dev chains use minimal)")
+        .option("--keystores <dir>", "folder of EIP-2335 keystores NAME.json with passwords NAME.txt")
+        .option("--passwords <dir>", "folder of NAME.txt password files, if not beside the keystores")
+        .option("--bls-threads <n>", "BLS signing threads (default: one per core)", parsePositiveInt)
+        .option("--no-keymanager", "disable the keymanager API (/eth/v1/keystores)")
+        .option("--keymanager-token-file <file>", `bearer token for the keymanager API, created at first start (default ${DEFAULT_TOKEN_FILE})`);
+    },
+
+    async start(ctx: SignerContext): Promise<SignerService | null> {
+      const f = ctx.flags as EthFlags;
+      const c = validateSection(EthereumConfig, ctx.config.ethereum, ctx.configFile, "ethereum");
+      const keystores = pick(f.keystores, c.keystores, undefined);
+      if (keystores === undefined) return null;
+      const network = resolveNetwork({
+        network: pick(f.network, c.network, "mainnet"),
+        ...opt("genesisValidatorsRoot", f.genesisValidatorsRoot ?? c.genesis_validators_root),
+        ...opt("genesisForkVersion", f.genesisForkVersion ?? c.genesis_fork_version),
+        ...opt("preset", f.preset ?? c.preset),
+      });
+      const types = await loadEthSszTypes(network.preset);
+      const logger = ctx.logger.child({ chain: "ethereum" });
+      const protection = await EthereumProtection.open(
+        { genesisValidatorsRoot: network.genesisValidatorsRoot },
+        { store: ctx.store, logger, metrics: createProtectionMetrics(ctx.registry) },
+      );
+      const pool = new BlsPool({ ...opt("threads", f.blsThreads ?? c.bls_threads) });
+      const metrics = createEthSignerMetrics(ctx.registry);
+      const signer = new EthSigner({ network, types, pool, protection, logger, metrics, gates: hooks.gates ?? [] });
+
+      mkdirSync(keystores, { recursive: true });
+      const progress = new ProgressLine("decrypting keystores");
+      const { keys, failures } = await loadKeystoreDir(keystores, {
+        ...opt("passwordsDir", pick(f.passwords, c.passwords, undefined)),
+        onProgress: (d, t) => progress.update(d, t),
+      });
+      progress.done();
+      for (const x of failures) logger.error("Keystore not loaded", { file: x.file, code: x.error.code }, x.error);
+      metrics.keyLoadErrors.set(failures.length);
+      await signer.addKeys(keys);
+      hooks.onKeysActivated?.(signer.listKeys().map((k) => k.pubkeyHex));
+
+      await ctx.http.register(signRoutes, { signer, metrics });
+      const keymanagerOn = f.keymanager !== false && c.keymanager?.enabled !== false;
+      const tokenFile = pick(f.keymanagerTokenFile, c.keymanager?.token_file, DEFAULT_TOKEN_FILE);
+      if (keymanagerOn) {
+        const keymanager = new Keymanager({
+          signer,
+          protection,
+          store: ctx.store,
+          network,
+          logger,
+          keystoresDir: keystores,
+          ...opt("onKeysActivated", hooks.onKeysActivated),
+        });
+        await ctx.http.register(keymanagerRoutes, { keymanager, token: keymanagerToken(tokenFile) });
+      }
+      logger.info("Ethereum signer ready", { network: network.name, keys: signer.keyCount, failed: failures.length });
+      return {
+        name: "ethereum",
+        describe: () => [
+          `network ${network.name} (${network.preset} preset), ${signer.keyCount} keys loaded${failures.length > 0 ? `, ${failures.length} keystores FAILED to load (see log)` : ""}`,
+          keymanagerOn ? `keymanager API on /eth/v1/keystores, bearer token in ${tokenFile}` : "keymanager API disabled",
+        ],
+        health: async () => ({
+          ok: failures.length === 0 && pool.liveThreads > 0,
+          checks: {
+            keys: { ok: failures.length === 0, detail: `${signer.keyCount} loaded, ${failures.length} failed` },
+            signingThreads: { ok: pool.liveThreads > 0, detail: `${pool.liveThreads} of ${pool.threads} alive` },
+          },
+        }),
+        stop: async () => {
+          await protection.close();
+          await pool.close();
+        },
+      };
+    },
+  };
+}
+
+/** Spreads `{[k]: v}` only when v is defined (exactOptionalPropertyTypes). */
+function opt<K extends string, V>(k: K, v: V | undefined): { [P in K]?: V } {
+  return (v === undefined ? {} : { [k]: v }) as { [P in K]?: V };
+}

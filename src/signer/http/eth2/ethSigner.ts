@@ -1,0 +1,117 @@
+import { ProtectionErrorCode, SlashingProtectionError } from "../../../chains/ethereum/protectionErrors.js";
+import { type EthNetwork } from "../../../chains/ethereum/networks.js";
+import { parseSigningRequest, type SigningRequest } from "../../../chains/ethereum/signingRequest.js";
+import type { EthSszTypes } from "../../../chains/ethereum/sszTypes.js";
+import type { BlsPool } from "../../../keys/blsPool.js";
+import { KeyError, KeyErrorCode } from "../../../keys/errors.js";
+import type { EthereumProtection } from "../../../protection/ethereum/ethereumProtection.js";
+import { bytesEqual, toHex } from "../../../util/hex.js";
+import { type Logger, shortKey } from "../../../util/logger.js";
+import type { SigningGate } from "../../../util/signingGate.js";
+import type { EthSignerMetrics } from "./metrics.js";
+
+/** A key the signer holds. `file` is its keystore (deletable through the keymanager API). */
+export interface SignerKey {
+  pubkey: Uint8Array;
+  pubkeyHex: string;
+  poolId: number;
+  file: string | null;
+}
+
+export interface EthSignerModules {
+  network: EthNetwork;
+  types: EthSszTypes;
+  pool: BlsPool;
+  protection: EthereumProtection;
+  logger: Logger;
+  metrics: EthSignerMetrics | null;
+  gates?: SigningGate[];
+}
+
+/** Lower-case 0x form of a key identifier from a URL (the 0x prefix is optional there, as in Web3Signer). */
+export function normalizePubkey(id: string): string {
+  const s = id.toLowerCase();
+  return s.startsWith("0x") ? s : `0x${s}`;
+}
+
+/**
+ * The Ethereum signing path: parse and hash the request, check the genesis root and every gate,
+ * record it in slashing protection (blocks and attestations) — committed before anything is signed —
+ * then sign on the worker pool.
+ */
+export class EthSigner {
+  private readonly keys = new Map<string, SignerKey>();
+  private nextPoolId = 1;
+
+  constructor(private readonly m: EthSignerModules) {}
+
+  get keyCount(): number {
+    return this.keys.size;
+  }
+
+  listKeys(): SignerKey[] {
+    return [...this.keys.values()];
+  }
+
+  getKey(pubkeyHex: string): SignerKey | undefined {
+    return this.keys.get(normalizePubkey(pubkeyHex));
+  }
+
+  /** Hands secret keys to the pool (the buffers are zeroed) and registers them in slashing protection. */
+  async addKeys(keys: readonly { pubkey: Uint8Array; secret: Uint8Array; file: string | null }[]): Promise<SignerKey[]> {
+    const fresh = keys.filter((k) => !this.keys.has(toHex(k.pubkey)));
+    await this.m.protection.registerValidators(fresh.map((k) => k.pubkey));
+    const added = fresh.map((k) => ({ pubkey: k.pubkey, pubkeyHex: toHex(k.pubkey), poolId: this.nextPoolId++, file: k.file }));
+    this.m.pool.addKeys(added.map((a, i) => ({ id: a.poolId, secret: fresh[i]!.secret })));
+    for (const a of added) this.keys.set(a.pubkeyHex, a);
+    this.m.metrics?.keysLoaded.set(this.keys.size);
+    return added;
+  }
+
+  removeKey(pubkeyHex: string): SignerKey | undefined {
+    const k = this.keys.get(normalizePubkey(pubkeyHex));
+    if (k === undefined) return undefined;
+    this.keys.delete(k.pubkeyHex);
+    this.m.pool.removeKeys([k.poolId]);
+    this.m.metrics?.keysLoaded.set(this.keys.size);
+    return k;
+  }
+
+  /** Signs a request body for a key; every refusal is a typed error (mapped to 400/404/412 by the API). */
+  async sign(pubkeyHex: string, body: unknown): Promise<{ signature: Uint8Array; request: SigningRequest }> {
+    const started = performance.now();
+    const request = parseSigningRequest(body, this.m.types, this.m.network);
+    const key = this.getKey(pubkeyHex);
+    if (key === undefined) {
+      throw new KeyError({ code: KeyErrorCode.KeyUnknown, pubkey: normalizePubkey(pubkeyHex) }, "no key loaded for this public key");
+    }
+    const gvr = request.forkInfo?.genesisValidatorsRoot;
+    if (gvr !== undefined && !bytesEqual(gvr, this.m.network.genesisValidatorsRoot)) {
+      throw new SlashingProtectionError({
+        code: ProtectionErrorCode.GenesisMismatch,
+        expected: toHex(this.m.network.genesisValidatorsRoot),
+        given: toHex(gvr),
+      });
+    }
+    for (const g of this.m.gates ?? []) g.assertMaySign(key.pubkeyHex);
+    const p = request.protected;
+    if (p !== null) {
+      await this.m.protection.checkAndRecord(
+        p.kind === "block"
+          ? { kind: "block", pubkey: key.pubkey, slot: p.slot, signingRoot: request.signingRoot }
+          : { kind: "attestation", pubkey: key.pubkey, source: p.source, target: p.target, signingRoot: request.signingRoot },
+      );
+    }
+    const signature = await this.m.pool.sign(key.poolId, request.signingRoot);
+    const ms = performance.now() - started;
+    this.m.metrics?.signingSeconds.observe({ type: request.type }, ms / 1000);
+    this.m.logger.info("Signed", {
+      type: request.type,
+      pubkey: shortKey(key.pubkeyHex),
+      ...(p?.kind === "block" ? { slot: p.slot } : p?.kind === "attestation" ? { source: p.source, target: p.target } : {}),
+      ...(request.epoch !== null ? { epoch: request.epoch } : {}),
+      ms: Math.round(ms * 100) / 100,
+    });
+    return { signature, request };
+  }
+}

@@ -1,0 +1,164 @@
+import { randomUUID } from "node:crypto";
+import { mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import type { EthNetwork } from "../../../chains/ethereum/networks.js";
+import { blsPublicKey } from "../../../keys/blsPool.js";
+import { decryptKeystore, parseKeystore } from "../../../keys/eip2335.js";
+import type { EthereumProtection } from "../../../protection/ethereum/ethereumProtection.js";
+import { exportInterchange } from "../../../protection/ethereum/interchangeExport.js";
+import { importInterchange } from "../../../protection/ethereum/interchangeImport.js";
+import { ethValidatorsRepository } from "../../../store/ethereum/ethValidatorsRepository.js";
+import type { Store } from "../../../store/types.js";
+import { writeFileDurable } from "../../../util/durableFile.js";
+import { BadRequestError, errorMessage } from "../../../util/errors.js";
+import { toHex } from "../../../util/hex.js";
+import type { Logger } from "../../../util/logger.js";
+import type { EthSigner } from "./ethSigner.js";
+
+export type ImportStatus = { status: "imported" | "duplicate" | "error"; message?: string };
+export type DeleteStatus = { status: "deleted" | "not_active" | "not_found" | "error"; message?: string };
+
+export interface KeymanagerModules {
+  signer: EthSigner;
+  protection: EthereumProtection;
+  store: Store;
+  network: EthNetwork;
+  logger: Logger;
+  /** Where imported keystores are written (NAME.json + NAME.txt), so they load again after a restart. */
+  keystoresDir: string;
+  /** Called for every key that becomes active (the doppelganger guard starts watching it). */
+  onKeysActivated?: (pubkeys: string[]) => void;
+}
+
+/**
+ * The standard keymanager API over our key set. Operations run one at a time. DELETE first makes the
+ * key unable to sign (disabled in the database, which waits for decisions in flight; removed from the
+ * pool) and only then exports its slashing-protection data.
+ */
+export class Keymanager {
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly m: KeymanagerModules) {}
+
+  list(): { validating_pubkey: string; derivation_path: string; readonly: boolean }[] {
+    return this.m.signer.listKeys().map((k) => ({ validating_pubkey: k.pubkeyHex, derivation_path: "", readonly: k.file === null }));
+  }
+
+  import(keystores: unknown[], passwords: unknown[], slashingProtection?: string): Promise<ImportStatus[]> {
+    return this.serial(() => this.doImport(keystores, passwords, slashingProtection));
+  }
+
+  delete(pubkeys: string[]): Promise<{ data: DeleteStatus[]; slashing_protection: string }> {
+    return this.serial(() => this.doDelete(pubkeys));
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const p = this.queue.then(fn, fn);
+    this.queue = p.catch(() => undefined);
+    return p;
+  }
+
+  private async doImport(keystores: unknown[], passwords: unknown[], slashingProtection?: string): Promise<ImportStatus[]> {
+    if (keystores.length !== passwords.length) throw new BadRequestError("keystores and passwords differ in length", "passwords");
+    const decrypted: ({ pubkey: Uint8Array; secret: Uint8Array; json: string; password: string } | ImportStatus)[] = [];
+    for (let i = 0; i < keystores.length; i++) {
+      try {
+        const json = keystores[i];
+        const password = passwords[i];
+        if (typeof json !== "string" || typeof password !== "string") throw new BadRequestError("keystore and password must be strings");
+        const ks = parseKeystore(JSON.parse(json));
+        const secret = await decryptKeystore(ks, password);
+        const pubkey = blsPublicKey(secret);
+        decrypted.push(
+          this.m.signer.getKey(toHex(pubkey)) !== undefined
+            ? { status: "duplicate" }
+            : { pubkey, secret, json, password },
+        );
+      } catch (e) {
+        decrypted.push({ status: "error", message: errorMessage(e) });
+      }
+    }
+    const fresh = decrypted.filter((d): d is { pubkey: Uint8Array; secret: Uint8Array; json: string; password: string } => "secret" in d);
+    // Slashing protection first, only for the keys being imported; a bad file fails the whole request (400).
+    if (slashingProtection !== undefined && slashingProtection.length > 0 && fresh.length > 0) {
+      await importInterchange(this.m.store, [slashingProtection], this.m.network.genesisValidatorsRoot, {
+        onlyPubkeys: new Set(fresh.map((f) => toHex(f.pubkey))),
+      });
+    }
+    mkdirSync(this.m.keystoresDir, { recursive: true });
+    const out: ImportStatus[] = [];
+    for (const d of decrypted) {
+      if (!("secret" in d)) {
+        out.push(d);
+        continue;
+      }
+      try {
+        const file = this.writeKeystore(toHex(d.pubkey), d.json, d.password);
+        await this.m.protection.setEnabled([d.pubkey], true);
+        await this.m.signer.addKeys([{ pubkey: d.pubkey, secret: d.secret, file }]);
+        this.m.onKeysActivated?.([toHex(d.pubkey)]);
+        this.m.logger.info("Key imported through the keymanager API", { pubkey: toHex(d.pubkey) });
+        out.push({ status: "imported" });
+      } catch (e) {
+        out.push({ status: "error", message: errorMessage(e) });
+      }
+    }
+    return out;
+  }
+
+  private writeKeystore(pubkeyHex: string, json: string, password: string): string {
+    const base = join(this.m.keystoresDir, `keystore-${pubkeyHex.slice(2, 18)}-${randomUUID().slice(0, 8)}`);
+    // password first: a keystore without its password would fail to load after a restart
+    writeFileDurable(`${base}.txt`, password);
+    writeFileDurable(`${base}.json`, json);
+    return `${base}.json`;
+  }
+
+  private async doDelete(pubkeys: string[]): Promise<{ data: DeleteStatus[]; slashing_protection: string }> {
+    const data: DeleteStatus[] = [];
+    const exportKeys: Uint8Array[] = [];
+    const known = await this.m.store.tx((tx) => ethValidatorsRepository.list(tx), { readOnly: true });
+    const inDb = new Set(known.map((v) => toHex(v.pubkey)));
+    for (const raw of pubkeys) {
+      const hex = typeof raw === "string" ? raw.toLowerCase() : "";
+      if (!/^0x[0-9a-f]{96}$/.test(hex)) {
+        data.push({ status: "error", message: "not a 0x-hex BLS public key" });
+        continue;
+      }
+      const bytes = new Uint8Array(Buffer.from(hex.slice(2), "hex"));
+      const key = this.m.signer.getKey(hex);
+      try {
+        if (key !== undefined) {
+          // 1. the key can no longer sign: disabled in the store (waits for in-flight decisions), then out of the pool
+          await this.m.protection.setEnabled([bytes], false);
+          this.m.signer.removeKey(hex);
+          if (key.file !== null) {
+            rmSync(key.file, { force: true });
+            rmSync(key.file.replace(/\.json$/, ".txt"), { force: true });
+          }
+          this.m.logger.info("Key deleted through the keymanager API", { pubkey: hex });
+          data.push({ status: "deleted" });
+          exportKeys.push(bytes);
+        } else if (inDb.has(hex)) {
+          data.push({ status: "not_active" });
+          exportKeys.push(bytes);
+        } else {
+          data.push({ status: "not_found" });
+        }
+      } catch (e) {
+        data.push({ status: "error", message: errorMessage(e) });
+      }
+    }
+    // 2. only then export what protects those keys
+    const chunks: Buffer[] = [];
+    const sink = new Writable({
+      write(chunk, _enc, cb) {
+        chunks.push(Buffer.from(chunk));
+        cb();
+      },
+    });
+    await exportInterchange(this.m.store, sink, this.m.network.genesisValidatorsRoot, exportKeys);
+    return { data, slashing_protection: Buffer.concat(chunks).toString("utf8") };
+  }
+}

@@ -1,0 +1,33 @@
+import type { FastifyInstance } from "fastify";
+import { BadRequestError } from "../../../util/errors.js";
+import { bearerAuth } from "../plugins/bearerAuth.js";
+import type { Keymanager } from "./keymanager.js";
+
+export interface KeymanagerRoutesOptions {
+  keymanager: Keymanager;
+  token: string;
+}
+
+/** Keymanager API `/eth/v1/keystores` (GET, POST, DELETE), behind a bearer token. */
+export async function keymanagerRoutes(app: FastifyInstance, opts: KeymanagerRoutesOptions): Promise<void> {
+  app.addHook("preHandler", bearerAuth(opts.token));
+
+  app.get("/eth/v1/keystores", async () => ({ data: opts.keymanager.list() }));
+
+  app.post("/eth/v1/keystores", async (req) => {
+    const b = req.body as { keystores?: unknown; passwords?: unknown; slashing_protection?: unknown } | null;
+    if (!Array.isArray(b?.keystores) || !Array.isArray(b?.passwords)) {
+      throw new BadRequestError("keystores and passwords arrays are required", "keystores");
+    }
+    if (b.slashing_protection !== undefined && typeof b.slashing_protection !== "string") {
+      throw new BadRequestError("slashing_protection must be an EIP-3076 document as a string", "slashing_protection");
+    }
+    return { data: await opts.keymanager.import(b.keystores, b.passwords, b.slashing_protection) };
+  });
+
+  app.delete("/eth/v1/keystores", async (req) => {
+    const b = req.body as { pubkeys?: unknown } | null;
+    if (!Array.isArray(b?.pubkeys)) throw new BadRequestError("pubkeys array is required", "pubkeys");
+    return opts.keymanager.delete(b.pubkeys as string[]);
+  });
+}
