@@ -1,6 +1,7 @@
 import { availableParallelism } from "node:os";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import blst from "@chainsafe/blst";
+import { startModuleWorker } from "../util/moduleWorker.js";
 import type { WorkerRequest, WorkerResponse } from "./blsWorker.js";
 import { KeyError, KeyErrorCode } from "./errors.js";
 
@@ -49,11 +50,8 @@ export class BlsPool {
   constructor(opts: BlsPoolOptions = {}) {
     this.maxBatch = opts.maxBatch ?? 32;
     const n = Math.max(1, opts.threads ?? availableParallelism());
-    // Running from TypeScript sources (tests, tsx): the worker needs the same loader.
-    const fromTs = import.meta.url.endsWith(".ts");
-    const file = new URL(fromTs ? "./blsWorker.ts" : "./blsWorker.js", import.meta.url);
     for (let i = 0; i < n; i++) {
-      const worker = new Worker(file, fromTs ? { execArgv: ["--import", "tsx"] } : {});
+      const worker = startModuleWorker(import.meta.url, "./blsWorker.js");
       const slot: Slot = { worker, busy: null, batch: 0, dead: false };
       worker.on("message", (m: WorkerResponse) => this.onMessage(slot, m));
       worker.on("error", (e) => this.onWorkerError(slot, e));

@@ -13,10 +13,15 @@ export function registerKeysCommands(program: Command): void {
     .description("write N random BLS keys as EIP-2335 keystores with password files (demos and tests)")
     .requiredOption("--count <n>", "number of keys", parsePositiveInt)
     .requiredOption("--out <dir>", "output folder (NAME.json + NAME.txt)")
-    .option("--kdf <name>", "scrypt or pbkdf2", (v: string) => {
-      if (v !== "scrypt" && v !== "pbkdf2") throw new InvalidArgumentError("must be scrypt or pbkdf2");
-      return v;
-    }, "scrypt")
+    .option(
+      "--kdf <name>",
+      "scrypt or pbkdf2",
+      (v: string) => {
+        if (v !== "scrypt" && v !== "pbkdf2") throw new InvalidArgumentError("must be scrypt or pbkdf2");
+        return v;
+      },
+      "scrypt",
+    )
     .option(
       "--kdf-work <n>",
       `scrypt n or pbkdf2 c (default ${DEFAULT_SCRYPT_N} / ${DEFAULT_PBKDF2_C}, as EIP-2335 recommends; lower only for tests)`,

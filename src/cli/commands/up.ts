@@ -20,7 +20,9 @@ export function registerUpCommand(program: Command): void {
     .action(async (o: { dataDir: string; port: number; host: string }) => {
       const keysDir = join(o.dataDir, "keys");
       if (!existsSync(keysDir) || readdirSync(keysDir).filter((f) => f.endsWith(".json")).length === 0) {
-        process.stdout.write(`first start: writing ${DEMO_KEYS} demo keys to ${keysDir} (demo keys, never for real stake)\n`);
+        process.stdout.write(
+          `first start: writing ${DEMO_KEYS} demo keys to ${keysDir} (demo keys, never for real stake)\n`,
+        );
         await generateKeystores(keysDir, DEMO_KEYS, { kdf: "scrypt", work: DEMO_SCRYPT_N });
       }
       const tokenFile = join(o.dataDir, "keymanager-token");

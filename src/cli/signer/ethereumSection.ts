@@ -7,8 +7,8 @@ import { NETWORK_NAMES, resolveNetwork } from "../../chains/ethereum/networks.js
 import { loadEthSszTypes } from "../../chains/ethereum/sszTypes.js";
 import { BlsPool } from "../../keys/blsPool.js";
 import { loadKeystoreDir } from "../../keys/keystoreDir.js";
-import { createProtectionMetrics } from "../../protection/metrics.js";
 import { EthereumProtection } from "../../protection/ethereum/ethereumProtection.js";
+import { createProtectionMetrics } from "../../protection/metrics.js";
 import type { SignerService } from "../../signer/common/service.js";
 import { EthSigner } from "../../signer/http/eth2/ethSigner.js";
 import { Keymanager } from "../../signer/http/eth2/keymanager.js";
@@ -31,10 +31,7 @@ const EthereumConfig = z
     keystores: z.string().optional(),
     passwords: z.string().optional(),
     bls_threads: z.number().int().positive().optional(),
-    keymanager: z
-      .object({ enabled: z.boolean().optional(), token_file: z.string().optional() })
-      .strict()
-      .optional(),
+    keymanager: z.object({ enabled: z.boolean().optional(), token_file: z.string().optional() }).strict().optional(),
   })
   .strict();
 
@@ -80,7 +77,10 @@ export function ethereumSection(hooks: EthereumHooks = {}): SignerSection {
         .option("--passwords <dir>", "folder of NAME.txt password files, if not beside the keystores")
         .option("--bls-threads <n>", "BLS signing threads (default: one per core)", parsePositiveInt)
         .option("--no-keymanager", "disable the keymanager API (/eth/v1/keystores)")
-        .option("--keymanager-token-file <file>", `bearer token for the keymanager API, created at first start (default ${DEFAULT_TOKEN_FILE})`);
+        .option(
+          "--keymanager-token-file <file>",
+          `bearer token for the keymanager API, created at first start (default ${DEFAULT_TOKEN_FILE})`,
+        );
     },
 
     async start(ctx: SignerContext): Promise<SignerService | null> {
@@ -136,7 +136,9 @@ export function ethereumSection(hooks: EthereumHooks = {}): SignerSection {
         name: "ethereum",
         describe: () => [
           `network ${network.name} (${network.preset} preset), ${signer.keyCount} keys loaded${failures.length > 0 ? `, ${failures.length} keystores FAILED to load (see log)` : ""}`,
-          keymanagerOn ? `keymanager API on /eth/v1/keystores, bearer token in ${tokenFile}` : "keymanager API disabled",
+          keymanagerOn
+            ? `keymanager API on /eth/v1/keystores, bearer token in ${tokenFile}`
+            : "keymanager API disabled",
         ],
         health: async () => ({
           ok: failures.length === 0 && pool.liveThreads > 0,

@@ -1,5 +1,5 @@
+import type { EthNetwork } from "../../../chains/ethereum/networks.js";
 import { ProtectionErrorCode, SlashingProtectionError } from "../../../chains/ethereum/protectionErrors.js";
-import { type EthNetwork } from "../../../chains/ethereum/networks.js";
 import { parseSigningRequest, type SigningRequest } from "../../../chains/ethereum/signingRequest.js";
 import type { EthSszTypes } from "../../../chains/ethereum/sszTypes.js";
 import type { BlsPool } from "../../../keys/blsPool.js";
@@ -58,10 +58,17 @@ export class EthSigner {
   }
 
   /** Hands secret keys to the pool (the buffers are zeroed) and registers them in slashing protection. */
-  async addKeys(keys: readonly { pubkey: Uint8Array; secret: Uint8Array; file: string | null }[]): Promise<SignerKey[]> {
+  async addKeys(
+    keys: readonly { pubkey: Uint8Array; secret: Uint8Array; file: string | null }[],
+  ): Promise<SignerKey[]> {
     const fresh = keys.filter((k) => !this.keys.has(toHex(k.pubkey)));
     await this.m.protection.registerValidators(fresh.map((k) => k.pubkey));
-    const added = fresh.map((k) => ({ pubkey: k.pubkey, pubkeyHex: toHex(k.pubkey), poolId: this.nextPoolId++, file: k.file }));
+    const added = fresh.map((k) => ({
+      pubkey: k.pubkey,
+      pubkeyHex: toHex(k.pubkey),
+      poolId: this.nextPoolId++,
+      file: k.file,
+    }));
     this.m.pool.addKeys(added.map((a, i) => ({ id: a.poolId, secret: fresh[i]!.secret })));
     for (const a of added) this.keys.set(a.pubkeyHex, a);
     this.m.metrics?.keysLoaded.set(this.keys.size);
@@ -83,7 +90,10 @@ export class EthSigner {
     const request = parseSigningRequest(body, this.m.types, this.m.network);
     const key = this.getKey(pubkeyHex);
     if (key === undefined) {
-      throw new KeyError({ code: KeyErrorCode.KeyUnknown, pubkey: normalizePubkey(pubkeyHex) }, "no key loaded for this public key");
+      throw new KeyError(
+        { code: KeyErrorCode.KeyUnknown, pubkey: normalizePubkey(pubkeyHex) },
+        "no key loaded for this public key",
+      );
     }
     const gvr = request.forkInfo?.genesisValidatorsRoot;
     if (gvr !== undefined && !bytesEqual(gvr, this.m.network.genesisValidatorsRoot)) {
@@ -99,7 +109,13 @@ export class EthSigner {
       await this.m.protection.checkAndRecord(
         p.kind === "block"
           ? { kind: "block", pubkey: key.pubkey, slot: p.slot, signingRoot: request.signingRoot }
-          : { kind: "attestation", pubkey: key.pubkey, source: p.source, target: p.target, signingRoot: request.signingRoot },
+          : {
+              kind: "attestation",
+              pubkey: key.pubkey,
+              source: p.source,
+              target: p.target,
+              signingRoot: request.signingRoot,
+            },
       );
     }
     const signature = await this.m.pool.sign(key.poolId, request.signingRoot);
@@ -108,7 +124,11 @@ export class EthSigner {
     this.m.logger.info("Signed", {
       type: request.type,
       pubkey: shortKey(key.pubkeyHex),
-      ...(p?.kind === "block" ? { slot: p.slot } : p?.kind === "attestation" ? { source: p.source, target: p.target } : {}),
+      ...(p?.kind === "block"
+        ? { slot: p.slot }
+        : p?.kind === "attestation"
+          ? { source: p.source, target: p.target }
+          : {}),
       ...(request.epoch !== null ? { epoch: request.epoch } : {}),
       ms: Math.round(ms * 100) / 100,
     });

@@ -42,7 +42,9 @@ export class Keymanager {
   constructor(private readonly m: KeymanagerModules) {}
 
   list(): { validating_pubkey: string; derivation_path: string; readonly: boolean }[] {
-    return this.m.signer.listKeys().map((k) => ({ validating_pubkey: k.pubkeyHex, derivation_path: "", readonly: k.file === null }));
+    return this.m.signer
+      .listKeys()
+      .map((k) => ({ validating_pubkey: k.pubkeyHex, derivation_path: "", readonly: k.file === null }));
   }
 
   import(keystores: unknown[], passwords: unknown[], slashingProtection?: string): Promise<ImportStatus[]> {
@@ -59,14 +61,20 @@ export class Keymanager {
     return p;
   }
 
-  private async doImport(keystores: unknown[], passwords: unknown[], slashingProtection?: string): Promise<ImportStatus[]> {
-    if (keystores.length !== passwords.length) throw new BadRequestError("keystores and passwords differ in length", "passwords");
+  private async doImport(
+    keystores: unknown[],
+    passwords: unknown[],
+    slashingProtection?: string,
+  ): Promise<ImportStatus[]> {
+    if (keystores.length !== passwords.length)
+      throw new BadRequestError("keystores and passwords differ in length", "passwords");
     const decrypted: ({ pubkey: Uint8Array; secret: Uint8Array; json: string; password: string } | ImportStatus)[] = [];
     for (let i = 0; i < keystores.length; i++) {
       try {
         const json = keystores[i];
         const password = passwords[i];
-        if (typeof json !== "string" || typeof password !== "string") throw new BadRequestError("keystore and password must be strings");
+        if (typeof json !== "string" || typeof password !== "string")
+          throw new BadRequestError("keystore and password must be strings");
         const ks = parseKeystore(JSON.parse(json));
         const secret = await decryptKeystore(ks, password);
         const pubkey = blsPublicKey(secret);
@@ -79,7 +87,9 @@ export class Keymanager {
         decrypted.push({ status: "error", message: errorMessage(e) });
       }
     }
-    const fresh = decrypted.filter((d): d is { pubkey: Uint8Array; secret: Uint8Array; json: string; password: string } => "secret" in d);
+    const fresh = decrypted.filter(
+      (d): d is { pubkey: Uint8Array; secret: Uint8Array; json: string; password: string } => "secret" in d,
+    );
     // Slashing protection first, only for the keys being imported; a bad file fails the whole request (400).
     if (slashingProtection !== undefined && slashingProtection.length > 0 && fresh.length > 0) {
       await importInterchange(this.m.store, [slashingProtection], this.m.network.genesisValidatorsRoot, {

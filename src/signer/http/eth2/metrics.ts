@@ -22,7 +22,11 @@ export function createEthSignerMetrics(registry: Registry): EthSignerMetrics {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
       registers: [registry],
     }),
-    keysLoaded: new Gauge({ name: "slashguard_eth2_keys_loaded", help: "BLS keys loaded in the signer", registers: [registry] }),
+    keysLoaded: new Gauge({
+      name: "slashguard_eth2_keys_loaded",
+      help: "BLS keys loaded in the signer",
+      registers: [registry],
+    }),
     keyLoadErrors: new Gauge({
       name: "slashguard_eth2_key_load_errors",
       help: "Keystores that failed to load at start (wrong password, broken file)",
