@@ -30,6 +30,12 @@ export function parsePositiveInt(v: string): number {
   return Number(v);
 }
 
+/** A TCP port; 0 asks the system for a free one (tests). */
+export function parsePort(v: string): number {
+  if (!/^[0-9]{1,5}$/.test(v) || Number(v) > 65535) throw new InvalidArgumentError("must be a port number 0-65535");
+  return Number(v);
+}
+
 export function parseLogLevel(v: string): LogLevel {
   if (!["debug", "info", "warn", "error", "silent"].includes(v)) throw new InvalidArgumentError("unknown level");
   return v as LogLevel;

@@ -1,13 +1,15 @@
+import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import type { HealthReport, SignerService } from "../../signer/common/service.js";
 import { buildHttpApp } from "../../signer/http/app.js";
+import { enforceClientAllowList, readAllowList } from "../../signer/http/plugins/tlsAllowList.js";
 import { httpStatusOf } from "../../signer/http/statusCodes.js";
 import { DEFAULT_STORE_URL, openStore } from "../../store/openStore.js";
 import { errorMessage } from "../../util/errors.js";
 import { createLogger, type LogLevel } from "../../util/logger.js";
 import { ConfigError, ConfigErrorCode, pick, readYamlFile } from "../config.js";
-import { parseLogLevel, parsePositiveInt } from "../options.js";
+import { parseLogLevel, parsePort } from "../options.js";
 import { shutdownSignal } from "../run.js";
 import { ethereumSection } from "../signer/ethereumSection.js";
 import type { SignerContext, SignerSection } from "../signer/section.js";
@@ -21,6 +23,9 @@ interface CommonFlags {
   host?: string;
   port?: number;
   logLevel?: LogLevel;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsAllowedClients?: string;
 }
 
 export function registerSignerCommand(program: Command): void {
@@ -32,8 +37,11 @@ export function registerSignerCommand(program: Command): void {
     .option("--config <file>", "YAML config with the same settings (flags win)")
     .option("--db <url>", `store: sqlite:PATH or postgres://… (default ${DEFAULT_STORE_URL})`)
     .option("--host <host>", "HTTP listen address (API, health, metrics) (default 127.0.0.1)")
-    .option("--port <n>", "HTTP port (default 9000)", parsePositiveInt)
-    .option("--log-level <level>", "debug, info, warn, error (default info)", parseLogLevel);
+    .option("--port <n>", "HTTP port (default 9000)", parsePort)
+    .option("--log-level <level>", "debug, info, warn, error (default info)", parseLogLevel)
+    .option("--tls-cert <file>", "serve HTTPS with this certificate (PEM)")
+    .option("--tls-key <file>", "private key of --tls-cert (PEM)")
+    .option("--tls-allowed-clients <file>", "admit only clients whose certificate SHA-256 fingerprint is listed here");
   for (const s of SIGNER_SECTIONS) s.addOptions(cmd);
   cmd.action(async (flags: CommonFlags & Record<string, unknown>) => {
     const running = await startSigner(flags, SIGNER_SECTIONS);
@@ -55,7 +63,11 @@ export async function startSigner(
 ): Promise<RunningSigner> {
   const configFile = flags.config ?? "";
   const config = configOverride ?? readYamlFile(flags.config);
-  const http = (config.http ?? {}) as { host?: string; port?: number };
+  const http = (config.http ?? {}) as {
+    host?: string;
+    port?: number;
+    tls?: { cert?: string; key?: string; allowed_clients?: string };
+  };
   const { logger, pino } = createLogger({
     level: pick(flags.logLevel, config.log_level as LogLevel | undefined, "info"),
   });
@@ -77,7 +89,30 @@ export async function startSigner(
     }
     return { ok: Object.values(checks).every((c) => c.ok), checks };
   };
-  const app = await buildHttpApp({}, { logger, registry, health, statusOf: httpStatusOf });
+  const tlsCert = pick(flags.tlsCert, http.tls?.cert, undefined);
+  const tlsKey = pick(flags.tlsKey, http.tls?.key, undefined);
+  const allowedClients = pick(flags.tlsAllowedClients, http.tls?.allowed_clients, undefined);
+  if ((tlsCert === undefined) !== (tlsKey === undefined) || (allowedClients !== undefined && tlsCert === undefined)) {
+    throw new ConfigError(
+      { code: ConfigErrorCode.Invalid, file: configFile },
+      "TLS needs both --tls-cert and --tls-key (and a client allow-list needs TLS)",
+    );
+  }
+  const app = await buildHttpApp(
+    tlsCert === undefined || tlsKey === undefined
+      ? {}
+      : {
+          https: {
+            cert: readFileSync(tlsCert),
+            key: readFileSync(tlsKey),
+            // client certificates are checked against the allow-list by fingerprint, so self-signed ones work
+            requestCert: allowedClients !== undefined,
+            rejectUnauthorized: false,
+          },
+        },
+    { logger, registry, health, statusOf: httpStatusOf },
+  );
+  if (allowedClients !== undefined) enforceClientAllowList(app, readAllowList(allowedClients));
   const stopAll = async (): Promise<void> => {
     for (const s of [...services].reverse())
       await s.stop().catch((e) => logger.error("Stop failed", { service: s.name }, e));

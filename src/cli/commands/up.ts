@@ -2,6 +2,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
 import { generateKeystores } from "../../keys/generate.js";
+import { parsePort } from "../options.js";
 import { shutdownSignal } from "../run.js";
 import { ethereumSection } from "../signer/ethereumSection.js";
 import { startSigner } from "./signer.js";
@@ -15,7 +16,7 @@ export function registerUpCommand(program: Command): void {
     .command("up")
     .description("everything on one machine: signer + store on SQLite in ./data, with demo keys on first start")
     .option("--data-dir <dir>", "where the database, keys and tokens live", "./data")
-    .option("--port <n>", "HTTP port", (v: string) => Number(v), 9000)
+    .option("--port <n>", "HTTP port", parsePort, 9000)
     .option("--host <host>", "HTTP listen address", "127.0.0.1")
     .action(async (o: { dataDir: string; port: number; host: string }) => {
       const keysDir = join(o.dataDir, "keys");

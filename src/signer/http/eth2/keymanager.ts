@@ -69,6 +69,7 @@ export class Keymanager {
     if (keystores.length !== passwords.length)
       throw new BadRequestError("keystores and passwords differ in length", "passwords");
     const decrypted: ({ pubkey: Uint8Array; secret: Uint8Array; json: string; password: string } | ImportStatus)[] = [];
+    const seen = new Set<string>();
     for (let i = 0; i < keystores.length; i++) {
       try {
         const json = keystores[i];
@@ -78,11 +79,13 @@ export class Keymanager {
         const ks = parseKeystore(JSON.parse(json));
         const secret = await decryptKeystore(ks, password);
         const pubkey = blsPublicKey(secret);
+        const hex = toHex(pubkey);
         decrypted.push(
-          this.m.signer.getKey(toHex(pubkey)) !== undefined
+          this.m.signer.getKey(hex) !== undefined || seen.has(hex)
             ? { status: "duplicate" }
             : { pubkey, secret, json, password },
         );
+        seen.add(hex);
       } catch (e) {
         decrypted.push({ status: "error", message: errorMessage(e) });
       }

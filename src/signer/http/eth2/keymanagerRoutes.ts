@@ -14,7 +14,8 @@ export async function keymanagerRoutes(app: FastifyInstance, opts: KeymanagerRou
 
   app.get("/eth/v1/keystores", async () => ({ data: opts.keymanager.list() }));
 
-  app.post("/eth/v1/keystores", async (req) => {
+  // Imports carry many keystores and a slashing-protection history: a larger body than signing requests.
+  app.post("/eth/v1/keystores", { bodyLimit: 64 << 20 }, async (req) => {
     const b = req.body as { keystores?: unknown; passwords?: unknown; slashing_protection?: unknown } | null;
     if (!Array.isArray(b?.keystores) || !Array.isArray(b?.passwords)) {
       throw new BadRequestError("keystores and passwords arrays are required", "keystores");
