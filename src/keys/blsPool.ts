@@ -128,6 +128,7 @@ export class BlsPool {
       });
       s.busy = jobs;
       s.batch = this.nextBatch++;
+      s.worker.ref(); // pending signatures keep the process alive; an idle pool does not
       const msg: WorkerRequest = { t: "sign", batch: s.batch, ids, roots };
       s.worker.postMessage(msg, [ids.buffer, roots.buffer]);
     }
@@ -137,6 +138,7 @@ export class BlsPool {
     const jobs = s.busy;
     if (jobs === null || m.batch !== s.batch) return;
     s.busy = null;
+    s.worker.unref();
     if (m.t === "error") {
       for (const j of jobs) j.reject(new KeyError({ code: KeyErrorCode.KeySigning }, `signing failed: ${m.message}`));
     } else {

@@ -1,0 +1,194 @@
+/**
+ * Ethereum remote signer over HTTP: the real `slashguard signer` process (SQLite or PostgreSQL store),
+ * driven by attestation requests, beside the raw BLS signing rate of the same worker pool in the same run.
+ *
+ *   npm run build && node --import tsx bench/signer.ts [--validators 10000,30000] [--engines sqlite] [--epochs 2]
+ *
+ * "burst": each slot sends N/32 concurrent requests (distinct keys) and waits for all answers;
+ * "sustained": a closed loop keeping 256 requests in flight over every key.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { Agent, setGlobalDispatcher } from "undici";
+import pg from "pg";
+import { BlsPool } from "../src/keys/blsPool.js";
+import { arg, machine, now, stats, table } from "./lib.js";
+
+const SIZES = arg("validators", "10000,30000").split(",").map(Number);
+const ENGINES = arg("engines", "sqlite").split(",");
+const EPOCHS = Number(arg("epochs", "2"));
+const IN_FLIGHT = 256;
+const REPO = resolve(import.meta.dirname, "..");
+const CLI = join(REPO, "dist", "cli", "main.js");
+const GVR = `0x${"11".repeat(32)}`;
+const KEYS_CACHE = join(tmpdir(), "slashguard-bench-keys");
+const PG_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+
+setGlobalDispatcher(new Agent({ connections: 512, pipelining: 1, keepAliveTimeout: 60_000 }));
+
+function run(cmd: string[], env: NodeJS.ProcessEnv = {}): Promise<void> {
+  return new Promise((res, rej) => {
+    const c = spawn(process.execPath, cmd, { stdio: "inherit", env: { ...process.env, ...env } });
+    c.on("exit", (code) => (code === 0 ? res() : rej(new Error(`${cmd.join(" ")} exited ${code}`))));
+  });
+}
+
+/** Keystores with a light KDF, generated once and reused between runs (decryption is not what is measured). */
+async function keysDir(n: number): Promise<string> {
+  const dir = join(KEYS_CACHE, String(n));
+  if (!existsSync(dir) || readdirSync(dir).filter((f) => f.endsWith(".json")).length < n) {
+    rmSync(dir, { recursive: true, force: true });
+    await run([CLI, "keys", "generate", "--count", String(n), "--out", dir, "--kdf", "pbkdf2", "--kdf-work", "2"]);
+  }
+  return dir;
+}
+
+function startSigner(db: string, keys: string, port: number): Promise<{ proc: ChildProcess; url: string }> {
+  return new Promise((res, rej) => {
+    const proc = spawn(
+      process.execPath,
+      [CLI, "signer", "--db", db, "--network", "custom", "--genesis-validators-root", GVR, "--keystores", keys, "--port", String(port), "--log-level", "warn", "--no-keymanager"],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
+    let out = "";
+    proc.stdout!.on("data", (d) => {
+      out += d;
+      const m = /listening on (\S+)/.exec(out);
+      if (m) res({ proc, url: m[1]! });
+    });
+    proc.on("exit", (c) => rej(new Error(`signer exited ${c}`)));
+  });
+}
+
+function rssMb(pid: number): { rss: number; peak: number } {
+  const s = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = (k: string): number => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(s)?.[1] ?? 0);
+  return { rss: kb("VmRSS") / 1024, peak: kb("VmHWM") / 1024 };
+}
+
+const hex32 = (n: number): string => `0x${n.toString(16).padStart(64, "0")}`;
+function body(i: number, epoch: number): string {
+  return JSON.stringify({
+    type: "ATTESTATION",
+    fork_info: { fork: { previous_version: "0x05000000", current_version: "0x06000000", epoch: "0" }, genesis_validators_root: GVR },
+    attestation: {
+      slot: String(epoch * 32 + (i % 32)),
+      index: "0",
+      beacon_block_root: hex32(epoch * 100000 + i),
+      source: { epoch: String(epoch - 1), root: hex32(1) },
+      target: { epoch: String(epoch), root: hex32(epoch) },
+    },
+  });
+}
+
+async function post(url: string, key: string, b: string): Promise<number> {
+  const r = await fetch(`${url}/api/v1/eth2/sign/${key}`, { method: "POST", headers: { "content-type": "application/json", accept: "application/json" }, body: b });
+  await r.arrayBuffer();
+  if (r.status !== 200) throw new Error(`status ${r.status}`);
+  return r.status;
+}
+
+async function burst(url: string, keys: string[], first: number): Promise<{ rate: number; p50: number; p99: number }> {
+  const lat: number[] = [];
+  const per = Math.ceil(keys.length / 32);
+  const t0 = now();
+  for (let e = first; e < first + EPOCHS; e++) {
+    for (let s = 0; s < 32; s++) {
+      await Promise.all(
+        keys.slice(s * per, (s + 1) * per).map(async (k, j) => {
+          const t = now();
+          await post(url, k, body(s * per + j, e));
+          lat.push(now() - t);
+        }),
+      );
+    }
+  }
+  return { rate: lat.length / ((now() - t0) / 1000), ...stats(lat) };
+}
+
+async function sustained(url: string, keys: string[], first: number): Promise<{ rate: number; p50: number; p99: number }> {
+  const lat: number[] = [];
+  const total = keys.length * EPOCHS;
+  let next = 0;
+  const t0 = now();
+  await Promise.all(
+    Array.from({ length: IN_FLIGHT }, async () => {
+      for (;;) {
+        const n = next++;
+        if (n >= total) return;
+        const t = now();
+        await post(url, keys[n % keys.length]!, body(n % keys.length, first + Math.floor(n / keys.length)));
+        lat.push(now() - t);
+      }
+    }),
+  );
+  return { rate: total / ((now() - t0) / 1000), ...stats(lat) };
+}
+
+/** The same BLS pool, no HTTP and no store: the physical limit of signing on this machine. */
+async function rawBls(n: number): Promise<number> {
+  const pool = new BlsPool();
+  const { SecretKey } = (await import("@chainsafe/blst")).default;
+  pool.addKeys(Array.from({ length: 64 }, (_, i) => ({ id: i + 1, secret: SecretKey.fromKeygen(new Uint8Array(32).fill(i + 1)).toBytes() })));
+  const root = new Uint8Array(32).fill(7);
+  const t0 = now();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: IN_FLIGHT }, async () => {
+      while (next++ < n) await pool.sign((next % 64) + 1, root);
+    }),
+  );
+  const rate = n / ((now() - t0) / 1000);
+  await pool.close();
+  return rate;
+}
+
+async function freshPg(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `sg_sbench_${process.pid}_${Date.now()}`;
+  const c = new pg.Client({ connectionString: PG_URL });
+  await c.connect();
+  await c.query(`CREATE DATABASE ${name}`);
+  await c.end();
+  const u = new URL(PG_URL);
+  u.pathname = `/${name}`;
+  return {
+    url: u.toString(),
+    drop: async () => {
+      const d = new pg.Client({ connectionString: PG_URL });
+      await d.connect();
+      await d.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await d.end();
+    },
+  };
+}
+
+const rows: (string | number)[][] = [];
+const raw = await rawBls(20_000);
+rows.push(["raw BLS signing, same worker pool (no HTTP, no store)", "-", "-", raw, "-", "-", "100%", "-"]);
+for (const n of SIZES) {
+  const keysPath = await keysDir(n);
+  for (const engine of ENGINES) {
+    const dir = mkdtempSync(join(tmpdir(), "sg-sbench-"));
+    const pgdb = engine === "postgres" ? await freshPg() : null;
+    const { proc, url } = await startSigner(pgdb?.url ?? `sqlite:${join(dir, "s.db")}`, keysPath, 19000 + Math.floor(Math.random() * 1000));
+    try {
+      const keys = (await (await fetch(`${url}/api/v1/eth2/publicKeys`)).json()) as string[];
+      const loaded = rssMb(proc.pid!);
+      const b = await burst(url, keys, 10);
+      const s = await sustained(url, keys, 10 + EPOCHS);
+      const after = rssMb(proc.pid!);
+      const pct = (r: number): string => `${((100 * r) / raw).toFixed(0)}%`;
+      rows.push([`slashguard ${engine}, ${n.toLocaleString("en-US")} keys`, "burst", Math.ceil(n / 32), b.rate, b.p50, b.p99, pct(b.rate), `${loaded.rss.toFixed(0)} / ${after.peak.toFixed(0)}`]);
+      rows.push([`slashguard ${engine}, ${n.toLocaleString("en-US")} keys`, "sustained", IN_FLIGHT, s.rate, s.p50, s.p99, pct(s.rate), `${loaded.rss.toFixed(0)} / ${after.peak.toFixed(0)}`]);
+    } finally {
+      proc.kill("SIGTERM");
+      await new Promise((r) => proc.once("exit", r));
+      await pgdb?.drop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+}
+console.log(`\nEthereum remote signer over HTTP (attestations), ${EPOCHS} epochs per workload\nmachine: ${machine()}\n`);
+console.log(table(["run", "workload", "concurrency", "signatures/s", "p50 ms", "p99 ms", "of raw BLS", "RSS MB loaded / peak"], rows));
