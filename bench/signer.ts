@@ -11,8 +11,8 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { Agent, setGlobalDispatcher } from "undici";
 import pg from "pg";
+import { Agent, setGlobalDispatcher } from "undici";
 import { BlsPool } from "../src/keys/blsPool.js";
 import { arg, machine, now, stats, table } from "./lib.js";
 
@@ -49,7 +49,23 @@ function startSigner(db: string, keys: string, port: number): Promise<{ proc: Ch
   return new Promise((res, rej) => {
     const proc = spawn(
       process.execPath,
-      [CLI, "signer", "--db", db, "--network", "custom", "--genesis-validators-root", GVR, "--keystores", keys, "--port", String(port), "--log-level", "warn", "--no-keymanager"],
+      [
+        CLI,
+        "signer",
+        "--db",
+        db,
+        "--network",
+        "custom",
+        "--genesis-validators-root",
+        GVR,
+        "--keystores",
+        keys,
+        "--port",
+        String(port),
+        "--log-level",
+        "warn",
+        "--no-keymanager",
+      ],
       { stdio: ["ignore", "pipe", "inherit"] },
     );
     let out = "";
@@ -72,7 +88,10 @@ const hex32 = (n: number): string => `0x${n.toString(16).padStart(64, "0")}`;
 function body(i: number, epoch: number): string {
   return JSON.stringify({
     type: "ATTESTATION",
-    fork_info: { fork: { previous_version: "0x05000000", current_version: "0x06000000", epoch: "0" }, genesis_validators_root: GVR },
+    fork_info: {
+      fork: { previous_version: "0x05000000", current_version: "0x06000000", epoch: "0" },
+      genesis_validators_root: GVR,
+    },
     attestation: {
       slot: String(epoch * 32 + (i % 32)),
       index: "0",
@@ -84,7 +103,11 @@ function body(i: number, epoch: number): string {
 }
 
 async function post(url: string, key: string, b: string): Promise<number> {
-  const r = await fetch(`${url}/api/v1/eth2/sign/${key}`, { method: "POST", headers: { "content-type": "application/json", accept: "application/json" }, body: b });
+  const r = await fetch(`${url}/api/v1/eth2/sign/${key}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", accept: "application/json" },
+    body: b,
+  });
   await r.arrayBuffer();
   if (r.status !== 200) throw new Error(`status ${r.status}`);
   return r.status;
@@ -108,7 +131,11 @@ async function burst(url: string, keys: string[], first: number): Promise<{ rate
   return { rate: lat.length / ((now() - t0) / 1000), ...stats(lat) };
 }
 
-async function sustained(url: string, keys: string[], first: number): Promise<{ rate: number; p50: number; p99: number }> {
+async function sustained(
+  url: string,
+  keys: string[],
+  first: number,
+): Promise<{ rate: number; p50: number; p99: number }> {
   const lat: number[] = [];
   const total = keys.length * EPOCHS;
   let next = 0;
@@ -131,7 +158,12 @@ async function sustained(url: string, keys: string[], first: number): Promise<{ 
 async function rawBls(n: number): Promise<number> {
   const pool = new BlsPool();
   const { SecretKey } = (await import("@chainsafe/blst")).default;
-  pool.addKeys(Array.from({ length: 64 }, (_, i) => ({ id: i + 1, secret: SecretKey.fromKeygen(new Uint8Array(32).fill(i + 1)).toBytes() })));
+  pool.addKeys(
+    Array.from({ length: 64 }, (_, i) => ({
+      id: i + 1,
+      secret: SecretKey.fromKeygen(new Uint8Array(32).fill(i + 1)).toBytes(),
+    })),
+  );
   const root = new Uint8Array(32).fill(7);
   const t0 = now();
   let next = 0;
@@ -172,7 +204,11 @@ for (const n of SIZES) {
   for (const engine of ENGINES) {
     const dir = mkdtempSync(join(tmpdir(), "sg-sbench-"));
     const pgdb = engine === "postgres" ? await freshPg() : null;
-    const { proc, url } = await startSigner(pgdb?.url ?? `sqlite:${join(dir, "s.db")}`, keysPath, 19000 + Math.floor(Math.random() * 1000));
+    const { proc, url } = await startSigner(
+      pgdb?.url ?? `sqlite:${join(dir, "s.db")}`,
+      keysPath,
+      19000 + Math.floor(Math.random() * 1000),
+    );
     try {
       const keys = (await (await fetch(`${url}/api/v1/eth2/publicKeys`)).json()) as string[];
       const loaded = rssMb(proc.pid!);
@@ -180,8 +216,26 @@ for (const n of SIZES) {
       const s = await sustained(url, keys, 10 + EPOCHS);
       const after = rssMb(proc.pid!);
       const pct = (r: number): string => `${((100 * r) / raw).toFixed(0)}%`;
-      rows.push([`slashguard ${engine}, ${n.toLocaleString("en-US")} keys`, "burst", Math.ceil(n / 32), b.rate, b.p50, b.p99, pct(b.rate), `${loaded.rss.toFixed(0)} / ${after.peak.toFixed(0)}`]);
-      rows.push([`slashguard ${engine}, ${n.toLocaleString("en-US")} keys`, "sustained", IN_FLIGHT, s.rate, s.p50, s.p99, pct(s.rate), `${loaded.rss.toFixed(0)} / ${after.peak.toFixed(0)}`]);
+      rows.push([
+        `slashguard ${engine}, ${n.toLocaleString("en-US")} keys`,
+        "burst",
+        Math.ceil(n / 32),
+        b.rate,
+        b.p50,
+        b.p99,
+        pct(b.rate),
+        `${loaded.rss.toFixed(0)} / ${after.peak.toFixed(0)}`,
+      ]);
+      rows.push([
+        `slashguard ${engine}, ${n.toLocaleString("en-US")} keys`,
+        "sustained",
+        IN_FLIGHT,
+        s.rate,
+        s.p50,
+        s.p99,
+        pct(s.rate),
+        `${loaded.rss.toFixed(0)} / ${after.peak.toFixed(0)}`,
+      ]);
     } finally {
       proc.kill("SIGTERM");
       await new Promise((r) => proc.once("exit", r));
@@ -190,5 +244,12 @@ for (const n of SIZES) {
     }
   }
 }
-console.log(`\nEthereum remote signer over HTTP (attestations), ${EPOCHS} epochs per workload\nmachine: ${machine()}\n`);
-console.log(table(["run", "workload", "concurrency", "signatures/s", "p50 ms", "p99 ms", "of raw BLS", "RSS MB loaded / peak"], rows));
+console.log(
+  `\nEthereum remote signer over HTTP (attestations), ${EPOCHS} epochs per workload\nmachine: ${machine()}\n`,
+);
+console.log(
+  table(
+    ["run", "workload", "concurrency", "signatures/s", "p50 ms", "p99 ms", "of raw BLS", "RSS MB loaded / peak"],
+    rows,
+  ),
+);
