@@ -31,6 +31,7 @@ export const DEFAULT_PBKDF2_C = 262_144;
 
 /** NFKD, then C0, C1 and DEL control codes removed (EIP-2335 password processing). */
 export function processPassword(password: string): Buffer {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control codes is the point
   return Buffer.from(password.normalize("NFKD").replace(/[\u0000-\u001f\u007f-\u009f]/g, ""), "utf8");
 }
 
