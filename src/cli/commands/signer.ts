@@ -9,10 +9,11 @@ import { createLogger, type LogLevel } from "../../util/logger.js";
 import { ConfigError, ConfigErrorCode, pick, readYamlFile } from "../config.js";
 import { parseLogLevel, parsePositiveInt } from "../options.js";
 import { shutdownSignal } from "../run.js";
+import { cometbftSection } from "../signer/cometbftSection.js";
 import type { SignerContext, SignerSection } from "../signer/section.js";
 
 /** Every chain section of the signer, in start order. */
-export const SIGNER_SECTIONS: SignerSection[] = [];
+export const SIGNER_SECTIONS: SignerSection[] = [cometbftSection];
 
 interface CommonFlags {
   config?: string;
