@@ -545,6 +545,7 @@ export class FakeCometNode {
       this.hijack = null;
       this.current = { socket: s, write: () => {}, read: async () => new Uint8Array(0) };
       s.once("close", () => this.release(s));
+      s.resume(); // discard what the signer sends, so that its hang-up is seen
       fn(s);
       return;
     }
@@ -571,6 +572,11 @@ export class FakeCometNode {
 
   get connected(): boolean {
     return this.current !== null && !this.current.socket.destroyed;
+  }
+
+  /** Resolves once `n` signer connections have been authenticated in total. */
+  async waitForConnections(n: number): Promise<void> {
+    while (this.connections < n) await new Promise<void>((r) => this.connectedWaiters.push(r));
   }
 
   /** Resolves once a signer connection is authenticated (immediately if one is). */

@@ -95,7 +95,7 @@ export class NodeSession {
         delay = this.opts.retryMinMs;
         this.setConnected(true);
         this.lastFailure = "";
-        logger.info("Connected to node", { node: this.address, chainId: this.opts.chainId });
+        logger.info("Connected to node");
         await this.serve(stream);
       } catch (e) {
         if (!this.stopped) this.noteFailure(e);
@@ -116,7 +116,7 @@ export class NodeSession {
 
   private noteFailure(e: unknown): void {
     const reason = isAppError(e) ? e.code : errorMessage(e);
-    const ctx = { node: this.address, chainId: this.opts.chainId, reason };
+    const ctx = { reason };
     // The same failure every retry (node down) is logged once at warn, then at debug until it changes.
     if (reason !== this.lastFailure) this.modules.logger.warn("Node connection failed or closed", ctx, e);
     else this.modules.logger.debug("Node connection failed or closed", ctx);
@@ -218,12 +218,10 @@ export class NodeSession {
       metrics?.requestSeconds.observe({ type: handled.type }, (performance.now() - started) / 1000);
       if (handled.outcome === "invalid")
         logger.warn("Invalid privval request answered with an error", {
-          node: this.address,
           type: handled.type,
           code: handled.code,
         });
-      else
-        logger.debug("privval request answered", { node: this.address, type: handled.type, outcome: handled.outcome });
+      else logger.debug("privval request answered", { type: handled.type, outcome: handled.outcome });
     }
   }
 }
