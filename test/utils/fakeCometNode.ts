@@ -515,6 +515,7 @@ export class FakeCometNode {
   ) {
     server.on("connection", (s) => {
       this.all.add(s);
+      s.setNoDelay(true); // as Go's net package does for every TCP connection
       s.on("close", () => this.all.delete(s));
       s.on("error", () => {});
       // A real node accepts the next signer only when it has none (privval/signer_listener_endpoint.go).

@@ -3,7 +3,7 @@ import { type FieldHeader, ProtoReader, ProtoWriter, WireType } from "./protobuf
 import { readTimestamp, writeTimestamp } from "./signBytes.js";
 import { type BlockId, emptyProposal, emptyVote, type Proposal, type Vote } from "./types.js";
 
-/** RemoteSignerError: the node logs it and skips this step; `code` is informational (2 = double sign, as tmkms). */
+/** RemoteSignerError: the node logs it and skips this step; `code` is informational (2 = double sign by convention). */
 export interface RemoteSignerError {
   code: number;
   description: string;

@@ -21,7 +21,7 @@ export interface RequestHandlerModules {
   signer: CometSigner;
 }
 
-/** RemoteSignerError codes: the node ignores them, but tmkms uses 2 for a double-sign refusal, so do we. */
+/** RemoteSignerError codes: the node ignores them; 2 for a double-sign refusal is what operators already alert on. */
 const CODE_UNEXPECTED = 1;
 const CODE_DOUBLE_SIGN = 2;
 const EMPTY = new Uint8Array(0);
