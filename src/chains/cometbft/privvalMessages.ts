@@ -1,7 +1,7 @@
+import { decodeProposal, decodeVote, encodeProposal, encodeVote, lenField, varintField } from "./consensusCodec.js";
 import { CometWireError, CometWireErrorCode } from "./errors.js";
 import { type FieldHeader, ProtoReader, ProtoWriter, WireType } from "./protobuf.js";
-import { readTimestamp, writeTimestamp } from "./signBytes.js";
-import { type BlockId, emptyProposal, emptyVote, type Proposal, type Vote } from "./types.js";
+import { emptyProposal, emptyVote, type Proposal, type Vote } from "./types.js";
 
 /** RemoteSignerError: the node logs it and skips this step; `code` is informational (2 = double sign by convention). */
 export interface RemoteSignerError {
@@ -49,40 +49,6 @@ const FIELD: Record<Exclude<PrivvalMessage["kind"], "unknown" | "empty">, number
 const malformed = (what: string): CometWireError => new CometWireError(CometWireErrorCode.Malformed, what);
 
 // ---- encoding ----
-
-function writeBlockId(w: ProtoWriter, field: number, b: BlockId): void {
-  // Non-nullable in tendermint.types: always written, and so is its part-set header.
-  w.message(field, (m) => {
-    if (b.hash.length > 0) m.bytes(1, b.hash);
-    m.message(2, (p) => {
-      if (b.partSetHeader.total !== 0) p.varint(1, b.partSetHeader.total);
-      if (b.partSetHeader.hash.length > 0) p.bytes(2, b.partSetHeader.hash);
-    });
-  });
-}
-
-export function encodeVote(w: ProtoWriter, v: Vote): void {
-  if (v.type !== 0) w.varint(1, v.type);
-  if (v.height !== 0n) w.varint(2, v.height);
-  if (v.round !== 0) w.varint(3, v.round);
-  writeBlockId(w, 4, v.blockId);
-  writeTimestamp(w, 5, v.timestamp);
-  if (v.validatorAddress.length > 0) w.bytes(6, v.validatorAddress);
-  if (v.validatorIndex !== 0) w.varint(7, v.validatorIndex);
-  if (v.signature.length > 0) w.bytes(8, v.signature);
-  if (v.extension.length > 0) w.bytes(9, v.extension);
-  if (v.extensionSignature.length > 0) w.bytes(10, v.extensionSignature);
-}
-
-export function encodeProposal(w: ProtoWriter, p: Proposal): void {
-  if (p.type !== 0) w.varint(1, p.type);
-  if (p.height !== 0n) w.varint(2, p.height);
-  if (p.round !== 0) w.varint(3, p.round);
-  if (p.polRound !== 0) w.varint(4, p.polRound);
-  writeBlockId(w, 5, p.blockId);
-  writeTimestamp(w, 6, p.timestamp);
-  if (p.signature.length > 0) w.bytes(7, p.signature);
-}
 
 function writeError(w: ProtoWriter, field: number, e: RemoteSignerError | null): void {
   if (e === null) return;
@@ -163,112 +129,6 @@ export function encodePrivvalMessage(msg: PrivvalMessage): Uint8Array {
 }
 
 // ---- decoding ----
-
-function readBlockId(bytes: Uint8Array): BlockId {
-  const r = new ProtoReader(bytes);
-  let hash: Uint8Array = new Uint8Array(0);
-  let total = 0;
-  let pshHash: Uint8Array = new Uint8Array(0);
-  for (let h = r.next(); h !== null; h = r.next()) {
-    if (h.field === 1) hash = lenField(r, h);
-    else if (h.field === 2) {
-      const p = new ProtoReader(lenField(r, h));
-      for (let f = p.next(); f !== null; f = p.next()) {
-        if (f.field === 1) {
-          p.expect(f, WireType.Varint);
-          total = p.uint32();
-        } else if (f.field === 2) pshHash = lenField(p, f);
-        else p.skip(f.wt);
-      }
-    } else r.skip(h.wt);
-  }
-  return { hash, partSetHeader: { total, hash: pshHash } };
-}
-
-function lenField(r: ProtoReader, h: FieldHeader): Uint8Array {
-  r.expect(h, WireType.Len);
-  return r.bytes();
-}
-
-function varintField(r: ProtoReader, h: FieldHeader): ProtoReader {
-  r.expect(h, WireType.Varint);
-  return r;
-}
-
-export function decodeVote(bytes: Uint8Array): Vote {
-  const r = new ProtoReader(bytes);
-  const v = emptyVote();
-  for (let h = r.next(); h !== null; h = r.next()) {
-    switch (h.field) {
-      case 1:
-        v.type = varintField(r, h).int32();
-        break;
-      case 2:
-        v.height = varintField(r, h).int64();
-        break;
-      case 3:
-        v.round = varintField(r, h).int32();
-        break;
-      case 4:
-        v.blockId = readBlockId(lenField(r, h));
-        break;
-      case 5:
-        v.timestamp = readTimestamp(lenField(r, h));
-        break;
-      case 6:
-        v.validatorAddress = lenField(r, h);
-        break;
-      case 7:
-        v.validatorIndex = varintField(r, h).int32();
-        break;
-      case 8:
-        v.signature = lenField(r, h);
-        break;
-      case 9:
-        v.extension = lenField(r, h);
-        break;
-      case 10:
-        v.extensionSignature = lenField(r, h);
-        break;
-      default:
-        r.skip(h.wt);
-    }
-  }
-  return v;
-}
-
-export function decodeProposal(bytes: Uint8Array): Proposal {
-  const r = new ProtoReader(bytes);
-  const p = emptyProposal();
-  for (let h = r.next(); h !== null; h = r.next()) {
-    switch (h.field) {
-      case 1:
-        p.type = varintField(r, h).int32();
-        break;
-      case 2:
-        p.height = varintField(r, h).int64();
-        break;
-      case 3:
-        p.round = varintField(r, h).int32();
-        break;
-      case 4:
-        p.polRound = varintField(r, h).int32();
-        break;
-      case 5:
-        p.blockId = readBlockId(lenField(r, h));
-        break;
-      case 6:
-        p.timestamp = readTimestamp(lenField(r, h));
-        break;
-      case 7:
-        p.signature = lenField(r, h);
-        break;
-      default:
-        r.skip(h.wt);
-    }
-  }
-  return p;
-}
 
 function readError(bytes: Uint8Array): RemoteSignerError {
   const r = new ProtoReader(bytes);

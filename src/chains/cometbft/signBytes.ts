@@ -1,3 +1,4 @@
+import { readBlockId, readTimestamp, writeBlockId, writeTimestamp } from "./consensusCodec.js";
 import { CometWireError, CometWireErrorCode } from "./errors.js";
 import { delimit, ProtoReader, ProtoWriter, readDelimited, WireType } from "./protobuf.js";
 import { type BlockId, isZeroBlockId, type Proposal, SignedMsgType, type Timestamp, type Vote } from "./types.js";
@@ -16,25 +17,6 @@ export interface CanonicalMessage {
   blockId: BlockId | null;
   timestamp: Timestamp;
   chainId: string;
-}
-
-function writeBlockId(w: ProtoWriter, field: number, b: BlockId): void {
-  w.message(field, (m) => {
-    if (b.hash.length > 0) m.bytes(1, b.hash);
-    // The part-set header is non-nullable: written even when empty.
-    m.message(2, (p) => {
-      if (b.partSetHeader.total !== 0) p.varint(1, b.partSetHeader.total);
-      if (b.partSetHeader.hash.length > 0) p.bytes(2, b.partSetHeader.hash);
-    });
-  });
-}
-
-export function writeTimestamp(w: ProtoWriter, field: number, t: Timestamp): void {
-  // Always written (non-nullable stdtime), its own fields follow the proto3 default rule.
-  w.message(field, (m) => {
-    if (t.seconds !== 0n) m.varint(1, t.seconds);
-    if (t.nanos !== 0) m.varint(2, t.nanos);
-  });
 }
 
 /** Canonical sign bytes; byte-exact with CometBFT (proto3 defaults omitted, sfixed64 height/round). */
@@ -95,36 +77,6 @@ export function voteExtensionSignBytes(chainId: string, v: Vote): Uint8Array {
 const malformed = (what: string): CometWireError =>
   new CometWireError(CometWireErrorCode.Malformed, `sign bytes: ${what}`);
 
-function readBlockId(r: ProtoReader): BlockId {
-  let hash: Uint8Array = new Uint8Array(0);
-  let total = 0;
-  let pshHash: Uint8Array = new Uint8Array(0);
-  for (let h = r.next(); h !== null; h = r.next()) {
-    if (h.field === 1 && h.wt === WireType.Len) hash = r.bytes();
-    else if (h.field === 2 && h.wt === WireType.Len) {
-      const p = new ProtoReader(r.bytes());
-      for (let f = p.next(); f !== null; f = p.next()) {
-        if (f.field === 1 && f.wt === WireType.Varint) total = p.uint32();
-        else if (f.field === 2 && f.wt === WireType.Len) pshHash = p.bytes();
-        else throw malformed(`unexpected part-set header field ${f.field}`);
-      }
-    } else throw malformed(`unexpected block id field ${h.field}`);
-  }
-  return { hash, partSetHeader: { total, hash: pshHash } };
-}
-
-export function readTimestamp(bytes: Uint8Array): Timestamp {
-  const r = new ProtoReader(bytes);
-  let seconds = 0n;
-  let nanos = 0;
-  for (let h = r.next(); h !== null; h = r.next()) {
-    if (h.field === 1 && h.wt === WireType.Varint) seconds = r.int64();
-    else if (h.field === 2 && h.wt === WireType.Varint) nanos = r.int32();
-    else r.skip(h.wt);
-  }
-  return { seconds, nanos };
-}
-
 /**
  * Decodes stored sign bytes (ours, or imported from a priv_validator_state.json). Strict: an unknown
  * field or a wire type the schema does not give is malformed, because only canonical bytes are kept.
@@ -164,7 +116,7 @@ export function decodeCanonical(signBytes: Uint8Array): CanonicalMessage {
       c.polRound = r.int64();
     } else if (h.field === (p ? 5 : 4)) {
       r.expect(h, WireType.Len);
-      c.blockId = readBlockId(new ProtoReader(r.bytes()));
+      c.blockId = readBlockId(r.bytes(), true);
     } else if (h.field === (p ? 6 : 5)) {
       r.expect(h, WireType.Len);
       c.timestamp = readTimestamp(r.bytes());
