@@ -65,10 +65,14 @@ export class SocketStream implements RawStream {
       this.buffered -= n;
       return out;
     }
-    const all = Buffer.concat(this.chunks);
-    const out = all.subarray(0, n);
-    const rest = all.subarray(n);
-    this.chunks = rest.length > 0 ? [rest] : [];
+    // Join only the chunks the read spans, not everything buffered.
+    let k = 0;
+    let have = 0;
+    while (have < n) have += this.chunks[k++]!.length;
+    const joined = Buffer.concat(this.chunks.slice(0, k));
+    const out = joined.subarray(0, n);
+    const rest = joined.subarray(n);
+    this.chunks = rest.length > 0 ? [rest, ...this.chunks.slice(k)] : this.chunks.slice(k);
     this.buffered -= n;
     return out;
   }
