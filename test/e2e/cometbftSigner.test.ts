@@ -92,8 +92,20 @@ describe("slashguard signer --cometbft-config (real process, fake CometBFT nodes
     }
     const health = await fetch(`${s.url}/healthcheck`);
     expect(health.status).toBe(200);
+
+    // the node restarts (its port is closed for a while): the signer dials again by itself
+    const port = Number(new URL(n.address.replace("tcp:", "http:")).port);
+    await n.close();
+    nodes.splice(nodes.indexOf(n), 1);
+    // health goes DOWN once the signer has seen the connection end
+    while ((await fetch(`${s.url}/healthcheck`)).status !== 503) await new Promise((r) => setTimeout(r, 20));
+    const restarted = await FakeCometNode.listen({ port });
+    nodes.push(restarted);
+    const after = prevote(21n);
+    const ra = await restarted.request(requests.vote(CHAIN_ID, after));
+    expect(verifyEd25519(key.publicKey, fakeVoteSignBytes(CHAIN_ID, after), ra.signature)).toBe(true);
     const metrics = await (await fetch(`${s.url}/metrics`)).text();
-    expect(metrics).toMatch(/slashguard_protection_decisions_total\{chain="cometbft",kind="vote",outcome="new"\} 40/);
+    expect(metrics).toMatch(/slashguard_protection_decisions_total\{chain="cometbft",kind="vote",outcome="new"\} 41/);
     expect(metrics).toMatch(/slashguard_privval_connected\{chain_id="test-chain-1",node="tcp:[^"]+"\} 1/);
     expect(await s.stop()).toBe(0);
   });

@@ -17,6 +17,8 @@ export * from "./fakeComet/messages.js";
 export interface FakeNodeOptions {
   /** A Unix socket path: plain privval, no SecretConnection. Default: TCP on 127.0.0.1, port 0. */
   unixPath?: string;
+  /** A fixed TCP port (to restart a node where the signer dials it); default: any free port. */
+  port?: number;
 }
 
 /** A node's listener. `request` sends one privval message on the current connection and returns the answer. */
@@ -52,7 +54,7 @@ export class FakeCometNode {
       await new Promise<void>((r) => server.listen(opts.unixPath, r));
       return new FakeCometNode(server, `unix://${opts.unixPath}`, false);
     }
-    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    await new Promise<void>((r) => server.listen(opts.port ?? 0, "127.0.0.1", r));
     const port = (server.address() as { port: number }).port;
     return new FakeCometNode(server, `tcp://127.0.0.1:${port}`, true);
   }
