@@ -47,11 +47,14 @@ export function parseCometBftKeyFile(text: string, file: string): CometBftKey {
     throw fail("priv_key.value must be base64", "priv_key.value");
   const raw = Buffer.from(priv.value, "base64");
   if (raw.length !== 64) throw fail("priv_key.value must hold 64 bytes (seed and public key)", "priv_key.value");
-  const key = ed25519FromSeed(new Uint8Array(raw.subarray(0, 32)));
-  raw.fill(0);
+  const seed = new Uint8Array(raw.subarray(0, 32));
+  const key = ed25519FromSeed(seed);
   const pub = Buffer.from(key.publicKey);
-  if (Buffer.compare(pub, Buffer.from(priv.value, "base64").subarray(32)) !== 0)
-    throw fail("priv_key.value: public half does not belong to the seed", "priv_key.value");
+  const matches = Buffer.compare(pub, raw.subarray(32)) === 0;
+  // Best effort: the KeyObject holds the key from here on; the decoded copies are wiped.
+  seed.fill(0);
+  raw.fill(0);
+  if (!matches) throw fail("priv_key.value: public half does not belong to the seed", "priv_key.value");
   const pk = o.pub_key as { type?: unknown; value?: unknown } | undefined;
   if (pk !== undefined) {
     if (pk.type !== "tendermint/PubKeyEd25519" || pk.value !== pub.toString("base64"))
