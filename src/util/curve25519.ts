@@ -27,7 +27,9 @@ export interface Ed25519Key {
 
 export function ed25519FromSeed(seed: Uint8Array): Ed25519Key {
   if (seed.length !== 32) throw new RangeError("an Ed25519 seed is 32 bytes");
-  const key = createPrivateKey({ key: Buffer.concat([ED25519_PKCS8, seed]), format: "der", type: "pkcs8" });
+  const der = Buffer.concat([ED25519_PKCS8, seed]);
+  const key = createPrivateKey({ key: der, format: "der", type: "pkcs8" });
+  der.fill(0); // the KeyObject has its own copy
   const publicKey = rawPublic(key);
   return { publicKey, sign: (m) => new Uint8Array(sign(null, m, key)) };
 }
