@@ -11,14 +11,3 @@ export function parseRfc3339(s: string): Timestamp | null {
   const nanos = m[7] === undefined ? 0 : Number(m[7].padEnd(9, "0"));
   return { seconds: BigInt(ms / 1000), nanos };
 }
-
-export function formatRfc3339(t: Timestamp): string {
-  const d = new Date(Number(t.seconds) * 1000);
-  const base = d.toISOString().slice(0, 19);
-  if (t.nanos === 0) return `${base}Z`;
-  return `${base}.${String(t.nanos).padStart(9, "0").replace(/0+$/, "")}Z`;
-}
-
-export function timestampsEqual(a: Timestamp, b: Timestamp): boolean {
-  return a.seconds === b.seconds && a.nanos === b.nanos;
-}

@@ -146,10 +146,6 @@ export class CometBftProtection {
     };
   }
 
-  get pending(): number {
-    return this.decisions.pending;
-  }
-
   /** Waits until every accepted request is decided; takes no new ones. */
   async close(): Promise<void> {
     await this.decisions.close();

@@ -90,9 +90,4 @@ export const cometSignStateRepository = {
     );
     return n === 1;
   },
-
-  async list(tx: SqlTx): Promise<CometStateRow[]> {
-    const rows = await tx.all(`SELECT ${COLUMNS} FROM cometbft_sign_state ORDER BY chain_id, id`);
-    return rows.map((r) => toRow(tx, r));
-  },
 };
