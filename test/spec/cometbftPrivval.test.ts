@@ -5,9 +5,8 @@ import {
   type PrivvalMessage,
   type PubKeyLayout,
 } from "../../src/chains/cometbft/privvalMessages.js";
-import { parseRfc3339 } from "../../src/chains/cometbft/timestamp.js";
 import { emptyProposal, emptyVote, type Proposal, type Vote } from "../../src/chains/cometbft/types.js";
-import { cometVector, hex, sha256, toHexStr } from "../utils/cometVectors.js";
+import { cometVector, hex, parseRfc3339, sha256, toHexStr } from "../utils/cometVectors.js";
 
 interface MessagesFile {
   vectors: { proto: string; name: string; expected_hex: string }[];

@@ -1,5 +1,4 @@
 import { createHash } from "node:crypto";
-import { parseRfc3339 } from "../../src/chains/cometbft/timestamp.js";
 import {
   type BlockId,
   emptyProposal,
@@ -11,6 +10,16 @@ import {
   ZERO_BLOCK_ID,
 } from "../../src/chains/cometbft/types.js";
 import { loadVector } from "./vectors.js";
+
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?Z$/;
+
+/** An RFC 3339 UTC time with up to nanosecond precision (a JS Date alone would drop the nanoseconds). */
+export function parseRfc3339(s: string): Timestamp | null {
+  const m = RFC3339.exec(s);
+  if (!m) return null;
+  const ms = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]));
+  return { seconds: BigInt(ms / 1000), nanos: m[7] === undefined ? 0 : Number(m[7].padEnd(9, "0")) };
+}
 
 /** Vector files of ../shared/vectors/cometbft (see its README.md). */
 export const cometVector = <T>(file: string): T => loadVector<T>(`cometbft/${file}`);
