@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
+import { registerCometBftStateCommands } from "./commands/cometbftState.js";
 import { registerKeysCommands } from "./commands/keys.js";
 import { registerProtectionCommands } from "./commands/protection.js";
 import { registerSignerCommand } from "./commands/signer.js";
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .configureOutput({ outputError: (s, write) => write(s) });
   registerProtectionCommands(program);
+  registerCometBftStateCommands(program);
   registerSignerCommand(program);
   registerKeysCommands(program);
   registerUpCommand(program);

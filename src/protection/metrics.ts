@@ -9,8 +9,16 @@ export interface ProtectionMetrics {
   storeErrors: Counter<"chain">;
 }
 
+const perRegistry = new WeakMap<Registry, ProtectionMetrics>();
+
+/**
+ * The protection metrics of a registry, created on first use: every chain section of one signer
+ * process shares them (prom-client refuses to register a name twice).
+ */
 export function createProtectionMetrics(registry: Registry): ProtectionMetrics {
-  return {
+  const existing = perRegistry.get(registry);
+  if (existing !== undefined) return existing;
+  const metrics: ProtectionMetrics = {
     decisions: new Counter({
       name: "slashguard_protection_decisions_total",
       help: "Signing decisions by chain, message kind and outcome (new, repeat, refused)",
@@ -44,4 +52,6 @@ export function createProtectionMetrics(registry: Registry): ProtectionMetrics {
       registers: [registry],
     }),
   };
+  perRegistry.set(registry, metrics);
+  return metrics;
 }

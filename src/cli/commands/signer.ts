@@ -11,11 +11,12 @@ import { createLogger, type LogLevel } from "../../util/logger.js";
 import { ConfigError, ConfigErrorCode, pick, readYamlFile } from "../config.js";
 import { parseLogLevel, parsePort } from "../options.js";
 import { shutdownSignal } from "../run.js";
+import { cometbftSection } from "../signer/cometbftSection.js";
 import { ethereumSection } from "../signer/ethereumSection.js";
 import type { SignerContext, SignerSection } from "../signer/section.js";
 
 /** Every chain section of the signer, in start order. */
-export const SIGNER_SECTIONS: SignerSection[] = [ethereumSection()];
+export const SIGNER_SECTIONS: SignerSection[] = [ethereumSection(), cometbftSection];
 
 interface CommonFlags {
   config?: string;

@@ -1,0 +1,122 @@
+import { readFileSync } from "node:fs";
+import type { Command } from "commander";
+import { parseStateFile, type StateFileFormat } from "../../chains/cometbft/stateFile.js";
+import { compareHrs, formatHrs } from "../../chains/cometbft/types.js";
+import { loadCometBftKeyFile } from "../../keys/cometbftKeyFile.js";
+import { CometBftProtection } from "../../protection/cometbft/cometBftProtection.js";
+import { createProtectionMetrics } from "../../protection/metrics.js";
+import type { SignerService } from "../../signer/common/service.js";
+import { createPrivvalMetrics } from "../../signer/privval/metrics.js";
+import { PrivvalService } from "../../signer/privval/privvalService.js";
+import { AppError, errorMessage } from "../../util/errors.js";
+import { ConfigError, ConfigErrorCode } from "../config.js";
+import { type CometConfig, loadCometConfig, sameStoreUrl } from "./cometbftConfig.js";
+import type { SignerContext, SignerSection } from "./section.js";
+
+export enum CometStartErrorCode {
+  StoreMismatch = "ERR_CONFIG_STORE_MISMATCH",
+  BelowStateFile = "ERR_COMETBFT_BELOW_STATE_FILE",
+}
+
+export class CometStartError extends AppError<{ code: CometStartErrorCode; file: string }> {}
+
+/**
+ * `--cometbft-config FILE` (or `cometbft: {config: FILE}` in the signer's YAML): the CometBFT privval
+ * signer. It shares the signer's store; a store URL in its own file must name the same database.
+ */
+export const cometbftSection: SignerSection = {
+  name: "cometbft",
+
+  addOptions(cmd: Command): void {
+    cmd.option("--cometbft-config <file>", "CometBFT remote signer config (YAML, see docs/cometbft.md)");
+  },
+
+  async start(ctx: SignerContext): Promise<SignerService | null> {
+    const fromYaml = (ctx.config.cometbft as { config?: unknown } | undefined)?.config;
+    const file =
+      (ctx.flags.cometbftConfig as string | undefined) ?? (typeof fromYaml === "string" ? fromYaml : undefined);
+    if (file === undefined) return null;
+    const config = loadCometConfig(file);
+    if (config.db !== null && !sameStoreUrl(config.db, ctx.store.url)) {
+      throw new CometStartError(
+        { code: CometStartErrorCode.StoreMismatch, file },
+        `config ${file}: db names another store than the signer's (${ctx.store.url}); CometBFT state must live in the signer's store`,
+      );
+    }
+    return startCometBft(config, ctx);
+  },
+};
+
+async function startCometBft(config: CometConfig, ctx: SignerContext): Promise<SignerService> {
+  const logger = ctx.logger.child({ service: "cometbft" });
+  const protection = new CometBftProtection(
+    {},
+    { store: ctx.store, logger, metrics: createProtectionMetrics(ctx.registry) },
+  );
+  const chains = [];
+  try {
+    for (const ch of config.chains) {
+      const key = loadCometBftKeyFile(ch.keyFile);
+      await protection.registerKey(ch.chainId, key);
+      if (ch.stateFile !== null)
+        await importStartingState(protection, ch.chainId, key.publicKey, ch.stateFile, ch.stateFormat, logger);
+      chains.push({ chainId: ch.chainId, key, nodes: ch.nodes, pubKeyLayout: ch.pubKeyLayout });
+    }
+  } catch (e) {
+    await protection.close();
+    throw e;
+  }
+  const service = new PrivvalService(
+    { chains, timing: config.timing },
+    { signer: protection, logger, metrics: createPrivvalMetrics(ctx.registry) },
+  );
+  service.start();
+  return {
+    name: service.name,
+    describe: () => service.describe(),
+    health: () => service.health(),
+    stop: async () => {
+      await service.stop();
+      await protection.close();
+    },
+  };
+}
+
+/**
+ * Imports the configured priv_validator_state.json (never lowering the store), then checks that the
+ * store is at or above it: the signer never starts below a state the operator handed it.
+ */
+async function importStartingState(
+  protection: CometBftProtection,
+  chainId: string,
+  pubkey: Uint8Array,
+  stateFile: string,
+  format: StateFileFormat | null,
+  logger: SignerContext["logger"],
+): Promise<void> {
+  let text: string;
+  try {
+    text = readFileSync(stateFile, "utf8");
+  } catch (e) {
+    throw new ConfigError(
+      { code: ConfigErrorCode.Unreadable, file: stateFile },
+      `cannot read state file ${stateFile}: ${errorMessage(e)}`,
+    );
+  }
+  const parsed = parseStateFile(text, format ?? undefined);
+  const r = await protection.importState(chainId, pubkey, parsed.state);
+  if (compareHrs(r.stored.hrs, parsed.state.hrs) < 0) {
+    throw new CometStartError(
+      { code: CometStartErrorCode.BelowStateFile, file: stateFile },
+      `store state ${formatHrs(r.stored.hrs)} is below ${stateFile} (${formatHrs(parsed.state.hrs)})`,
+    );
+  }
+  logger.info("Starting state checked", {
+    chainId,
+    stateFile,
+    format: parsed.format,
+    file: formatHrs(parsed.state.hrs),
+    store: formatHrs(r.stored.hrs),
+    imported: r.applied,
+  });
+}

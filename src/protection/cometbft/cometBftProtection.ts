@@ -1,0 +1,168 @@
+import { CometSignError } from "../../chains/cometbft/errors.js";
+import type { SignState } from "../../chains/cometbft/hrsRule.js";
+import { compareHrs, formatHrs } from "../../chains/cometbft/types.js";
+import { cometSignStateRepository as repo } from "../../store/cometbft/cometSignStateRepository.js";
+import { LockClass, lockKeys } from "../../store/locks.js";
+import type { Store } from "../../store/types.js";
+import { ed25519Verify } from "../../util/curve25519.js";
+import { AppError } from "../../util/errors.js";
+import { GroupCommit, type Settled } from "../../util/groupCommit.js";
+import { toHex } from "../../util/hex.js";
+import { type Logger, shortKey } from "../../util/logger.js";
+import type { ProtectionMetrics } from "../metrics.js";
+import { type CometBatchItem, decideCometBatch, unknownKey } from "./decideCometBatch.js";
+import type { CometSigningKey, CometSignOutcome, CometSignRequest } from "./types.js";
+
+export interface CometBftProtectionOptions {
+  /** Most requests decided in one transaction (far below PostgreSQL's shared lock table). */
+  maxBatch?: number;
+  /** Independent group-commit queues (PostgreSQL only; SQLite has one writer). */
+  shards?: number;
+}
+
+export interface CometBftProtectionModules {
+  store: Store;
+  logger: Logger;
+  metrics?: ProtectionMetrics | null;
+}
+
+export enum CometImportErrorCode {
+  SignatureInvalid = "ERR_COMETBFT_STATE_SIGNATURE_INVALID",
+}
+
+export class CometImportError extends AppError<{ code: CometImportErrorCode; chainId: string; pubkey: string }> {}
+
+export interface ImportResult {
+  /** false when the stored state was already at or above the imported one (it is never lowered). */
+  applied: boolean;
+  stored: SignState;
+}
+
+const CHAIN = "cometbft";
+const keyOf = (chainId: string, pubkey: Uint8Array): string => `${chainId}\n${Buffer.from(pubkey).toString("hex")}`;
+
+/**
+ * CometBFT double-sign protection over the store: `sign` resolves with a signature only after the
+ * state that forbids any conflicting signature at that height/round/step is committed (record before
+ * release). Requests are decided one key at a time in arrival order: in process by group commit, across
+ * processes by an advisory lock per (chain id, key) on PostgreSQL or BEGIN IMMEDIATE on SQLite.
+ */
+export class CometBftProtection {
+  private readonly store: Store;
+  private readonly logger: Logger;
+  private readonly metrics: ProtectionMetrics | null;
+  private readonly keys = new Map<string, { id: number; key: CometSigningKey }>();
+  private readonly decisions: GroupCommit<CometBatchItem, CometSignOutcome>;
+
+  constructor(opts: CometBftProtectionOptions, modules: CometBftProtectionModules) {
+    this.store = modules.store;
+    this.logger = modules.logger;
+    this.metrics = modules.metrics ?? null;
+    const postgres = this.store.dialect === "postgres";
+    this.decisions = new GroupCommit(
+      { maxBatch: opts.maxBatch ?? 256, shards: postgres ? (opts.shards ?? 4) : 1 },
+      (batch) => this.flush(batch),
+      (item) => item.id,
+    );
+  }
+
+  /** Makes a key signable on one chain (creates its state row at 0/0/0 the first time). */
+  async registerKey(chainId: string, key: CometSigningKey): Promise<void> {
+    const id = await this.store.tx((tx) => repo.register(tx, chainId, key.publicKey));
+    this.keys.set(keyOf(chainId, key.publicKey), { id, key });
+  }
+
+  /** Decides, signs and records; resolves only after the commit. Refusals reject with CometSignError. */
+  async sign(req: CometSignRequest): Promise<CometSignOutcome> {
+    const started = performance.now();
+    const k = this.keys.get(keyOf(req.chainId, req.pubkey));
+    const log = { chainId: req.chainId, pubkey: shortKey(toHex(req.pubkey)), kind: req.kind, hrs: formatHrs(req.hrs) };
+    try {
+      if (k === undefined) throw unknownKey(req);
+      const out = await this.decisions.submit({ req, id: k.id, key: k.key });
+      const outcome = out.repeat ? "repeat" : "new";
+      this.metrics?.decisions.inc({ chain: CHAIN, kind: req.kind, outcome });
+      this.logger.info("CometBFT signature released", {
+        ...log,
+        outcome,
+        timestampReplaced: out.timestamp !== null,
+        ms: Math.round((performance.now() - started) * 100) / 100,
+      });
+      return out;
+    } catch (e) {
+      if (e instanceof CometSignError) {
+        this.metrics?.decisions.inc({ chain: CHAIN, kind: req.kind, outcome: "refused" });
+        this.metrics?.refusals.inc({ chain: CHAIN, code: e.code });
+        this.logger.warn("Signing refused by double-sign protection", { ...log, ...e.toObject() });
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * Imports a starting state (priv_validator_state.json of tmkms, Horcrux or FilePV). The stored state
+   * is never lowered: the import applies only if it is above what the store holds. Sign bytes come with
+   * a signature that must verify under the key, or the import is refused and nothing changes.
+   */
+  async importState(chainId: string, pubkey: Uint8Array, state: SignState): Promise<ImportResult> {
+    if (
+      state.signBytes !== null &&
+      state.signature !== null &&
+      !ed25519Verify(pubkey, state.signBytes, state.signature)
+    ) {
+      throw new CometImportError(
+        { code: CometImportErrorCode.SignatureInvalid, chainId, pubkey: toHex(pubkey) },
+        "the state's signature does not verify under this key over its sign bytes",
+      );
+    }
+    return this.store.tx(async (tx) => {
+      const id = await repo.register(tx, chainId, pubkey);
+      await lockKeys(tx, [{ cls: LockClass.CometBft, id }]);
+      const [row] = (await repo.load(tx, [id])).values();
+      const stored: SignState = {
+        hrs: { height: row!.height, round: row!.round, step: row!.step },
+        signBytes: row!.signBytes,
+        signature: row!.signature,
+      };
+      if (compareHrs(state.hrs, stored.hrs) <= 0) return { applied: false, stored };
+      await repo.advance(tx, { id, ...state.hrs, signBytes: state.signBytes, signature: state.signature });
+      this.logger.info("CometBFT sign state imported", {
+        chainId,
+        pubkey: shortKey(toHex(pubkey)),
+        from: formatHrs(stored.hrs),
+        to: formatHrs(state.hrs),
+      });
+      return { applied: true, stored: state };
+    });
+  }
+
+  async state(chainId: string, pubkey: Uint8Array): Promise<SignState | null> {
+    const row = await this.store.tx((tx) => repo.find(tx, chainId, pubkey), { readOnly: true });
+    if (row === null) return null;
+    return {
+      hrs: { height: row.height, round: row.round, step: row.step },
+      signBytes: row.signBytes,
+      signature: row.signature,
+    };
+  }
+
+  /** Waits until every accepted request is decided; takes no new ones. */
+  async close(): Promise<void> {
+    await this.decisions.close();
+  }
+
+  private async flush(batch: CometBatchItem[]): Promise<Settled<CometSignOutcome>[]> {
+    const started = performance.now();
+    try {
+      const results = await this.store.tx((tx) => decideCometBatch(tx, batch));
+      this.metrics?.batchSize.observe({ chain: CHAIN }, batch.length);
+      this.metrics?.batchSeconds.observe({ chain: CHAIN }, (performance.now() - started) / 1000);
+      return results;
+    } catch (e) {
+      // Fail closed: nothing of this batch was committed, so none of its signatures may leave.
+      this.metrics?.storeErrors.inc({ chain: CHAIN });
+      this.logger.error("CometBFT protection batch failed; refusing its requests", { size: batch.length }, e);
+      throw e;
+    }
+  }
+}

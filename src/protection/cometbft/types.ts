@@ -1,0 +1,24 @@
+import type { Hrs, Timestamp } from "../../chains/cometbft/types.js";
+
+/** One signing decision: the position and the canonical bytes a node asks this key to sign. */
+export interface CometSignRequest {
+  chainId: string;
+  pubkey: Uint8Array;
+  kind: "vote" | "proposal";
+  hrs: Hrs;
+  signBytes: Uint8Array;
+}
+
+export interface CometSignOutcome {
+  signature: Uint8Array;
+  /** Set when the stored signature is returned for bytes that differ only in the timestamp: use this one. */
+  timestamp: Timestamp | null;
+  /** true when the stored signature of an earlier identical (or timestamp-only different) request is returned. */
+  repeat: boolean;
+}
+
+/** What the signer signs with: the key never leaves it (node:crypto KeyObject behind a function). */
+export interface CometSigningKey {
+  readonly publicKey: Uint8Array;
+  sign(message: Uint8Array): Uint8Array;
+}
