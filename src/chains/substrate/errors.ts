@@ -11,6 +11,7 @@ export enum SubstrateErrorCode {
   KeyLength = "ERR_SUBSTRATE_KEY_LENGTH",
   TooLarge = "ERR_SUBSTRATE_TOO_LARGE",
   BadSuri = "ERR_SUBSTRATE_SURI",
+  Keystore = "ERR_SUBSTRATE_KEYSTORE",
   // refusals of the protection rules
   GrandpaEquivocation = "ERR_SUBSTRATE_GRANDPA_EQUIVOCATION",
   BabeEquivocation = "ERR_SUBSTRATE_BABE_EQUIVOCATION",
@@ -51,7 +52,7 @@ export type SubstrateErrorType =
   | { code: SubstrateErrorCode.CryptoType; cryptoType: string }
   | { code: SubstrateErrorCode.KeyLength; expected: number; given: number }
   | { code: SubstrateErrorCode.TooLarge; limit: number; given: number }
-  | { code: SubstrateErrorCode.BadSuri; detail: string };
+  | { code: SubstrateErrorCode.BadSuri | SubstrateErrorCode.Keystore; detail: string };
 
 export class SubstrateError extends AppError<SubstrateErrorType> {
   constructor(type: SubstrateErrorType, message?: string) {
@@ -90,6 +91,8 @@ function describe(t: SubstrateErrorType): string {
       return `message of ${t.given} bytes exceeds the limit of ${t.limit}`;
     case SubstrateErrorCode.BadSuri:
       return `secret URI: ${t.detail}`;
+    case SubstrateErrorCode.Keystore:
+      return `keystore: ${t.detail}`;
   }
 }
 
