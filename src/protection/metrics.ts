@@ -45,3 +45,15 @@ export function createProtectionMetrics(registry: Registry): ProtectionMetrics {
     }),
   };
 }
+
+const perRegistry = new WeakMap<Registry, ProtectionMetrics>();
+
+/** The one set of protection metrics of a registry: every chain section of a process shares it. */
+export function sharedProtectionMetrics(registry: Registry): ProtectionMetrics {
+  let m = perRegistry.get(registry);
+  if (m === undefined) {
+    m = createProtectionMetrics(registry);
+    perRegistry.set(registry, m);
+  }
+  return m;
+}

@@ -10,8 +10,6 @@ export enum SubstrateErrorCode {
   CryptoType = "ERR_SUBSTRATE_CRYPTO_TYPE",
   KeyLength = "ERR_SUBSTRATE_KEY_LENGTH",
   TooLarge = "ERR_SUBSTRATE_TOO_LARGE",
-  BadSuri = "ERR_SUBSTRATE_SURI",
-  Keystore = "ERR_SUBSTRATE_KEYSTORE",
   // refusals of the protection rules
   GrandpaEquivocation = "ERR_SUBSTRATE_GRANDPA_EQUIVOCATION",
   BabeEquivocation = "ERR_SUBSTRATE_BABE_EQUIVOCATION",
@@ -51,8 +49,7 @@ export type SubstrateErrorType =
   | { code: SubstrateErrorCode.KeyType; keyType: string }
   | { code: SubstrateErrorCode.CryptoType; cryptoType: string }
   | { code: SubstrateErrorCode.KeyLength; expected: number; given: number }
-  | { code: SubstrateErrorCode.TooLarge; limit: number; given: number }
-  | { code: SubstrateErrorCode.BadSuri | SubstrateErrorCode.Keystore; detail: string };
+  | { code: SubstrateErrorCode.TooLarge; limit: number; given: number };
 
 export class SubstrateError extends AppError<SubstrateErrorType> {
   constructor(type: SubstrateErrorType, message?: string) {
@@ -89,10 +86,6 @@ function describe(t: SubstrateErrorType): string {
       return `public key must be ${t.expected} bytes, got ${t.given}`;
     case SubstrateErrorCode.TooLarge:
       return `message of ${t.given} bytes exceeds the limit of ${t.limit}`;
-    case SubstrateErrorCode.BadSuri:
-      return `secret URI: ${t.detail}`;
-    case SubstrateErrorCode.Keystore:
-      return `keystore: ${t.detail}`;
   }
 }
 

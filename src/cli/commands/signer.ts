@@ -10,9 +10,10 @@ import { ConfigError, ConfigErrorCode, pick, readYamlFile } from "../config.js";
 import { parseLogLevel, parsePositiveInt } from "../options.js";
 import { shutdownSignal } from "../run.js";
 import type { SignerContext, SignerSection } from "../signer/section.js";
+import { substrateSection } from "../signer/substrateSection.js";
 
 /** Every chain section of the signer, in start order. */
-export const SIGNER_SECTIONS: SignerSection[] = [];
+export const SIGNER_SECTIONS: SignerSection[] = [substrateSection];
 
 interface CommonFlags {
   config?: string;

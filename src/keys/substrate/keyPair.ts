@@ -9,8 +9,7 @@ import {
   sr25519Sign,
   waitReady,
 } from "@polkadot/wasm-crypto";
-import { SubstrateError, SubstrateErrorCode } from "../../chains/substrate/errors.js";
-import type { CryptoType } from "../../chains/substrate/types.js";
+import { type KeyCrypto as CryptoType, KeyError, KeyErrorCode } from "./errors.js";
 import { type ParsedSuri, parseSuri } from "./suri.js";
 import { type VrfSignature, type VrfTranscriptSpec, vrfSign } from "./vrf.js";
 
@@ -34,8 +33,8 @@ export function cryptoReady(): Promise<boolean> {
   return ready;
 }
 
-function badSuri(detail: string): SubstrateError {
-  return new SubstrateError({ code: SubstrateErrorCode.BadSuri, detail });
+function badSuri(detail: string): KeyError {
+  return new KeyError(KeyErrorCode.BadSuri, detail);
 }
 
 /** The 32-byte root seed of a SURI (substrate-bip39: PBKDF2 over the phrase's entropy, salt "mnemonic"+password). */
@@ -110,7 +109,7 @@ function ecdsaPair(secret: Uint8Array): KeyPair {
   // r ‖ s ‖ recovery id, RFC 6979, low s (sp_core ecdsa::Pair::sign_prehashed)
   const signPrehashed = (hash: Uint8Array): Uint8Array => {
     if (hash.length !== 32) {
-      throw new SubstrateError({ code: SubstrateErrorCode.Malformed, what: "prehash" }, "a prehash must be 32 bytes");
+      throw new KeyError(KeyErrorCode.BadPrehash, "a prehash must be 32 bytes");
     }
     const rec = secp256k1.sign(hash, secret, { prehash: false, format: "recovered", lowS: true });
     const out = new Uint8Array(65);

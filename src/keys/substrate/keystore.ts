@@ -1,12 +1,11 @@
 import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { SubstrateError, SubstrateErrorCode } from "../../chains/substrate/errors.js";
-import { KEY_TYPES, keystoreFileName, parseKeystoreFileName } from "../../chains/substrate/keyTypes.js";
-import { CRYPTO_TYPES, type CryptoType } from "../../chains/substrate/types.js";
 import { errorMessage } from "../../util/errors.js";
 import { toHex } from "../../util/hex.js";
 import { type Logger, nullLogger, shortKey } from "../../util/logger.js";
+import { type KeyCrypto as CryptoType, KeyError, KeyErrorCode } from "./errors.js";
 import { generatePair, type KeyPair, pairFromSuri } from "./keyPair.js";
+import { keystoreFileName, parseKeystoreFileName } from "./keystoreFiles.js";
 
 export interface KeystoreKey {
   keyType: string;
@@ -38,7 +37,7 @@ export class SubstrateKeystore {
     try {
       names = readdirSync(dir);
     } catch (e) {
-      throw new SubstrateError({ code: SubstrateErrorCode.Keystore, detail: `cannot read ${dir}: ${errorMessage(e)}` });
+      throw new KeyError(KeyErrorCode.Keystore, `cannot read ${dir}: ${errorMessage(e)}`);
     }
     for (const name of names.sort()) {
       const id = parseKeystoreFileName(name);
@@ -126,13 +125,14 @@ function readSuriFile(path: string): string {
   return v;
 }
 
-/** The node stores no crypto type: try the key type's usual one first, then the others. */
+/**
+ * The node stores no crypto type: a 33-byte key is ecdsa; a 32-byte key is whichever of sr25519 and
+ * ed25519 derives it from the secret (ed25519 first for GRANDPA, whose keys are ed25519).
+ */
 export function findPair(keyType: string, publicKey: Uint8Array, suri: string): KeyPair {
-  const usual = (KEY_TYPES as Record<string, { crypto: CryptoType }>)[keyType]?.crypto;
-  const order = usual === undefined ? CRYPTO_TYPES : [usual, ...CRYPTO_TYPES.filter((c) => c !== usual)];
+  const order: CryptoType[] =
+    publicKey.length === 33 ? ["ecdsa"] : keyType === "gran" ? ["ed25519", "sr25519"] : ["sr25519", "ed25519"];
   for (const crypto of order) {
-    if (crypto !== "ecdsa" && publicKey.length !== 32) continue;
-    if (crypto === "ecdsa" && publicKey.length !== 33) continue;
     let pair: KeyPair;
     try {
       pair = pairFromSuri(crypto, suri);
@@ -141,10 +141,10 @@ export function findPair(keyType: string, publicKey: Uint8Array, suri: string): 
     }
     if (Buffer.compare(pair.publicKey, publicKey) === 0) return pair;
   }
-  throw new SubstrateError({
-    code: SubstrateErrorCode.BadSuri,
-    detail: `the secret does not derive public key ${toHex(publicKey)} for key type ${keyType}`,
-  });
+  throw new KeyError(
+    KeyErrorCode.BadSuri,
+    `the secret does not derive public key ${toHex(publicKey)} for key type ${keyType}`,
+  );
 }
 
 /** Writes a file with mode 0600 via a temporary name, fsyncs it and its folder: after return it survives a crash. */

@@ -1,5 +1,5 @@
 import { blake2b } from "@noble/hashes/blake2.js";
-import { SubstrateError, SubstrateErrorCode } from "../../chains/substrate/errors.js";
+import { KeyError, KeyErrorCode } from "./errors.js";
 
 /** The development phrase a SURI without a phrase (e.g. `//Alice`) stands for (sp_core DEV_PHRASE). */
 export const DEV_PHRASE = "bottom drive obey lake curtain smoke basket hold race lonely fit walk";
@@ -23,8 +23,8 @@ export interface ParsedSuri {
 const SURI_RE = /^([\p{L}\p{N}_ ]+)?((?:\/\/?[^/]+)*)(?:\/\/\/(.*))?$/u;
 const JUNCTION_RE = /\/\/?[^/]+/g;
 
-function badSuri(detail: string): SubstrateError {
-  return new SubstrateError({ code: SubstrateErrorCode.BadSuri, detail });
+function badSuri(detail: string): KeyError {
+  return new KeyError(KeyErrorCode.BadSuri, detail);
 }
 
 /** Parses a secret URI as sp_core does. The error never repeats the secret. */
