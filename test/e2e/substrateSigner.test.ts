@@ -1,6 +1,7 @@
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
+import { keccak_256 } from "@noble/hashes/sha3.js";
 import { cryptoWaitReady, signatureVerify } from "@polkadot/util-crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { blake2_256, encodeHeader } from "../../src/chains/substrate/babe.js";
@@ -274,11 +275,32 @@ describe("substrate signer over gRPC (SQLite)", () => {
     expect("reply" in wrong && wrong.reply.error).toBe(VALIDATION_ERROR);
     const keys = await call(v2, "Keys", { key_type: "gran" });
     expect("reply" in keys && (keys.reply.public_keys as Buffer[]).length).toBe(2);
-    const prehash = Buffer.alloc(32, 5);
-    const sig = signature(
-      await call(v2, "EcdsaSignPrehashed", { key_type: "beef", public_key: Buffer.from(BEEF), prehash }),
-    );
-    expect(sig.sig).toHaveLength(65);
+    // BEEFY: the prehash alone is refused; with the commitment it is protected per (set id, block number)
+    const commitment = (root: number): Buffer =>
+      Buffer.concat([
+        Buffer.from([0x04, 0x6d, 0x68, 0x80]),
+        Buffer.alloc(32, root),
+        Buffer.from([100, 0, 0, 0]),
+        Buffer.from([3, 0, 0, 0, 0, 0, 0, 0]),
+      ]);
+    const vote = (root: number, withPayload = true) =>
+      call(v2, "EcdsaSignPrehashed", {
+        key_type: "beef",
+        public_key: Buffer.from(BEEF),
+        prehash: Buffer.from(keccak_256(commitment(root))),
+        ...(withPayload ? { payload: { beefy_commitment: commitment(root) } } : {}),
+      });
+    expect(signature(await vote(1, false))).toMatchObject({
+      error: VALIDATION_ERROR,
+      code: "ERR_SUBSTRATE_NO_PAYLOAD",
+    });
+    const first = signature(await vote(1));
+    expect(first.sig).toHaveLength(65);
+    expect(signature(await vote(1)).sig).toHaveLength(65);
+    expect(signature(await vote(2))).toMatchObject({
+      error: VALIDATION_ERROR,
+      code: "ERR_SUBSTRATE_BEEFY_DOUBLE_VOTE",
+    });
   });
 });
 

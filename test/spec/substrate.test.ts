@@ -178,7 +178,7 @@ describe.each(ENGINES)("substrate vectors: protection rules on %s", (engine) => 
       let allowed: boolean;
       try {
         const records = classifySignRequest(c.key_type, hexToBytes(step.message), payload, {
-          requireBabePayload: true,
+          requirePayload: true,
         });
         if (records.length > 0) await p.checkAndRecord({ keyType: c.key_type, publicKey, records });
         allowed = true;

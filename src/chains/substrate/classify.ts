@@ -1,5 +1,6 @@
 import { bytesEqual } from "../../util/hex.js";
 import { checkBabeSeal } from "./babe.js";
+import { checkBeefyCommitment } from "./beefy.js";
 import { SubstrateError, SubstrateErrorCode } from "./errors.js";
 import { decodeGrandpaPayload } from "./grandpa.js";
 import { decodeParaMessage } from "./para.js";
@@ -7,10 +8,11 @@ import { type PayloadView, paraSide, type SubstrateRecord } from "./types.js";
 
 export interface ClassifyOptions {
   /**
-   * A BABE seal signs a bare header hash, so without the block proposal the slot is unknown and the
-   * seal cannot be protected. true (the default) refuses such seals; false signs them unprotected.
+   * A BABE seal and a BEEFY vote sign a bare hash, so without the block proposal (BEEFY: the
+   * commitment) the slot or round is unknown and the signature cannot be protected. true (the default)
+   * refuses such requests; false signs them unprotected.
    */
-  requireBabePayload: boolean;
+  requirePayload: boolean;
 }
 
 /**
@@ -29,7 +31,7 @@ export function classifySignRequest(
       return [grandpa(message, payload)];
     case "babe":
       if (payload?.blockProposal !== undefined) return [checkBabeSeal(message, payload.blockProposal)];
-      if (opts.requireBabePayload) {
+      if (opts.requirePayload) {
         throw new SubstrateError({
           code: SubstrateErrorCode.NoPayload,
           detail: "a BABE seal needs payload.block_proposal: the 32-byte hash alone does not say which slot it seals",
@@ -41,6 +43,28 @@ export function classifySignRequest(
     default:
       return [];
   }
+}
+
+/**
+ * The same for ecdsa_sign_prehashed: a `beef` key signs BEEFY votes, which need payload.beefy_commitment
+ * (keccak_256 of it must be the prehash); other key types sign unprotected.
+ */
+export function classifyPrehashed(
+  keyType: string,
+  prehash: Uint8Array,
+  payload: PayloadView | null,
+  opts: ClassifyOptions,
+): SubstrateRecord[] {
+  if (keyType !== "beef") return [];
+  if (payload?.beefyCommitment !== undefined) return [checkBeefyCommitment(prehash, payload.beefyCommitment)];
+  if (opts.requirePayload) {
+    throw new SubstrateError({
+      code: SubstrateErrorCode.NoPayload,
+      detail:
+        "a BEEFY vote needs payload.beefy_commitment: the 32-byte hash alone does not say which block it votes for",
+    });
+  }
+  return [];
 }
 
 function grandpa(message: Uint8Array, payload: PayloadView | null): SubstrateRecord {

@@ -14,6 +14,7 @@ export enum SubstrateErrorCode {
   GrandpaEquivocation = "ERR_SUBSTRATE_GRANDPA_EQUIVOCATION",
   BabeEquivocation = "ERR_SUBSTRATE_BABE_EQUIVOCATION",
   ParaDoubleVote = "ERR_SUBSTRATE_PARA_DOUBLE_VOTE",
+  BeefyDoubleVote = "ERR_SUBSTRATE_BEEFY_DOUBLE_VOTE",
   NoPayload = "ERR_SUBSTRATE_NO_PAYLOAD",
   PayloadMismatch = "ERR_SUBSTRATE_PAYLOAD_MISMATCH",
   BelowWatermark = "ERR_SUBSTRATE_BELOW_WATERMARK",
@@ -24,6 +25,7 @@ export const REFUSAL_CODES: ReadonlySet<string> = new Set([
   SubstrateErrorCode.GrandpaEquivocation,
   SubstrateErrorCode.BabeEquivocation,
   SubstrateErrorCode.ParaDoubleVote,
+  SubstrateErrorCode.BeefyDoubleVote,
   SubstrateErrorCode.NoPayload,
   SubstrateErrorCode.PayloadMismatch,
   SubstrateErrorCode.BelowWatermark,
@@ -35,7 +37,8 @@ export type SubstrateRefusal =
       code:
         | SubstrateErrorCode.GrandpaEquivocation
         | SubstrateErrorCode.BabeEquivocation
-        | SubstrateErrorCode.ParaDoubleVote;
+        | SubstrateErrorCode.ParaDoubleVote
+        | SubstrateErrorCode.BeefyDoubleVote;
       incoming: SubstrateRecord;
       previous: SubstrateRecord;
     }
@@ -69,6 +72,8 @@ function describe(t: SubstrateErrorType): string {
       return `a different BABE header was already sealed for this slot (incoming ${fmt(t.incoming)}, previous ${fmt(t.previous)})`;
     case SubstrateErrorCode.ParaDoubleVote:
       return `this key already voted the other way on this candidate (incoming ${fmt(t.incoming)}, previous ${fmt(t.previous)})`;
+    case SubstrateErrorCode.BeefyDoubleVote:
+      return `a different BEEFY commitment was already signed for this block in this validator set (incoming ${fmt(t.incoming)}, previous ${fmt(t.previous)})`;
     case SubstrateErrorCode.BelowWatermark:
       return `the request is below the key's low watermark ${t.previous.low} (history there was pruned or imported)`;
     case SubstrateErrorCode.KeyDisabled:

@@ -1,6 +1,14 @@
 import { bytesEqual } from "../../util/hex.js";
 import { SubstrateErrorCode, type SubstrateRefusal } from "./errors.js";
-import { type BabeRecord, type GrandpaRecord, GrandpaStage, type ParaRecord, paraSide } from "./types.js";
+import {
+  type BabeRecord,
+  type BeefyRecord,
+  type GrandpaRecord,
+  GrandpaStage,
+  type ParaRecord,
+  paraSide,
+  type SubstrateRecord,
+} from "./types.js";
 
 export type RuleResult = { result: "insert" } | { result: "repeat" } | { result: "refuse"; refusal: SubstrateRefusal };
 
@@ -39,6 +47,14 @@ export function checkBabe(incoming: BabeRecord, stored: BabeRecord | null, lowSl
   return { result: "refuse", refusal: { code: SubstrateErrorCode.BabeEquivocation, incoming, previous: stored } };
 }
 
+/** BEEFY: one commitment per (validator set id, block number); the same commitment again is a repeat. */
+export function checkBeefy(incoming: BeefyRecord, stored: BeefyRecord | null, lowSetId: bigint | null): RuleResult {
+  if (lowSetId !== null && incoming.setId < lowSetId) return below(incoming, lowSetId);
+  if (stored === null) return INSERT;
+  if (bytesEqual(stored.commitmentHash, incoming.commitmentHash)) return REPEAT;
+  return { result: "refuse", refusal: { code: SubstrateErrorCode.BeefyDoubleVote, incoming, previous: stored } };
+}
+
 /** What the store knows about one key's votes on one candidate. side null: both sides (from an import). */
 export interface ParaVoteState {
   side: "valid" | "invalid" | null;
@@ -75,6 +91,6 @@ export function checkPara(incoming: ParaRecord, stored: ParaVoteState | null, lo
   return stored.statements.has(incoming.statement) ? REPEAT : INSERT;
 }
 
-function below(incoming: GrandpaRecord | BabeRecord | ParaRecord, low: bigint): RuleResult {
+function below(incoming: SubstrateRecord, low: bigint): RuleResult {
   return { result: "refuse", refusal: { code: SubstrateErrorCode.BelowWatermark, incoming, previous: { low } } };
 }

@@ -50,7 +50,15 @@ export interface ParaRecord {
   session: bigint | null;
 }
 
-export type SubstrateRecord = GrandpaRecord | BabeRecord | ParaRecord;
+/** A BEEFY vote: one commitment per (validator set id, block number). A null hash (import conflict) equals nothing. */
+export interface BeefyRecord {
+  kind: "beefy";
+  setId: bigint;
+  blockNumber: bigint;
+  commitmentHash: Uint8Array | null;
+}
+
+export type SubstrateRecord = GrandpaRecord | BabeRecord | ParaRecord | BeefyRecord;
 
 export type RecordKind = SubstrateRecord["kind"];
 
@@ -74,5 +82,7 @@ export interface PayloadView {
   blockProposal?: BlockProposal;
   grandpa?: { stage: GrandpaStage; targetHash: Uint8Array; targetNumber: bigint; round: bigint; setId: bigint };
   para?: { statement: ParaStatement; candidateHash: Uint8Array | null };
+  /** SCALE-encoded BEEFY Commitment whose keccak_256 is the prehash being signed. */
+  beefyCommitment?: Uint8Array;
   sessionIndex?: number;
 }

@@ -42,8 +42,8 @@ export const SubstrateConfigSchema = z
         z
           .object({
             public_key: HEX_KEY,
-            /** false: sign BABE seals of this key without a block proposal (unprotected!). */
-            babe_require_payload: z.boolean().optional(),
+            /** false: sign BABE seals / BEEFY votes of this key without their payload (unprotected!). */
+            require_payload: z.boolean().optional(),
           })
           .strict(),
       )
@@ -129,7 +129,7 @@ export const substrateSection: SignerSection = {
             clientCa: caFile === undefined ? null : readFile(caFile, "substrate.grpc.client_ca", ctx.configFile),
           };
     const noPayloadCheck = new Set(
-      (cfg.keys ?? []).filter((k) => k.babe_require_payload === false).map((k) => k.public_key.toLowerCase()),
+      (cfg.keys ?? []).filter((k) => k.require_payload === false).map((k) => k.public_key.toLowerCase()),
     );
 
     await cryptoReady();
@@ -139,12 +139,12 @@ export const substrateSection: SignerSection = {
       {},
       { store: ctx.store, logger, metrics: sharedProtectionMetrics(ctx.registry) },
     );
-    await protection.registerKeys(keystore.list().filter((k) => ["gran", "babe", "para"].includes(k.keyType)));
+    await protection.registerKeys(keystore.list().filter((k) => ["gran", "babe", "para", "beef"].includes(k.keyType)));
     for (const k of noPayloadCheck)
       logger.warn("BABE seals of this key are signed without protection", { publicKey: k });
     const maxMessageBytes = g.max_message_bytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     const handlers = new RemoteKeystoreHandlers(
-      { maxMessageBytes, requireBabePayload: (hex) => !noPayloadCheck.has(hex) },
+      { maxMessageBytes, requirePayload: (hex) => !noPayloadCheck.has(hex) },
       { keystore, protection, logger },
     );
     let server: SubstrateGrpcServer;

@@ -1,6 +1,7 @@
 import { SubstrateError, SubstrateErrorCode } from "../../chains/substrate/errors.js";
 import {
   checkBabe,
+  checkBeefy,
   checkGrandpa,
   checkPara,
   type ParaVoteState,
@@ -8,6 +9,7 @@ import {
 } from "../../chains/substrate/rules.js";
 import {
   type BabeRecord,
+  type BeefyRecord,
   type GrandpaRecord,
   GrandpaStage,
   type ParaRecord,
@@ -19,6 +21,7 @@ import { substrateKeysRepository } from "../../store/substrate/substrateKeysRepo
 import type { SubstrateSigningRepository } from "../../store/substrate/substrateSigningRepository.js";
 import {
   type BabeBlockRow,
+  type BeefyVoteRow,
   type GrandpaProposalRow,
   type GrandpaVoteRow,
   PARA_STATEMENT_BITS,
@@ -40,6 +43,7 @@ const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
 const gKey = (id: number, setId: bigint, round: bigint, stage: number): string => `${id}:${setId}:${round}:${stage}`;
 const bKey = (id: number, slot: bigint): string => `${id}:${slot}`;
 const pKey = (id: number, h: Uint8Array): string => `${id}:${hex(h)}`;
+const eKey = (id: number, setId: bigint, block: bigint): string => `${id}:${setId}:${block}`;
 
 const maxOf = (a: bigint | null, b: bigint | null): bigint | null => (a === null ? b : b === null || a >= b ? a : b);
 
@@ -67,12 +71,16 @@ export async function decideBatch(
   const gq = new Map<string, { id: number; setId: bigint; round: bigint; stage: number }>();
   const bq = new Map<string, { id: number; slot: bigint }>();
   const pq = new Map<string, { id: number; candidateHash: Uint8Array }>();
+  const beefy = new Map<string, BeefyRecord>();
+  const eq = new Map<string, { id: number; setId: bigint; blockNumber: bigint }>();
   for (const { req, id } of items) {
     for (const r of req.records) {
       if (r.kind === "grandpa" && r.stage !== GrandpaStage.PrimaryPropose)
         gq.set(gKey(id, r.setId, r.round, r.stage), { id, setId: r.setId, round: r.round, stage: r.stage });
       else if (r.kind === "babe") bq.set(bKey(id, r.slot), { id, slot: r.slot });
       else if (r.kind === "para") pq.set(pKey(id, r.candidateHash), { id, candidateHash: r.candidateHash });
+      else if (r.kind === "beefy")
+        eq.set(eKey(id, r.setId, r.blockNumber), { id, setId: r.setId, blockNumber: r.blockNumber });
     }
   }
   for (const v of await repo.loadGrandpa(tx, [...gq.values()])) {
@@ -80,10 +88,13 @@ export async function decideBatch(
   }
   for (const b of await repo.loadBabe(tx, [...bq.values()])) babe.set(bKey(b.id, b.slot), { kind: "babe", ...b });
   for (const p of await repo.loadPara(tx, [...pq.values()])) para.set(pKey(p.id, p.candidateHash), p);
+  for (const e of await repo.loadBeefy(tx, [...eq.values()]))
+    beefy.set(eKey(e.id, e.setId, e.blockNumber), { kind: "beefy", ...e });
 
   const newVotes: GrandpaVoteRow[] = [];
   const newProposals: GrandpaProposalRow[] = [];
   const newBlocks: BabeBlockRow[] = [];
+  const newBeefy: BeefyVoteRow[] = [];
   const touchedPara = new Map<string, ParaVoteRow>();
   const lasts = new Map<number, SubstrateKeyState>();
 
@@ -91,6 +102,7 @@ export async function decideBatch(
     if (r.kind === "grandpa")
       return checkGrandpa(r, grandpa.get(gKey(id, r.setId, r.round, r.stage)) ?? null, s.lowSetId);
     if (r.kind === "babe") return checkBabe(r, babe.get(bKey(id, r.slot)) ?? null, s.lowSlot);
+    if (r.kind === "beefy") return checkBeefy(r, beefy.get(eKey(id, r.setId, r.blockNumber)) ?? null, s.lowSetId);
     return checkPara(r, paraState(para.get(pKey(id, r.candidateHash))), s.lowSession);
   };
 
@@ -140,18 +152,15 @@ export async function decideBatch(
             targetNumber: r.targetNumber,
           });
         }
-        if (
-          last.lastSetId === null ||
-          r.setId > last.lastSetId ||
-          (r.setId === last.lastSetId && r.round > (last.lastRound ?? 0n))
-        ) {
-          last.lastSetId = r.setId;
-          last.lastRound = r.round;
-        }
+        raiseSetRound(last, r.setId, r.round);
       } else if (r.kind === "babe") {
         babe.set(bKey(id, r.slot), r);
         newBlocks.push({ id, slot: r.slot, preHash: r.preHash, authorityIndex: r.authorityIndex });
         last.lastSlot = maxOf(last.lastSlot, r.slot);
+      } else if (r.kind === "beefy") {
+        beefy.set(eKey(id, r.setId, r.blockNumber), r);
+        newBeefy.push({ id, setId: r.setId, blockNumber: r.blockNumber, commitmentHash: r.commitmentHash });
+        raiseSetRound(last, r.setId, r.blockNumber);
       } else {
         const row = applyPara(para.get(pKey(id, r.candidateHash)), id, r);
         para.set(pKey(id, r.candidateHash), row);
@@ -167,8 +176,21 @@ export async function decideBatch(
   await repo.insertProposals(tx, newProposals);
   await repo.insertBabe(tx, newBlocks);
   await repo.upsertPara(tx, [...touchedPara.values()]);
+  await repo.insertBeefy(tx, newBeefy);
   await repo.saveLasts(tx, [...lasts.values()]);
   return results;
+}
+
+/** last (set, round) is the highest pair in lexicographic order (BEEFY: set id, block number). */
+function raiseSetRound(last: SubstrateKeyState, setId: bigint, round: bigint): void {
+  if (
+    last.lastSetId === null ||
+    setId > last.lastSetId ||
+    (setId === last.lastSetId && round > (last.lastRound ?? 0n))
+  ) {
+    last.lastSetId = setId;
+    last.lastRound = round;
+  }
 }
 
 function paraState(row: ParaVoteRow | undefined): ParaVoteState | null {

@@ -1,4 +1,4 @@
-import { classifySignRequest } from "../../chains/substrate/classify.js";
+import { classifyPrehashed, classifySignRequest } from "../../chains/substrate/classify.js";
 import { SubstrateError, SubstrateErrorCode } from "../../chains/substrate/errors.js";
 import { checkPublicKey, parseCryptoType, parseKeyType } from "../../chains/substrate/keyTypes.js";
 import type { CryptoType, SubstrateRecord } from "../../chains/substrate/types.js";
@@ -18,8 +18,11 @@ export interface HandlerResult<R> {
 export interface HandlerOptions {
   /** Largest message signed (bytes); gRPC itself refuses larger frames first. */
   maxMessageBytes: number;
-  /** Whether a BABE seal by this key must come with its block proposal (true unless the operator turned it off). */
-  requireBabePayload(publicKeyHex: string): boolean;
+  /**
+   * Whether a BABE seal or BEEFY vote by this key must come with its payload (block proposal,
+   * commitment); true unless the operator turned it off for the key.
+   */
+  requirePayload(publicKeyHex: string): boolean;
 }
 
 export interface HandlerModules {
@@ -36,7 +39,7 @@ export interface WireSignature {
 }
 
 interface WireSignRequest {
-  key_type?: string;
+  key_type?: string | undefined;
   crypto_type?: string;
   public_key?: Buffer;
   public_keys?: Buffer[];
@@ -139,28 +142,21 @@ export class RemoteKeystoreHandlers {
     };
   }
 
+  /** ecdsa_sign_prehashed: BEEFY votes (key type beef) need payload.beefy_commitment, as BABE seals need theirs. */
   async ecdsaSignPrehashed(req: {
     key_type?: string;
     public_key?: Buffer;
     prehash?: Buffer;
+    payload?: WirePayload | null;
   }): Promise<HandlerResult<{ signature: WireSignature }>> {
-    const publicKey = req.public_key ?? EMPTY;
-    const answer = (
-      signature: Buffer,
-      error: RemoteKeystoreError,
-      e?: unknown,
-    ): HandlerResult<{ signature: WireSignature }> => ({
-      reply: { signature: { signature, crypto_type: "ecdsa", public_key: publicKey, error } },
-      errors: e === undefined ? [] : [e],
-    });
-    try {
-      const keyType = parseKeyType(req.key_type);
-      const pair = this.m.keystore.get(keyType, "ecdsa", checkPublicKey("ecdsa", u8(publicKey)));
-      if (pair?.signPrehashed === undefined) return answer(EMPTY, RemoteKeystoreError.PairNotFound);
-      return answer(buf(pair.signPrehashed(u8(req.prehash))), RemoteKeystoreError.Unknown);
-    } catch (e) {
-      return answer(EMPTY, errorEnumOf(e), e);
-    }
+    const signReq = {
+      key_type: req.key_type,
+      crypto_type: "ecdsa",
+      message: req.prehash ?? EMPTY,
+      payload: req.payload ?? null,
+    };
+    const [r] = await this.signMany(signReq, [req.public_key ?? EMPTY], true);
+    return { reply: { signature: r!.signature }, errors: r!.error === undefined ? [] : [r!.error] };
   }
 
   hasKeys(req: { keys?: { key_type?: string; public_key?: Buffer }[] }): HandlerResult<{ has_all: boolean }> {
@@ -193,6 +189,7 @@ export class RemoteKeystoreHandlers {
   private async signMany(
     req: WireSignRequest,
     keys: readonly Buffer[],
+    prehashed = false,
   ): Promise<{ signature: WireSignature; error?: unknown }[]> {
     const message = req.message ?? EMPTY;
     return Promise.all(
@@ -203,7 +200,7 @@ export class RemoteKeystoreHandlers {
           ...(e === undefined ? {} : { error: e }),
         });
         try {
-          const sig = await this.signOne(req.key_type, req.crypto_type, publicKey, message, req.payload);
+          const sig = await this.signOne(req.key_type, req.crypto_type, publicKey, message, req.payload, prehashed);
           if (sig === null) return fail(undefined, RemoteKeystoreError.PairNotFound);
           return { signature: { signature: buf(sig), crypto_type: crypto, public_key: publicKey, error: 0 } };
         } catch (e) {
@@ -220,6 +217,7 @@ export class RemoteKeystoreHandlers {
     publicKeyIn: Buffer,
     messageIn: Buffer,
     payloadIn: WirePayload | null | undefined,
+    prehashed: boolean,
   ): Promise<Uint8Array | null> {
     const keyType = parseKeyType(keyTypeIn);
     const crypto = parseCryptoType(cryptoIn);
@@ -232,21 +230,23 @@ export class RemoteKeystoreHandlers {
       });
     }
     const pair = this.m.keystore.get(keyType, crypto, publicKey);
-    if (pair === undefined) return null;
+    if (pair === undefined || (prehashed && pair.signPrehashed === undefined)) return null;
     const message = u8(messageIn);
     const started = performance.now();
     let records: SubstrateRecord[];
     try {
-      records = classifySignRequest(keyType, message, payloadView(payloadIn), {
-        requireBabePayload: this.opts.requireBabePayload(toHex(publicKey)),
-      });
+      const opts = { requirePayload: this.opts.requirePayload(toHex(publicKey)) };
+      const payload = payloadView(payloadIn);
+      records = prehashed
+        ? classifyPrehashed(keyType, message, payload, opts)
+        : classifySignRequest(keyType, message, payload, opts);
     } catch (e) {
       if (e instanceof SubstrateError && e.isRefusal) this.m.protection.refused(keyType, publicKey, keyType, e);
       throw e;
     }
     let outcome = "unprotected";
     if (records.length > 0) outcome = await this.m.protection.checkAndRecord({ keyType, publicKey, records });
-    const signature = pair.sign(message);
+    const signature = prehashed ? pair.signPrehashed!(message) : pair.sign(message);
     this.m.logger.info("Substrate signature", {
       keyType,
       publicKey: shortKey(toHex(publicKey)),
@@ -267,6 +267,7 @@ function describe(r: SubstrateRecord | undefined): Record<string, unknown> {
   if (r === undefined) return {};
   if (r.kind === "grandpa") return { setId: r.setId, round: r.round };
   if (r.kind === "babe") return { slot: r.slot };
+  if (r.kind === "beefy") return { setId: r.setId, blockNumber: r.blockNumber };
   return { candidate: toHex(r.candidateHash), session: r.session };
 }
 

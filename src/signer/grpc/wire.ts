@@ -40,6 +40,7 @@ export interface WirePayload {
   valid?: { hash?: Buffer } | null;
   invalid?: { hash?: Buffer } | null;
   seconded?: unknown;
+  beefy_commitment?: Buffer;
   session_index?: number;
 }
 
@@ -121,6 +122,9 @@ export function payloadView(p: WirePayload | null | undefined): PayloadView | nu
       // The candidate hash is blake2_256 of a receipt whose encoding changes between releases; the
       // signed backing statement carries the hash itself, so the rules read it from the message.
       view.para = { statement: "seconded", candidateHash: null };
+      break;
+    case "beefy_commitment":
+      view.beefyCommitment = bytes(p.beefy_commitment);
       break;
     default:
       break;

@@ -1,5 +1,5 @@
 import type { SqlScalar, SqlTx } from "../types.js";
-import type { BabeBlockRow, GrandpaProposalRow, GrandpaVoteRow, KeyLasts, ParaVoteRow } from "./types.js";
+import type { BabeBlockRow, BeefyVoteRow, GrandpaProposalRow, GrandpaVoteRow, KeyLasts, ParaVoteRow } from "./types.js";
 
 export interface GrandpaQuery {
   id: number;
@@ -11,6 +11,12 @@ export interface GrandpaQuery {
 export interface BabeQuery {
   id: number;
   slot: bigint;
+}
+
+export interface BeefyQuery {
+  id: number;
+  setId: bigint;
+  blockNumber: bigint;
 }
 
 export interface ParaQuery {
@@ -26,10 +32,12 @@ export interface SubstrateSigningRepository {
   loadGrandpa(tx: SqlTx, qs: readonly GrandpaQuery[]): Promise<GrandpaVoteRow[]>;
   loadBabe(tx: SqlTx, qs: readonly BabeQuery[]): Promise<BabeBlockRow[]>;
   loadPara(tx: SqlTx, qs: readonly ParaQuery[]): Promise<ParaVoteRow[]>;
+  loadBeefy(tx: SqlTx, qs: readonly BeefyQuery[]): Promise<BeefyVoteRow[]>;
   insertGrandpa(tx: SqlTx, rows: readonly GrandpaVoteRow[]): Promise<void>;
   insertProposals(tx: SqlTx, rows: readonly GrandpaProposalRow[]): Promise<void>;
   insertBabe(tx: SqlTx, rows: readonly BabeBlockRow[]): Promise<void>;
   upsertPara(tx: SqlTx, rows: readonly ParaVoteRow[]): Promise<void>;
+  insertBeefy(tx: SqlTx, rows: readonly BeefyVoteRow[]): Promise<void>;
   saveLasts(tx: SqlTx, rows: readonly KeyLasts[]): Promise<void>;
 }
 
@@ -69,6 +77,16 @@ export function paraRow(tx: SqlTx, r: Record<string, unknown>): ParaVoteRow {
   };
 }
 
+export function beefyRow(tx: SqlTx, r: Record<string, unknown>): BeefyVoteRow {
+  return {
+    id: Number(r.key_id),
+    setId: tx.fromU64(r.set_id),
+    blockNumber: tx.fromU64(r.block_number),
+    commitmentHash: bytes(r.commitment_hash),
+  };
+}
+
+const BEEFY_COLS = "key_id, set_id, block_number, commitment_hash";
 const GRANDPA_COLS = "key_id, set_id, round, stage, target_hash, target_number";
 const BABE_COLS = "key_id, slot, pre_hash, authority_index";
 const PARA_COLS = "key_id, candidate_hash, side, statements, session";
@@ -109,6 +127,29 @@ const sqliteRepo: SubstrateSigningRepository = {
       for (const r of rows) out.push(paraRow(tx, r));
     }
     return out;
+  },
+
+  async loadBeefy(tx, qs) {
+    const out: BeefyVoteRow[] = [];
+    for (const q of qs) {
+      const rows = await tx.all(
+        `SELECT ${BEEFY_COLS} FROM substrate_beefy_votes WHERE key_id = $1 AND set_id = $2 AND block_number = $3`,
+        [q.id, tx.u64(q.setId), tx.u64(q.blockNumber)],
+      );
+      for (const r of rows) out.push(beefyRow(tx, r));
+    }
+    return out;
+  },
+
+  async insertBeefy(tx, rows) {
+    for (const r of rows) {
+      await tx.run(`INSERT INTO substrate_beefy_votes (${BEEFY_COLS}) VALUES ($1, $2, $3, $4)`, [
+        r.id,
+        tx.u64(r.setId),
+        tx.u64(r.blockNumber),
+        r.commitmentHash,
+      ]);
+    }
   },
 
   async insertGrandpa(tx, rows) {
@@ -218,6 +259,47 @@ const postgresRepo: SubstrateSigningRepository = {
       [qs.map((q) => q.id), qs.map((q) => q.candidateHash)],
     );
     return rows.map((r) => paraRow(tx, r));
+  },
+
+  async loadBeefy(tx, qs) {
+    if (qs.length === 0) return [];
+    const rows = await tx.all(
+      `SELECT v.key_id, v.set_id, v.block_number, v.commitment_hash FROM substrate_beefy_votes v
+       JOIN unnest($1::int[], $2::numeric[], $3::numeric[]) AS q(id, set_id, block_number)
+         ON v.key_id = q.id AND v.set_id = q.set_id AND v.block_number = q.block_number`,
+      [
+        qs.map((q) => q.id),
+        u64s(
+          tx,
+          qs.map((q) => q.setId),
+        ),
+        u64s(
+          tx,
+          qs.map((q) => q.blockNumber),
+        ),
+      ],
+    );
+    return rows.map((r) => beefyRow(tx, r));
+  },
+
+  async insertBeefy(tx, rows) {
+    if (rows.length === 0) return;
+    await tx.run(
+      `INSERT INTO substrate_beefy_votes (${BEEFY_COLS})
+       SELECT * FROM unnest($1::int[], $2::numeric[], $3::numeric[], $4::bytea[])`,
+      [
+        rows.map((r) => r.id),
+        u64s(
+          tx,
+          rows.map((r) => r.setId),
+        ),
+        u64s(
+          tx,
+          rows.map((r) => r.blockNumber),
+        ),
+        rows.map((r) => r.commitmentHash),
+      ],
+    );
   },
 
   async insertGrandpa(tx, rows) {

@@ -44,6 +44,13 @@ export interface ParaVoteRow {
   session: bigint | null;
 }
 
+export interface BeefyVoteRow {
+  id: number;
+  setId: bigint;
+  blockNumber: bigint;
+  commitmentHash: Uint8Array | null;
+}
+
 export interface KeyLasts {
   id: number;
   lastSetId: bigint | null;

@@ -1,8 +1,9 @@
--- Substrate / Polkadot slashing protection (GRANDPA votes, BABE seals, parachain dispute votes).
+-- Substrate / Polkadot slashing protection (GRANDPA votes, BABE seals, parachain dispute votes, BEEFY votes).
 -- u64 columns use the u64 domain of 0001 (NUMERIC(20) with a range check).
 
 -- One row per (key type, public key). low_* are watermarks (nothing below is signed: history there was
--- pruned or imported); last_* are the highest values signed, for status output.
+-- pruned or imported); last_* are the highest values signed, for status output. GRANDPA and BEEFY keys
+-- use the set columns (BEEFY: validator set id, and last_round holds its block number).
 CREATE TABLE substrate_keys (
   id SERIAL PRIMARY KEY,
   key_type TEXT NOT NULL CHECK (length(key_type) = 4),
@@ -61,3 +62,12 @@ CREATE TABLE substrate_para_votes (
 );
 
 CREATE INDEX substrate_para_votes_session ON substrate_para_votes (key_id, session);
+
+-- One commitment (keccak_256 hash) per (key, validator set id, block number). A NULL hash equals nothing.
+CREATE TABLE substrate_beefy_votes (
+  key_id INTEGER NOT NULL REFERENCES substrate_keys(id),
+  set_id u64 NOT NULL,
+  block_number u64 NOT NULL,
+  commitment_hash BYTEA CHECK (commitment_hash IS NULL OR length(commitment_hash) = 32),
+  PRIMARY KEY (key_id, set_id, block_number)
+);
