@@ -4,7 +4,7 @@ import { errorMessage } from "../../util/errors.js";
 import { toHex } from "../../util/hex.js";
 import { type Logger, nullLogger, shortKey } from "../../util/logger.js";
 import { type KeyCrypto as CryptoType, KeyError, KeyErrorCode } from "./errors.js";
-import { generatePair, type KeyPair, pairFromSuri } from "./keyPair.js";
+import { cryptoReady, generatePair, type KeyPair, pairFromSuri } from "./keyPair.js";
 import { keystoreFileName, parseKeystoreFileName } from "./keystoreFiles.js";
 
 export interface KeystoreKey {
@@ -167,4 +167,44 @@ export function writeFileDurably(dir: string, name: string, content: string): vo
   } finally {
     closeSync(dfd);
   }
+}
+
+export interface CopySummary {
+  copied: number;
+  alreadyThere: number;
+  invalid: string[];
+}
+
+/**
+ * Copies key files between keystore folders (a node's and the signer's), checking every file first:
+ * the name must be a key, the content a JSON string whose secret derives the named public key. Files
+ * already in the target are kept as they are; new ones are written 0600 and fsync'd.
+ */
+export async function copyKeystore(
+  from: string,
+  to: string,
+  keyTypes: ReadonlySet<string> | null,
+): Promise<CopySummary> {
+  await cryptoReady();
+  const summary: CopySummary = { copied: 0, alreadyThere: 0, invalid: [] };
+  const existing = new Set(readdirSync(to));
+  for (const name of readdirSync(from).sort()) {
+    const id = parseKeystoreFileName(name);
+    if (id === null || (keyTypes !== null && !keyTypes.has(id.keyType))) continue;
+    if (existing.has(name)) {
+      summary.alreadyThere++;
+      continue;
+    }
+    let suri: string;
+    try {
+      suri = readSuriFile(join(from, name));
+      findPair(id.keyType, id.publicKey, suri);
+    } catch {
+      summary.invalid.push(name);
+      continue;
+    }
+    writeFileDurably(to, name, JSON.stringify(suri));
+    summary.copied++;
+  }
+  return summary;
 }
