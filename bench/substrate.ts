@@ -162,9 +162,9 @@ function babeReq(slot: number) {
   };
 }
 
-async function checkSigned(r: Record<string, unknown>): Promise<void> {
+function checkSigned(r: Record<string, unknown>): void {
   const s = r.signature as { signature?: Buffer; error?: number };
-  if (!s.signature || s.signature.length !== 64) throw new Error(`not signed: error ${s.error}`);
+  if (s.signature?.length !== 64) throw new Error(`not signed: error ${s.error}`);
 }
 
 // ---------- physical limits ----------
