@@ -170,9 +170,26 @@ describe.each(ENGINES)("substrate vectors: protection rules on %s", (engine) => 
     await ts.dispose();
   });
 
+  /** Every record of every Substrate table: a refused step must leave this unchanged. */
+  const recordCount = (): Promise<number> =>
+    ts.store.tx(async (tx) => {
+      let n = 0;
+      for (const t of [
+        "substrate_grandpa_votes",
+        "substrate_grandpa_proposals",
+        "substrate_babe_blocks",
+        "substrate_para_votes",
+        "substrate_beefy_votes",
+      ]) {
+        n += Number((await tx.all(`SELECT count(*) AS n FROM ${t}`))[0]!.n);
+      }
+      return n;
+    });
+
   it.each(rules.cases.map((c, i) => [c.name, c, i] as const))("%s", async (_, c, i) => {
     const publicKey = fakeKey(i);
     for (const [n, step] of c.steps.entries()) {
+      const before = await recordCount();
       const payload =
         step.block_proposal === undefined ? null : { blockProposal: proposalFromJson(step.block_proposal) };
       let allowed: boolean;
@@ -187,6 +204,7 @@ describe.each(ENGINES)("substrate vectors: protection rules on %s", (engine) => 
         allowed = false;
       }
       expect(allowed, `step ${n}`).toBe(step.allowed);
+      if (!step.allowed) expect(await recordCount(), `step ${n} recorded nothing`).toBe(before);
     }
   });
 });
