@@ -48,11 +48,25 @@ export function createProtectionMetrics(registry: Registry): ProtectionMetrics {
 
 const perRegistry = new WeakMap<Registry, ProtectionMetrics>();
 
-/** The one set of protection metrics of a registry: every chain section of a process shares it. */
+/**
+ * The one set of protection metrics of a registry: every chain section of a process shares it (a
+ * second createProtectionMetrics on one registry throws: the names are taken). Metrics another section
+ * already registered are reused.
+ */
 export function sharedProtectionMetrics(registry: Registry): ProtectionMetrics {
   let m = perRegistry.get(registry);
   if (m === undefined) {
-    m = createProtectionMetrics(registry);
+    const get = <T>(name: string): T => registry.getSingleMetric(name) as T;
+    m =
+      registry.getSingleMetric("slashguard_protection_decisions_total") === undefined
+        ? createProtectionMetrics(registry)
+        : {
+            decisions: get("slashguard_protection_decisions_total"),
+            refusals: get("slashguard_protection_refusals_total"),
+            batchSize: get("slashguard_protection_batch_size"),
+            batchSeconds: get("slashguard_protection_batch_seconds"),
+            storeErrors: get("slashguard_protection_store_errors_total"),
+          };
     perRegistry.set(registry, m);
   }
   return m;
