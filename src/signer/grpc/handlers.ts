@@ -1,12 +1,13 @@
 import { classifyPrehashed, classifySignRequest } from "../../chains/substrate/classify.js";
 import { SubstrateError, SubstrateErrorCode } from "../../chains/substrate/errors.js";
 import { checkPublicKey, parseCryptoType, parseKeyType } from "../../chains/substrate/keyTypes.js";
-import type { CryptoType, SubstrateRecord } from "../../chains/substrate/types.js";
+import { type CryptoType, PUBLIC_KEY_LENGTH, type SubstrateRecord } from "../../chains/substrate/types.js";
 import type { SubstrateKeystore } from "../../keys/substrate/keystore.js";
 import type { VrfTranscriptSpec } from "../../keys/substrate/vrf.js";
 import { kindOf, type SubstrateProtection } from "../../protection/substrate/substrateProtection.js";
 import { toHex } from "../../util/hex.js";
 import { type Logger, shortKey } from "../../util/logger.js";
+import { U64_MAX } from "../../util/u64.js";
 import { errorEnumOf, payloadView, RemoteKeystoreError, type WirePayload } from "./wire.js";
 
 /** What a handler answers: the reply, and the typed error behind a non-zero error enum (for trailers, logs). */
@@ -55,6 +56,9 @@ interface WireVrfData {
 const EMPTY = Buffer.alloc(0);
 const buf = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 const u8 = (b: Buffer | undefined): Uint8Array => (b === undefined ? new Uint8Array() : new Uint8Array(b));
+
+/** Metric kind of a refusal decided before a record exists (no payload, payload mismatch). */
+const KIND_OF_KEY_TYPE: Record<string, string> = { gran: "grandpa", babe: "babe", para: "para", beef: "beefy" };
 
 /** BABE's slot-claim transcript labels (sp_consensus_babe make_vrf_transcript), for clients that send none. */
 const BABE_VRF_LABELS = ["slot number", "current epoch", "chain randomness"];
@@ -124,7 +128,7 @@ export class RemoteKeystoreHandlers {
       const keyType = parseKeyType(req.key_type);
       const crypto = parseCryptoType(req.crypto_type);
       held = (req.public_keys ?? []).find(
-        (k) => k.length === checkLen(crypto, k) && this.m.keystore.has(keyType, crypto, u8(k)),
+        (k) => k.length === PUBLIC_KEY_LENGTH[crypto] && this.m.keystore.has(keyType, crypto, u8(k)),
       );
     } catch {
       // fall through: signMany reports the typed error
@@ -241,7 +245,9 @@ export class RemoteKeystoreHandlers {
         ? classifyPrehashed(keyType, message, payload, opts)
         : classifySignRequest(keyType, message, payload, opts);
     } catch (e) {
-      if (e instanceof SubstrateError && e.isRefusal) this.m.protection.refused(keyType, publicKey, keyType, e);
+      if (e instanceof SubstrateError && e.isRefusal) {
+        this.m.protection.refused(keyType, publicKey, KIND_OF_KEY_TYPE[keyType] ?? keyType, e);
+      }
       throw e;
     }
     let outcome = "unprotected";
@@ -257,10 +263,6 @@ export class RemoteKeystoreHandlers {
     });
     return signature;
   }
-}
-
-function checkLen(crypto: CryptoType, k: Buffer): number {
-  return checkPublicKey(crypto, u8(k)).length;
 }
 
 function describe(r: SubstrateRecord | undefined): Record<string, unknown> {
@@ -285,7 +287,9 @@ function transcriptSpec(d: WireVrfData | null | undefined, field: string): VrfTr
     if (label === undefined) throw bad("every value needs its item label (VrfTranscriptValue.label)");
     if (v.value === "bytes_value") return { label, value: u8(v.bytes_value) };
     if (v.value === "uint64_value") {
-      if (!/^(0|[1-9][0-9]{0,19})$/.test(v.uint64_value ?? "")) throw bad("uint64_value out of range");
+      if (!/^(0|[1-9][0-9]{0,19})$/.test(v.uint64_value ?? "") || BigInt(v.uint64_value!) > U64_MAX) {
+        throw bad("uint64_value out of range");
+      }
       const b = new Uint8Array(8);
       new DataView(b.buffer).setBigUint64(0, BigInt(v.uint64_value!), true);
       return { label, value: b };
