@@ -4,6 +4,7 @@ import { registerCometBftStateCommands } from "./commands/cometbftState.js";
 import { registerKeysCommands } from "./commands/keys.js";
 import { registerProtectionCommands } from "./commands/protection.js";
 import { registerSignerCommand } from "./commands/signer.js";
+import { registerSubstrateCommands } from "./commands/substrate.js";
 import { registerUpCommand } from "./commands/up.js";
 
 function version(): string {
@@ -23,5 +24,6 @@ export function buildProgram(): Command {
   registerSignerCommand(program);
   registerKeysCommands(program);
   registerUpCommand(program);
+  registerSubstrateCommands(program);
   return program;
 }

@@ -33,7 +33,9 @@ describe("signer configuration", () => {
     );
     const s = await startSignerProcess(["--config", cfg]); // --port 0 from the harness wins over http.port 1
     cleanups.push(() => s.stop());
-    expect(((await (await fetch(`${s.url}/api/v1/eth2/publicKeys`)).json()) as string[]).sort()).toEqual([...keys].sort());
+    expect(((await (await fetch(`${s.url}/api/v1/eth2/publicKeys`)).json()) as string[]).sort()).toEqual(
+      [...keys].sort(),
+    );
     expect((await fetch(`${s.url}/eth/v1/keystores`)).status).toBe(404); // keymanager disabled in the file
     expect((await postJson(`${s.url}/api/v1/eth2/sign/${keys[0]}`, attestationRequest(1, 2).body)).status).toBe(200);
     const status = await runCli(["protection", "status", "--db", `sqlite:${join(t.dir, "from-config.db")}`, "--json"]);

@@ -1,7 +1,8 @@
 import type { AttestationRequest, BlockRequest } from "../../src/chains/ethereum/protectionTypes.js";
 
 export const GVR0 = new Uint8Array(32);
-export const root = (n: number): Uint8Array => new Uint8Array(32).fill(n & 0xff);
+/** A distinct 32-byte root for every n (the same bytes as ROOT_HEX(n) in interchange.ts). */
+export const root = (n: number): Uint8Array => new Uint8Array(Buffer.from(n.toString(16).padStart(64, "0"), "hex"));
 
 export function pubkey(n: number): Uint8Array {
   const p = new Uint8Array(48);

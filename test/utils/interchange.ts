@@ -2,7 +2,8 @@ import { Writable } from "node:stream";
 
 export const GVR_HEX = `0x${"00".repeat(32)}`;
 export const KEY_HEX = (n: number): string => `0xa0${"00".repeat(43)}${n.toString(16).padStart(8, "0")}`;
-export const ROOT_HEX = (n: number): string => `0x${(n & 0xff).toString(16).padStart(2, "0").repeat(32)}`;
+/** A distinct 32-byte root for every n. */
+export const ROOT_HEX = (n: number): string => `0x${n.toString(16).padStart(64, "0")}`;
 
 export function interchange(data: unknown[], gvr = GVR_HEX, version = "5"): string {
   return JSON.stringify({ metadata: { interchange_format_version: version, genesis_validators_root: gvr }, data });

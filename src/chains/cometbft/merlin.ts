@@ -1,4 +1,4 @@
-import { keccakP } from "@noble/hashes/sha3";
+import { keccakP } from "@noble/hashes/sha3.js";
 
 /** STROBE-128 rate in bytes: 200-byte Keccak-f[1600] state minus 2 x 128-bit security / 8 minus 2. */
 const R = 166;

@@ -1,13 +1,20 @@
-import { createReadStream, createWriteStream, statSync } from "node:fs";
+import { createReadStream, createWriteStream, readFileSync, statSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { finished } from "node:stream/promises";
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import type { ProtectionRequest } from "../../chains/ethereum/protectionTypes.js";
 import { EthereumProtection } from "../../protection/ethereum/ethereumProtection.js";
 import { exportInterchange } from "../../protection/ethereum/interchangeExport.js";
 import { importInterchange } from "../../protection/ethereum/interchangeImport.js";
 import { DEFAULT_EPOCHS_TO_KEEP, pruneEthereum } from "../../protection/ethereum/pruning.js";
 import { ethereumStatus } from "../../protection/ethereum/status.js";
+import { exportSubstrateInterchange, importSubstrateInterchange } from "../../protection/substrate/interchange.js";
+import {
+  DEFAULT_SESSIONS_TO_KEEP,
+  DEFAULT_SLOTS_PER_SESSION,
+  pruneSubstrate,
+} from "../../protection/substrate/pruning.js";
+import { substrateStatus } from "../../protection/substrate/status.js";
 import { openStore } from "../../store/openStore.js";
 import type { Store } from "../../store/types.js";
 import { BadRequestError, isAppError } from "../../util/errors.js";
@@ -42,14 +49,24 @@ export function registerProtectionCommands(program: Command): void {
     .command("import")
     .description("import an EIP-3076 interchange file (atomic: a failing file changes nothing)")
     .option(...DB_OPTION)
-    .requiredOption("--genesis-validators-root <hex>", "genesis validators root of the chain", parseGenesisRoot)
+    .addOption(CHAIN_OPTION)
+    .option("--genesis-validators-root <hex>", "genesis validators root of the chain", parseGenesisRoot)
     .argument("<file>", "interchange JSON file, or - for stdin")
-    .action(async (file: string, o: { db: string; genesisValidatorsRoot: Uint8Array }) => {
+    .action(async (file: string, o: { db: string; chain: Chain; genesisValidatorsRoot?: Uint8Array }, cmd: Command) => {
+      if (o.chain === "substrate") {
+        await withStore(o.db, async (store) => {
+          const text = file === "-" ? await readStdin() : readFileSync(file, "utf8");
+          const s = await importSubstrateInterchange(store, text);
+          process.stdout.write(`imported ${s.keys} substrate keys, ${s.records} records\n`);
+        });
+        return;
+      }
+      const gvr = requireGenesisRoot(cmd, o.genesisValidatorsRoot);
       await withStore(o.db, async (store) => {
         const size = file === "-" ? 0 : statSync(file).size;
         const progress = new ProgressLine("importing");
         const input = file === "-" ? process.stdin : createReadStream(file, { highWaterMark: 1 << 20 });
-        const s = await importInterchange(store, input, o.genesisValidatorsRoot, {
+        const s = await importInterchange(store, input, gvr, {
           onProgress: (n) => progress.update(n, size, "bytes"),
         });
         progress.done();
@@ -63,22 +80,35 @@ export function registerProtectionCommands(program: Command): void {
     .command("export")
     .description("export an EIP-3076 interchange file (stop signing first, or use the keymanager DELETE)")
     .option(...DB_OPTION)
-    .requiredOption("--genesis-validators-root <hex>", "genesis validators root of the chain", parseGenesisRoot)
+    .addOption(CHAIN_OPTION)
+    .option("--genesis-validators-root <hex>", "genesis validators root of the chain", parseGenesisRoot)
     .option("--pubkey <hex>", "export only this key (repeatable)", parsePubkey)
     .argument("<file>", "output file, or - for stdout")
-    .action(async (file: string, o: { db: string; genesisValidatorsRoot: Uint8Array; pubkey?: Uint8Array[] }) => {
-      await withStore(o.db, async (store) => {
-        const out = file === "-" ? process.stdout : createWriteStream(file);
-        const s = await exportInterchange(store, out, o.genesisValidatorsRoot, o.pubkey);
-        if (out !== process.stdout) {
-          out.end();
-          await finished(out);
-        }
-        process.stderr.write(
-          `exported ${s.validators} validators, ${s.blocks} blocks, ${s.attestations} attestations\n`,
-        );
-      });
-    });
+    .action(
+      async (
+        file: string,
+        o: { db: string; chain: Chain; genesisValidatorsRoot?: Uint8Array; pubkey?: Uint8Array[] },
+        cmd: Command,
+      ) => {
+        const gvr = o.chain === "substrate" ? null : requireGenesisRoot(cmd, o.genesisValidatorsRoot);
+        await withStore(o.db, async (store) => {
+          const out = file === "-" ? process.stdout : createWriteStream(file);
+          const line =
+            gvr === null
+              ? await exportSubstrateInterchange(store, out).then(
+                  (s) => `exported ${s.keys} substrate keys, ${s.records} records`,
+                )
+              : await exportInterchange(store, out, gvr, o.pubkey).then(
+                  (s) => `exported ${s.validators} validators, ${s.blocks} blocks, ${s.attestations} attestations`,
+                );
+          if (out !== process.stdout) {
+            out.end();
+            await finished(out);
+          }
+          process.stderr.write(`${line}\n`);
+        });
+      },
+    );
 
   protection
     .command("check")
@@ -99,22 +129,42 @@ export function registerProtectionCommands(program: Command): void {
     .command("prune")
     .description("drop history older than the last N epochs per key, raising the low watermarks first")
     .option(...DB_OPTION)
+    .addOption(CHAIN_OPTION)
     .option("--epochs-to-keep <n>", "epochs kept per key", parseBigIntArg, DEFAULT_EPOCHS_TO_KEEP)
     .option("--slots-per-epoch <n>", "slots per epoch of the chain", parseBigIntArg, 32n)
-    .action(async (o: { db: string; epochsToKeep: bigint; slotsPerEpoch: bigint }) => {
-      await withStore(o.db, async (store) => {
-        const progress = new ProgressLine("pruning");
-        const s = await pruneEthereum(store, {
-          epochsToKeep: o.epochsToKeep,
-          slotsPerEpoch: o.slotsPerEpoch,
-          onProgress: (d, t) => progress.update(d, t),
+    .option("--sessions-to-keep <n>", "substrate: sessions kept per key", parseBigIntArg, DEFAULT_SESSIONS_TO_KEEP)
+    .option("--slots-per-session <n>", "substrate: BABE slots per session", parseBigIntArg, DEFAULT_SLOTS_PER_SESSION)
+    .action(
+      async (o: {
+        db: string;
+        chain: Chain;
+        epochsToKeep: bigint;
+        slotsPerEpoch: bigint;
+        sessionsToKeep: bigint;
+        slotsPerSession: bigint;
+      }) => {
+        await withStore(o.db, async (store) => {
+          const progress = new ProgressLine("pruning");
+          if (o.chain === "substrate") {
+            const s = await pruneSubstrate(store, {
+              sessionsToKeep: o.sessionsToKeep,
+              slotsPerSession: o.slotsPerSession,
+            });
+            process.stdout.write(`pruned ${s.keys} substrate keys: ${s.deleted} records deleted\n`);
+            return;
+          }
+          const s = await pruneEthereum(store, {
+            epochsToKeep: o.epochsToKeep,
+            slotsPerEpoch: o.slotsPerEpoch,
+            onProgress: (d, t) => progress.update(d, t),
+          });
+          progress.done();
+          process.stdout.write(
+            `pruned ${s.validators} validators: ${s.blocksDeleted} blocks and ${s.attestationsDeleted} attestations deleted\n`,
+          );
         });
-        progress.done();
-        process.stdout.write(
-          `pruned ${s.validators} validators: ${s.blocksDeleted} blocks and ${s.attestationsDeleted} attestations deleted\n`,
-        );
-      });
-    });
+      },
+    );
 
   protection
     .command("status")
@@ -123,9 +173,35 @@ export function registerProtectionCommands(program: Command): void {
     .option("--json", "one JSON object per key")
     .action(async (o: { db: string; json?: boolean }) => {
       await withStore(o.db, async (store) => {
-        await ethereumStatus(store, (line) => process.stdout.write(line), { json: o.json === true });
+        const write = (line: string): void => {
+          process.stdout.write(line);
+        };
+        await ethereumStatus(store, write, { json: o.json === true });
+        await substrateStatus(store, write, { json: o.json === true });
       });
     });
+}
+
+type Chain = "ethereum" | "substrate";
+
+const CHAIN_OPTION = new Option("--chain <chain>", "ethereum (EIP-3076) or substrate (docs/substrate.md)")
+  .choices(["ethereum", "substrate"])
+  .default("ethereum");
+
+/** Ethereum needs the genesis validators root; the same message commander gives for a missing required option. */
+function requireGenesisRoot(cmd: Command, gvr: Uint8Array | undefined): Uint8Array {
+  if (gvr === undefined) {
+    cmd.error("error: required option '--genesis-validators-root <hex>' not specified", {
+      code: "commander.missingMandatoryOptionValue",
+    });
+  }
+  return gvr;
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
 }
 
 /** Most requests read ahead of their answers (keeps memory bounded on a fast producer). */

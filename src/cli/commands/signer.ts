@@ -14,9 +14,10 @@ import { shutdownSignal } from "../run.js";
 import { cometbftSection } from "../signer/cometbftSection.js";
 import { ethereumSection } from "../signer/ethereumSection.js";
 import type { SignerContext, SignerSection } from "../signer/section.js";
+import { substrateSection } from "../signer/substrateSection.js";
 
 /** Every chain section of the signer, in start order. */
-export const SIGNER_SECTIONS: SignerSection[] = [ethereumSection(), cometbftSection];
+export const SIGNER_SECTIONS: SignerSection[] = [ethereumSection(), cometbftSection, substrateSection];
 
 interface CommonFlags {
   config?: string;

@@ -9,7 +9,7 @@ import {
   hkdfSync,
 } from "node:crypto";
 import type { Socket } from "node:net";
-import { keccakP } from "@noble/hashes/sha3";
+import { keccakP } from "@noble/hashes/sha3.js";
 import { bytesAt, cat, delimited, parse, pb, pbAlways } from "./wire.js";
 
 /** The listening side of SecretConnection, written apart from src/chains/cometbft (own STROBE/Merlin too). */

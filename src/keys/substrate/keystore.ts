@@ -1,0 +1,210 @@
+import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { join } from "node:path";
+import { errorMessage } from "../../util/errors.js";
+import { toHex } from "../../util/hex.js";
+import { type Logger, nullLogger, shortKey } from "../../util/logger.js";
+import { type KeyCrypto as CryptoType, KeyError, KeyErrorCode } from "./errors.js";
+import { cryptoReady, generatePair, type KeyPair, pairFromSuri } from "./keyPair.js";
+import { keystoreFileName, parseKeystoreFileName } from "./keystoreFiles.js";
+
+export interface KeystoreKey {
+  keyType: string;
+  crypto: CryptoType;
+  publicKey: Uint8Array;
+}
+
+const lookupKey = (keyType: string, crypto: CryptoType, publicKey: Uint8Array): string =>
+  `${keyType}:${crypto}:${Buffer.from(publicKey).toString("hex")}`;
+
+/**
+ * A Substrate local keystore folder (sc-keystore layout): one file per key, named hex(key type) ‖
+ * hex(public key), holding the secret URI as a JSON string. Files are read once at start; lookups are
+ * in memory, so "not mine" answers never touch the disk or the database. New keys are written with
+ * mode 0600 and fsync'd (file and folder) before the caller learns the public key.
+ */
+export class SubstrateKeystore {
+  private readonly pairs = new Map<string, KeyPair>();
+  private readonly byType = new Map<string, KeystoreKey[]>();
+
+  private constructor(
+    readonly dir: string,
+    private readonly logger: Logger,
+  ) {}
+
+  static open(dir: string, logger: Logger = nullLogger): SubstrateKeystore {
+    const ks = new SubstrateKeystore(dir, logger);
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch (e) {
+      throw new KeyError(KeyErrorCode.Keystore, `cannot read ${dir}: ${errorMessage(e)}`);
+    }
+    for (const name of names.sort()) {
+      const id = parseKeystoreFileName(name);
+      if (id === null) continue;
+      try {
+        const suri = readSuriFile(join(dir, name));
+        ks.add(id.keyType, findPair(id.keyType, id.publicKey, suri));
+      } catch (e) {
+        // One bad file must not stop the others; the key it names is simply not served (fail closed).
+        logger.warn("Substrate keystore file skipped", { file: name, reason: errorMessage(e) });
+      }
+    }
+    return ks;
+  }
+
+  get size(): number {
+    return this.pairs.size;
+  }
+
+  get(keyType: string, crypto: CryptoType, publicKey: Uint8Array): KeyPair | undefined {
+    return this.pairs.get(lookupKey(keyType, crypto, publicKey));
+  }
+
+  has(keyType: string, crypto: CryptoType, publicKey: Uint8Array): boolean {
+    return this.pairs.has(lookupKey(keyType, crypto, publicKey));
+  }
+
+  /** Public keys of one key type, optionally of one crypto type, in file-name order. */
+  publicKeys(keyType: string, crypto?: CryptoType): Uint8Array[] {
+    return (this.byType.get(keyType) ?? [])
+      .filter((k) => crypto === undefined || k.crypto === crypto)
+      .map((k) => k.publicKey);
+  }
+
+  list(): KeystoreKey[] {
+    return [...this.byType.values()].flat();
+  }
+
+  /** Creates a key (random, or from the given SURI) and writes its file durably before returning. */
+  generate(keyType: string, crypto: CryptoType, seed?: string): KeystoreKey {
+    const { pair, suri } =
+      seed === undefined || seed.length === 0 ? generatePair(crypto) : { pair: pairFromSuri(crypto, seed), suri: seed };
+    this.writeFile(keyType, pair.publicKey, suri);
+    return this.add(keyType, pair);
+  }
+
+  /** sp_keystore insert: the SURI must derive the given public key under some crypto type. */
+  insert(keyType: string, suri: string, publicKey: Uint8Array): KeystoreKey {
+    const pair = findPair(keyType, publicKey, suri);
+    this.writeFile(keyType, publicKey, suri);
+    return this.add(keyType, pair);
+  }
+
+  private add(keyType: string, pair: KeyPair): KeystoreKey {
+    const k = lookupKey(keyType, pair.crypto, pair.publicKey);
+    const entry: KeystoreKey = { keyType, crypto: pair.crypto, publicKey: pair.publicKey };
+    if (!this.pairs.has(k)) {
+      const list = this.byType.get(keyType) ?? [];
+      list.push(entry);
+      this.byType.set(keyType, list);
+    }
+    this.pairs.set(k, pair);
+    this.logger.info("Substrate key loaded", {
+      keyType,
+      crypto: pair.crypto,
+      publicKey: shortKey(toHex(pair.publicKey)),
+    });
+    return entry;
+  }
+
+  private writeFile(keyType: string, publicKey: Uint8Array, suri: string): void {
+    writeFileDurably(this.dir, keystoreFileName(keyType, publicKey), JSON.stringify(suri));
+  }
+}
+
+function readSuriFile(path: string): string {
+  const text = readFileSync(path, "utf8");
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    throw new Error("content is not a JSON string");
+  }
+  if (typeof v !== "string") throw new Error("content is not a JSON string");
+  return v;
+}
+
+/**
+ * The node stores no crypto type: a 33-byte key is ecdsa; a 32-byte key is whichever of sr25519 and
+ * ed25519 derives it from the secret (ed25519 first for GRANDPA, whose keys are ed25519).
+ */
+export function findPair(keyType: string, publicKey: Uint8Array, suri: string): KeyPair {
+  const order: CryptoType[] =
+    publicKey.length === 33 ? ["ecdsa"] : keyType === "gran" ? ["ed25519", "sr25519"] : ["sr25519", "ed25519"];
+  for (const crypto of order) {
+    let pair: KeyPair;
+    try {
+      pair = pairFromSuri(crypto, suri);
+    } catch {
+      continue;
+    }
+    if (Buffer.compare(pair.publicKey, publicKey) === 0) return pair;
+  }
+  throw new KeyError(
+    KeyErrorCode.BadSuri,
+    `the secret does not derive public key ${toHex(publicKey)} for key type ${keyType}`,
+  );
+}
+
+/** Writes a file with mode 0600 via a temporary name, fsyncs it and its folder: after return it survives a crash. */
+export function writeFileDurably(dir: string, name: string, content: string): void {
+  const tmp = join(dir, `.${name}.${process.pid}.tmp`);
+  const fd = openSync(tmp, "wx", 0o600);
+  try {
+    writeSync(fd, content);
+    fsyncSync(fd);
+  } catch (e) {
+    closeSync(fd);
+    unlinkSync(tmp);
+    throw e;
+  }
+  closeSync(fd);
+  renameSync(tmp, join(dir, name));
+  const dfd = openSync(dir, "r");
+  try {
+    fsyncSync(dfd);
+  } finally {
+    closeSync(dfd);
+  }
+}
+
+export interface CopySummary {
+  copied: number;
+  alreadyThere: number;
+  invalid: string[];
+}
+
+/**
+ * Copies key files between keystore folders (a node's and the signer's), checking every file first:
+ * the name must be a key, the content a JSON string whose secret derives the named public key. Files
+ * already in the target are kept as they are; new ones are written 0600 and fsync'd.
+ */
+export async function copyKeystore(
+  from: string,
+  to: string,
+  keyTypes: ReadonlySet<string> | null,
+): Promise<CopySummary> {
+  await cryptoReady();
+  const summary: CopySummary = { copied: 0, alreadyThere: 0, invalid: [] };
+  const existing = new Set(readdirSync(to));
+  for (const name of readdirSync(from).sort()) {
+    const id = parseKeystoreFileName(name);
+    if (id === null || (keyTypes !== null && !keyTypes.has(id.keyType))) continue;
+    if (existing.has(name)) {
+      summary.alreadyThere++;
+      continue;
+    }
+    let suri: string;
+    try {
+      suri = readSuriFile(join(from, name));
+      findPair(id.keyType, id.publicKey, suri);
+    } catch {
+      summary.invalid.push(name);
+      continue;
+    }
+    writeFileDurably(to, name, JSON.stringify(suri));
+    summary.copied++;
+  }
+  return summary;
+}

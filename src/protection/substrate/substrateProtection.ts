@@ -1,0 +1,152 @@
+import { SubstrateError } from "../../chains/substrate/errors.js";
+import { GRANDPA_STAGE_NAMES, type SubstrateRecord } from "../../chains/substrate/types.js";
+import {
+  keyRefString,
+  type SubstrateKeyRef,
+  substrateKeysRepository,
+} from "../../store/substrate/substrateKeysRepository.js";
+import {
+  type SubstrateSigningRepository,
+  substrateSigningRepository,
+} from "../../store/substrate/substrateSigningRepository.js";
+import type { Store } from "../../store/types.js";
+import { GroupCommit, type Settled } from "../../util/groupCommit.js";
+import { toHex } from "../../util/hex.js";
+import { type Logger, shortKey } from "../../util/logger.js";
+import type { ProtectionMetrics } from "../metrics.js";
+import { type BatchItem, decideBatch } from "./decideBatch.js";
+import type { SubstrateOutcome, SubstrateProtectionRequest } from "./types.js";
+
+export interface SubstrateProtectionOptions {
+  /** Most requests decided in one transaction (PostgreSQL keeps advisory locks in a bounded shared table). */
+  maxBatch?: number;
+  /** Independent group-commit queues (PostgreSQL only; SQLite has one writer). */
+  shards?: number;
+}
+
+export interface SubstrateProtectionModules {
+  store: Store;
+  logger: Logger;
+  metrics?: ProtectionMetrics | null;
+}
+
+const CHAIN = "substrate";
+
+/** Metric label of a request: what kind of message it is. */
+export function kindOf(records: readonly SubstrateRecord[]): string {
+  const r = records[0];
+  if (r === undefined) return "none";
+  return r.kind === "grandpa" ? `grandpa_${GRANDPA_STAGE_NAMES[r.stage]}` : r.kind;
+}
+
+/**
+ * Substrate slashing protection over the shared store. `checkAndRecord` resolves only after the
+ * record that forbids a conflicting twin is committed (record before release); concurrent requests
+ * share one transaction (group commit) and are decided one key at a time in arrival order, with
+ * PostgreSQL advisory locks (LockClass.Substrate) serialising instances that share a database.
+ */
+export class SubstrateProtection {
+  private readonly store: Store;
+  private readonly logger: Logger;
+  private readonly metrics: ProtectionMetrics | null;
+  private readonly repo: SubstrateSigningRepository;
+  private readonly ids = new Map<string, number>();
+  private readonly decisions: GroupCommit<BatchItem, SubstrateOutcome>;
+  private readonly registrations: GroupCommit<SubstrateKeyRef, number>;
+
+  constructor(opts: SubstrateProtectionOptions, modules: SubstrateProtectionModules) {
+    this.store = modules.store;
+    this.logger = modules.logger;
+    this.metrics = modules.metrics ?? null;
+    this.repo = substrateSigningRepository(this.store.dialect);
+    const postgres = this.store.dialect === "postgres";
+    this.decisions = new GroupCommit(
+      { maxBatch: opts.maxBatch ?? (postgres ? 256 : 1024), shards: postgres ? (opts.shards ?? 4) : 1 },
+      (batch) => this.flush(batch),
+      (item) => item.id,
+    );
+    this.registrations = new GroupCommit({ maxBatch: 1000 }, (keys) => this.register(keys));
+  }
+
+  async checkAndRecord(req: SubstrateProtectionRequest): Promise<SubstrateOutcome> {
+    const kind = kindOf(req.records);
+    const id = await this.keyId(req);
+    try {
+      const outcome = await this.decisions.submit({ req, id });
+      this.metrics?.decisions.inc({ chain: CHAIN, kind, outcome });
+      return outcome;
+    } catch (e) {
+      if (e instanceof SubstrateError && e.isRefusal) this.refused(req.keyType, req.publicKey, kind, e);
+      throw e;
+    }
+  }
+
+  /**
+   * Logs and counts a refusal decided before protection (no payload, payload mismatch) the same way
+   * as one decided here, so every refusal shows in the log and the metrics.
+   */
+  refused(keyType: string, publicKey: Uint8Array, kind: string, e: SubstrateError): void {
+    this.metrics?.decisions.inc({ chain: CHAIN, kind, outcome: "refused" });
+    this.metrics?.refusals.inc({ chain: CHAIN, code: e.code });
+    this.logger.warn("Signing refused by slashing protection", {
+      keyType,
+      publicKey: shortKey(toHex(publicKey)),
+      ...e.toObject(),
+    });
+  }
+
+  /** Registers keys ahead of their first request (the signer does it for every loaded key). */
+  async registerKeys(keys: readonly SubstrateKeyRef[]): Promise<void> {
+    await Promise.all(keys.map((k) => this.keyId(k)));
+  }
+
+  async setEnabled(keys: readonly SubstrateKeyRef[], enabled: boolean): Promise<void> {
+    const ids = await Promise.all(keys.map((k) => this.keyId(k)));
+    await this.store.tx((tx) => substrateKeysRepository.setEnabled(tx, ids, enabled));
+  }
+
+  get pending(): number {
+    return this.decisions.pending;
+  }
+
+  async close(): Promise<void> {
+    await this.decisions.close();
+    await this.registrations.close();
+  }
+
+  private async keyId(k: SubstrateKeyRef): Promise<number> {
+    const s = keyRefString(k.keyType, k.publicKey);
+    const cached = this.ids.get(s);
+    if (cached !== undefined) return cached;
+    const id = await this.registrations.submit({ keyType: k.keyType, publicKey: k.publicKey });
+    this.ids.set(s, id);
+    return id;
+  }
+
+  private async register(keys: SubstrateKeyRef[]): Promise<Settled<number>[]> {
+    const ids = await this.store.tx((tx) => substrateKeysRepository.upsert(tx, keys));
+    return keys.map((k) => {
+      const id = ids.get(keyRefString(k.keyType, k.publicKey));
+      return id === undefined ? { ok: false, error: new Error("key registration failed") } : { ok: true, value: id };
+    });
+  }
+
+  private async flush(batch: BatchItem[]): Promise<Settled<SubstrateOutcome>[]> {
+    const started = performance.now();
+    try {
+      const results = await this.store.tx((tx) => decideBatch(tx, this.repo, batch));
+      this.metrics?.batchSize.observe({ chain: CHAIN }, batch.length);
+      this.metrics?.batchSeconds.observe({ chain: CHAIN }, (performance.now() - started) / 1000);
+      return results;
+    } catch (e) {
+      // Fail closed: nothing of this batch was committed, so no request of it may be signed.
+      this.metrics?.storeErrors.inc({ chain: CHAIN });
+      this.logger.error(
+        "Slashing-protection batch failed; refusing its requests",
+        { chain: CHAIN, size: batch.length },
+        e,
+      );
+      throw e;
+    }
+  }
+}
