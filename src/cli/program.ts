@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
+import { registerFailoverCommand } from "./commands/failover.js";
 import { registerProtectionCommands } from "./commands/protection.js";
 import { registerSignerCommand } from "./commands/signer.js";
 
@@ -17,5 +18,6 @@ export function buildProgram(): Command {
     .configureOutput({ outputError: (s, write) => write(s) });
   registerProtectionCommands(program);
   registerSignerCommand(program);
+  registerFailoverCommand(program);
   return program;
 }

@@ -1,0 +1,502 @@
+import { systemClock } from "../util/clock.js";
+import { errorMessage } from "../util/errors.js";
+import { FailoverError, FailoverErrorCode, RefusalReason } from "./errors.js";
+import type { FailoverEvent } from "./events.js";
+import { HealthChecker, type HealthReport } from "./health.js";
+import { failbackDue, HealthHysteresis, handoverAllowed } from "./hysteresis.js";
+import { generateDummyKey, installedKeyAddress, installKey, readKeyFile, type ValidatorKeyInfo } from "./keyFiles.js";
+import { type LeaseRecord, mayAcquire } from "./lease.js";
+import { LeaseKeeper } from "./leaseKeeper.js";
+import { ROLES } from "./metrics.js";
+import type { FailoverModules, FailoverOptions } from "./options.js";
+import { type PromotionContext, promote } from "./promotion.js";
+import { raiseStateFile, readStateFile, type ValidatorState } from "./stateFile.js";
+import { type FailoverStatus, healthView, type InstalledKey, leaseView, type Role } from "./status.js";
+
+/** Warnings that would repeat every tick are logged at most this often. */
+const REPEAT_WARN_MS = 30_000;
+
+/**
+ * One failover daemon per validator host. Passive: keeps its node running with a dummy key, syncs the
+ * active's state file, and runs the promotion checklist when the lease is free. Active: renews the lease
+ * (stopping the node itself before it could expire), watches its node, and hands over when it is unhealthy
+ * and a peer is ready, or when the primary asks for failback, at most once per handover window.
+ */
+export class FailoverDaemon {
+  private role: Role = "starting";
+  private readonly keeper: LeaseKeeper;
+  private readonly health: HealthChecker;
+  private readonly hysteresis: HealthHysteresis;
+  private lastLease: LeaseRecord | null = null;
+  private leaseError: string | null = null;
+  private lastReport: HealthReport | null = null;
+  private nodeRunning: boolean | null = null;
+  /** Key file the node would load at its next start. */
+  private fileKey: InstalledKey = "unknown";
+  /** Key the running node loaded: what we started it with; "unknown" for a node we found running. */
+  private loadedKey: InstalledKey | null = null;
+  /** The key file has held a dummy key since the node was last seen stopped: a restart by anyone loads it. */
+  private dummySinceStop = false;
+  private handoverRequest: string | null = null;
+  private nextPromotionAt = 0;
+  private nextSyncAt = 0;
+  private nextNodeStartAt = 0;
+  private lastEvent: FailoverEvent | null = null;
+  private emergency: Promise<void> | null = null;
+  private readonly warnedAt = new Map<string, number>();
+  private readonly abort = new AbortController();
+  private loop: Promise<void> | null = null;
+
+  private constructor(
+    private readonly opts: FailoverOptions,
+    private readonly m: FailoverModules,
+    private readonly validatorKey: { info: ValidatorKeyInfo; content: string },
+  ) {
+    this.keeper = new LeaseKeeper(
+      { renewIntervalMs: opts.lease.renewIntervalMs, marginMs: opts.lease.marginMs },
+      {
+        store: m.lease,
+        clock: m.clock,
+        logger: m.logger,
+        onLost: (reason, detail) => this.onLeaseLost(reason, detail),
+        onRenewed: (to) => {
+          this.handoverRequest = to;
+        },
+        onRenewOutcome: (o) => m.metrics?.leaseRenewals.inc({ outcome: o }),
+      },
+    );
+    this.hysteresis = new HealthHysteresis(opts.retryAttempts, m.clock.now(), false);
+    this.health = new HealthChecker(
+      { ...opts.health, validatorAddress: validatorKey.info.address },
+      { chain: m.chain, evm: m.evm, clock: m.clock },
+    );
+  }
+
+  /** Loads the validator key (a bad key file stops here), reconciles the node with the lease, starts the loop. */
+  static async start(opts: FailoverOptions, m: FailoverModules): Promise<FailoverDaemon> {
+    const d = new FailoverDaemon(opts, m, await readKeyFile(opts.files.validatorKeyFile));
+    await d.reconcile();
+    d.loop = d.run();
+    return d;
+  }
+
+  private async reconcile(): Promise<void> {
+    await this.probeNode();
+    await this.readLease();
+    const rec = this.lastLease;
+    const mine = rec !== null && rec.holder === this.opts.nodeId && !rec.released;
+    if (this.nodeRunning !== false) {
+      if (mine && this.fileKey === "validator") await this.resume();
+      // A node found running under a dummy key file is restarted quietly: it may still hold the validator key.
+      else await this.fence("the node runs, but not under this node's lease", this.fileKey !== "dummy");
+    }
+    if (this.role === "starting") this.setRole("passive");
+  }
+
+  /** Stops the loop. The node is left as it is: an active node keeps signing, and no peer promotes while the chain shows it. */
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await this.loop;
+    await this.emergency;
+    this.keeper.stop();
+  }
+
+  get healthy(): boolean {
+    return this.hysteresis.healthy;
+  }
+
+  get currentRole(): Role {
+    return this.role;
+  }
+
+  /** The node's state file as it is now (for /validator_state). */
+  validatorState(): Promise<ValidatorState | null> {
+    return readStateFile(this.opts.files.stateFile);
+  }
+
+  status(): FailoverStatus {
+    const held = this.keeper.held;
+    return {
+      node_id: this.opts.nodeId,
+      role: this.role,
+      primary: this.opts.primary,
+      ready: this.ready(),
+      validator_address: this.validatorKey.info.address,
+      lease: leaseView(
+        this.m.lease.kind,
+        this.lastLease,
+        this.opts.nodeId,
+        held === null ? null : Math.round(this.keeper.msToDeadline),
+        this.leaseError,
+      ),
+      node: { running: this.nodeRunning, key: this.loadedKey ?? this.fileKey },
+      last_signed_height: this.health.lastSignedHeight?.toString() ?? null,
+      health: healthView(this.lastReport, this.hysteresis.healthy),
+      last_event: this.lastEvent === null ? null : eventJson(this.lastEvent),
+    };
+  }
+
+  private ready(): boolean {
+    return (
+      this.role === "passive" &&
+      this.hysteresis.healthy &&
+      this.leaseError === null &&
+      this.nodeRunning === true &&
+      this.loadedKey === "dummy"
+    );
+  }
+
+  private async run(): Promise<void> {
+    while (!this.abort.signal.aborted) {
+      try {
+        await this.tick();
+      } catch (e) {
+        this.m.logger.error("Failover tick failed", { role: this.role }, e);
+      }
+      await systemClock.sleep(this.opts.tickMs, this.abort.signal).catch(() => {});
+    }
+  }
+
+  private async tick(): Promise<void> {
+    await this.probeNode();
+    await this.readLease();
+    const report = await this.health.check(this.role === "active");
+    this.lastReport = report;
+    this.hysteresis.update(report.ok, this.m.clock.now());
+    this.updateMetrics(report);
+    if (this.emergency !== null) return;
+    if (this.role === "active") await this.activeTick();
+    else if (this.role === "passive") await this.passiveTick();
+  }
+
+  private async activeTick(): Promise<void> {
+    if (this.keeper.held === null) {
+      this.setRole("passive");
+      return;
+    }
+    const windowOk = handoverAllowed(this.lastLease?.acquiredAgoMs ?? null, this.opts.handoverWindowMs);
+    const target = this.handoverRequest;
+    if (target !== null && target !== this.opts.nodeId) {
+      if (!windowOk) this.warnOnce("window", "Failback asked for, but the handover window is still closed", { target });
+      else if ((await this.m.peers.status(target))?.ready) {
+        await this.demote(target, `failback asked for by ${target}`);
+        return;
+      }
+    }
+    if (this.hysteresis.healthy) return;
+    const failed = (this.lastReport?.checks ?? []).filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`);
+    if (!windowOk) {
+      this.warnOnce("window", "Node unhealthy, but the handover window is still closed; staying active", { failed });
+      return;
+    }
+    const ready = await this.m.peers.firstReady(this.opts.nodeId);
+    if (ready === null) {
+      this.warnOnce("no-peer", "Node unhealthy, but no peer is ready to take over; staying active", { failed });
+      return;
+    }
+    await this.demote(ready, `unhealthy: ${failed.join("; ")}`);
+  }
+
+  private async passiveTick(): Promise<void> {
+    // Fencing: a passive host never runs the validator key, whatever happened before.
+    if (this.nodeRunning !== false && this.loadedKey !== "dummy" && this.loadedKey !== null) {
+      await this.fence("a passive node ran with the validator key (or an unknown one)", true);
+      return;
+    }
+    await this.ensurePassiveNode();
+    await this.syncState();
+    const rec = this.lastLease;
+    if (rec === null || this.leaseError !== null) return;
+    const now = this.m.clock.now();
+    if (rec.live && rec.holder !== this.opts.nodeId) {
+      await this.maybeRequestFailback(rec);
+      return;
+    }
+    // A passive node replaces an active that went away; it never starts the pair on its own.
+    if (rec.epoch === 0n && this.opts.startAs !== "active") return;
+    if (!mayAcquire(rec, this.opts.nodeId, this.opts.lease.reserveMs) || now < this.nextPromotionAt) return;
+    if (!this.hysteresis.healthy) {
+      this.refusal(RefusalReason.Unhealthy, "the lease is free but this node is not healthy", true);
+      return;
+    }
+    const why =
+      rec.epoch === 0n
+        ? "first start"
+        : rec.released
+          ? `${rec.holder} released the lease`
+          : `${rec.holder}'s lease expired`;
+    await this.runPromotion(why);
+  }
+
+  private async runPromotion(reason: string): Promise<void> {
+    this.setRole("promoting");
+    this.dummySinceStop = false;
+    const ctx: PromotionContext = {
+      opts: this.opts,
+      m: this.m,
+      keeper: this.keeper,
+      validatorKey: this.validatorKey,
+      stopLocalNode: () => this.stopLocalNode(),
+    };
+    this.m.logger.info("Promotion started", { reason });
+    try {
+      const r = await promote(ctx, reason);
+      this.loadedKey = "validator";
+      this.nodeRunning = true;
+      this.handoverRequest = null;
+      this.health.resetSigning();
+      this.hysteresis.reset(true, this.m.clock.now());
+      this.setRole("active");
+      const prev = r.previous.holder;
+      const checkedHeights = `${r.silence.from}-${r.silence.to}`;
+      const detail = `${reason}; old node: ${r.confirmedBy}; state ${r.state.after.height}/${r.state.after.round}/${r.state.after.step}`;
+      if (prev === null || prev === this.opts.nodeId) {
+        this.emit({ kind: "activated", node: this.opts.nodeId, epoch: r.grant.epoch, reason: detail });
+      } else {
+        const kind = r.previous.handoverTo === this.opts.nodeId && this.opts.primary ? "failback" : "failover";
+        this.emit({
+          kind,
+          node: this.opts.nodeId,
+          previousHolder: prev,
+          epoch: r.grant.epoch,
+          reason: detail,
+          checkedHeights,
+        });
+      }
+    } catch (e) {
+      this.nodeRunning = null;
+      this.loadedKey = null;
+      this.nextPromotionAt = this.m.clock.now() + this.opts.retryAfterMs;
+      this.nextNodeStartAt = 0;
+      if (this.role === "promoting") this.setRole("passive");
+      if (e instanceof FailoverError && e.type.code === FailoverErrorCode.PromotionRefused) {
+        this.refusal(e.type.reason, e.type.detail, e.type.reason === RefusalReason.LeaseHeld);
+      } else {
+        this.refusal(RefusalReason.NodeFailed, errorMessage(e), false);
+      }
+    }
+  }
+
+  /** Voluntary step-down: stop the node (confirmed), then release the lease naming the target. */
+  private async demote(target: string | null, reason: string): Promise<void> {
+    const grant = this.keeper.held;
+    if (grant === null) return;
+    this.setRole("demoting");
+    try {
+      await this.stopLocalNode();
+    } catch (e) {
+      // Not stopped: keep the lease, so nobody can start the key elsewhere.
+      this.m.logger.error("Could not stop the node for a handover; staying active", { target }, e);
+      if (this.role === "demoting") this.setRole("active");
+      return;
+    }
+    this.keeper.stop();
+    await this.m.lease
+      .release(grant, { holderStopped: true, handoverTo: target })
+      .catch((e: unknown) => this.m.logger.warn("Lease release failed; it will expire", { epoch: grant.epoch }, e));
+    this.handoverRequest = null;
+    this.nextNodeStartAt = 0;
+    this.nextPromotionAt = this.m.clock.now() + this.opts.retryAfterMs;
+    this.setRole("passive");
+    this.emit({ kind: "handover", node: this.opts.nodeId, epoch: grant.epoch, target, reason });
+  }
+
+  /** Restarted daemon whose node kept running under its own lease: take the lease up again (new epoch). */
+  private async resume(): Promise<void> {
+    const sentAt = this.m.clock.now();
+    try {
+      const { grant } = await this.m.lease.acquire({
+        holder: this.opts.nodeId,
+        ttlMs: this.opts.lease.ttlMs,
+        stopTimeoutMs: this.opts.stopTimeoutMs,
+        reason: "daemon restart; node kept running",
+      });
+      this.keeper.start(grant, sentAt);
+      this.loadedKey = "validator";
+      this.hysteresis.reset(true, this.m.clock.now());
+      this.setRole("active");
+      this.emit({ kind: "activated", node: this.opts.nodeId, epoch: grant.epoch, reason: "daemon restart" });
+    } catch (e) {
+      await this.fence(`cannot take up this node's lease again: ${errorMessage(e)}`, true);
+    }
+  }
+
+  private onLeaseLost(reason: "lease_lost" | "renew_deadline", detail: string): void {
+    // A promotion in progress notices by itself (every step asserts the lease) and cleans up.
+    if (this.role === "promoting") return;
+    this.emergency ??= this.selfStop(reason, detail).finally(() => {
+      this.emergency = null;
+    });
+  }
+
+  private fence(detail: string, alert: boolean): Promise<void> {
+    this.emergency ??= this.selfStop("fenced", detail, alert).finally(() => {
+      this.emergency = null;
+    });
+    return this.emergency;
+  }
+
+  /** Stops signing now: dummy key first (whatever restarts the node cannot sign), then stop, retried. */
+  private async selfStop(
+    reason: "lease_lost" | "renew_deadline" | "fenced",
+    detail: string,
+    alert = true,
+  ): Promise<void> {
+    const epoch = this.keeper.held?.epoch ?? this.lastLease?.epoch ?? 0n;
+    this.keeper.stop();
+    this.setRole("stopping");
+    let stopped = false;
+    for (let attempt = 0; attempt < 5 && !stopped; attempt++) {
+      try {
+        await this.stopLocalNode();
+        stopped = true;
+      } catch (e) {
+        this.m.logger.error("Self-stop: the node did not stop; retrying", { attempt }, e);
+        await this.m.sleep(this.opts.chainCheck.pollMs);
+      }
+    }
+    this.nextNodeStartAt = this.m.clock.now() + this.opts.retryAfterMs;
+    this.nextPromotionAt = this.m.clock.now() + this.opts.retryAfterMs;
+    this.setRole("passive");
+    if (alert || !stopped) this.emit({ kind: "self_stop", node: this.opts.nodeId, epoch, reason, detail, stopped });
+    else this.m.logger.info("Node restarted as passive", { detail });
+  }
+
+  private async stopLocalNode(): Promise<void> {
+    await installKey(this.opts.files.nodeKeyFile, generateDummyKey(this.validatorKey.info.type));
+    this.fileKey = "dummy";
+    await this.m.node.stop();
+    this.nodeRunning = false;
+    this.loadedKey = null;
+    this.dummySinceStop = true;
+  }
+
+  /** A passive node keeps following the chain with a dummy key, so it is ready to take over. */
+  private async ensurePassiveNode(): Promise<void> {
+    if (this.nodeRunning !== false || this.m.clock.now() < this.nextNodeStartAt) return;
+    try {
+      if (this.fileKey !== "dummy") {
+        await installKey(this.opts.files.nodeKeyFile, generateDummyKey(this.validatorKey.info.type));
+      }
+      this.fileKey = "dummy";
+      this.dummySinceStop = true;
+      await this.m.node.start();
+      this.nodeRunning = true;
+      this.loadedKey = "dummy";
+    } catch (e) {
+      this.nextNodeStartAt = this.m.clock.now() + this.opts.retryAfterMs;
+      this.m.logger.warn("Could not start the passive node", {}, e);
+    }
+  }
+
+  /** Keeps a copy of the active's state file (never lowered); promotion refreshes it once more. */
+  private async syncState(): Promise<void> {
+    const rec = this.lastLease;
+    const now = this.m.clock.now();
+    if (rec === null || !rec.live || rec.holder === null || rec.holder === this.opts.nodeId || now < this.nextSyncAt) {
+      return;
+    }
+    this.nextSyncAt = now + this.opts.stateSyncIntervalMs;
+    const s = await this.m.peers.validatorState(rec.holder);
+    if (s === null) return;
+    try {
+      await raiseStateFile(this.opts.files.syncedStateFile, [s], async () => {});
+    } catch (e) {
+      this.warnOnce("sync", "Could not save the synced state copy", {}, e);
+    }
+  }
+
+  private async maybeRequestFailback(rec: LeaseRecord): Promise<void> {
+    if (!this.opts.primary || this.opts.failback !== "auto" || !this.hysteresis.healthy) return;
+    if (rec.handoverTo === this.opts.nodeId || !this.ready()) return;
+    const due = failbackDue({
+      healthyForMs: this.hysteresis.heldForMs(this.m.clock.now()),
+      graceMs: this.opts.failbackGraceMs,
+      acquiredAgoMs: rec.acquiredAgoMs,
+      windowMs: this.opts.handoverWindowMs,
+    });
+    if (!due) return;
+    this.m.logger.info("Asking the active for failback", { active: rec.holder });
+    await this.m.lease.requestHandover(this.opts.nodeId).catch((e: unknown) => {
+      this.m.logger.warn("Failback request failed", {}, e);
+    });
+  }
+
+  private async probeNode(): Promise<void> {
+    const addr = await installedKeyAddress(this.opts.files.nodeKeyFile);
+    this.fileKey = addr === null ? "unknown" : addr === this.validatorKey.info.address ? "validator" : "dummy";
+    if (this.fileKey !== "dummy") this.dummySinceStop = false;
+    try {
+      this.nodeRunning = await this.m.node.isRunning();
+    } catch (e) {
+      this.nodeRunning = null;
+      this.warnOnce("probe", "Node probe failed", {}, e);
+      return;
+    }
+    if (!this.nodeRunning) {
+      this.loadedKey = null;
+      this.dummySinceStop = this.fileKey === "dummy";
+    } else if (this.loadedKey === null) {
+      // Started by someone else (systemd restarting it): it loaded the file, dummy if it was dummy since the stop.
+      this.loadedKey = this.dummySinceStop ? "dummy" : "unknown";
+    }
+  }
+
+  private async readLease(): Promise<void> {
+    try {
+      this.lastLease = await this.m.lease.read();
+      this.leaseError = null;
+    } catch (e) {
+      this.leaseError = errorMessage(e);
+    }
+  }
+
+  private refusal(reason: RefusalReason, detail: string, quiet: boolean): void {
+    this.m.metrics?.refusals.inc({ reason });
+    if (quiet) {
+      this.warnOnce(`refused-${reason}`, "Promotion not possible now", { reason, detail });
+      return;
+    }
+    this.emit({ kind: "promotion_refused", node: this.opts.nodeId, reason, detail });
+  }
+
+  private emit(e: FailoverEvent): void {
+    this.lastEvent = e;
+    this.m.metrics?.events.inc({ kind: e.kind });
+    try {
+      this.m.events.emit(e);
+    } catch (err) {
+      this.m.logger.error("Failover event sink failed", { kind: e.kind }, err);
+    }
+  }
+
+  private setRole(role: Role): void {
+    this.role = role;
+    if (this.m.metrics) for (const r of ROLES) this.m.metrics.role.set({ role: r }, r === role ? 1 : 0);
+  }
+
+  private updateMetrics(report: HealthReport): void {
+    const mt = this.m.metrics;
+    if (mt === null) return;
+    mt.healthy.set(this.hysteresis.healthy ? 1 : 0);
+    for (const c of report.checks) mt.check.set({ check: c.name }, c.ok ? 1 : 0);
+    if (this.lastLease !== null) mt.epoch.set(Number(this.lastLease.epoch));
+    const signed = this.health.lastSignedHeight;
+    if (signed !== null) mt.lastSignedHeight.set(Number(signed));
+    mt.selfStopMargin.set(this.keeper.held === null ? 0 : Math.max(0, this.keeper.msToDeadline / 1000));
+  }
+
+  private warnOnce(key: string, message: string, context: Record<string, unknown>, error?: unknown): void {
+    const now = this.m.clock.now();
+    const last = this.warnedAt.get(key);
+    if (last !== undefined && now - last < REPEAT_WARN_MS) return;
+    this.warnedAt.set(key, now);
+    this.m.logger.warn(message, context, error);
+  }
+}
+
+function eventJson(e: FailoverEvent): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(e)) out[k] = typeof v === "bigint" ? v.toString() : v;
+  return out;
+}
