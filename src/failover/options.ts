@@ -4,7 +4,7 @@ import type { LeaseStore } from "./lease.js";
 import type { FailoverMetrics } from "./metrics.js";
 import type { Monotonic } from "./monotonic.js";
 import type { NodeControl } from "./nodeControl.js";
-import type { PeerClient } from "./peers.js";
+import type { Peers } from "./peers.js";
 import type { ChainRpc, EvmRpc } from "./rpcClient.js";
 
 export interface FailoverOptions {
@@ -66,7 +66,7 @@ export interface FailoverModules {
   node: NodeControl;
   chain: ChainRpc;
   evm: EvmRpc | null;
-  peers: PeerClient;
+  peers: Peers;
   events: FailoverEvents;
   metrics: FailoverMetrics | null;
   logger: Logger;

@@ -20,8 +20,16 @@ export interface PeerView {
   ready: boolean;
 }
 
+/** The other failover daemons of this validator, by node id. */
+export interface Peers {
+  get(id: string): PeerConfig | undefined;
+  status(id: string): Promise<PeerView | null>;
+  validatorState(id: string): Promise<ValidatorState | null>;
+  firstReady(except: string): Promise<string | null>;
+}
+
 /** Talks to the other failover daemons (read-only: /status and /validator_state; the key never moves). */
-export class PeerClient {
+export class PeerClient implements Peers {
   private readonly byId: Map<string, PeerConfig>;
 
   constructor(
