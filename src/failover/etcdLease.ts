@@ -209,11 +209,26 @@ export class EtcdLeaseStore implements LeaseStore {
     return { request_put: { key: this.recordKey, value: Buffer.from(JSON.stringify(r)) } };
   }
 
-  /** One keep-alive round trip on the lease stream; the TTL etcd granted, 0 when the lease is gone. */
+  /**
+   * One keep-alive round trip on the lease stream; the TTL etcd granted, 0 when the lease is gone. Streams
+   * do not get the client's retry on another member, so a failed attempt is retried (a random member
+   * each time) while the call's time lasts.
+   */
   private async keepAliveOnce(id: string): Promise<number> {
-    const stream = await this.call(() =>
-      this.client.leaseClient.leaseKeepAlive({ deadline: Date.now() + this.opts.callTimeoutMs }),
-    );
+    const deadline = Date.now() + this.opts.callTimeoutMs;
+    let last: unknown;
+    for (let attempt = 0; attempt < this.opts.endpoints.length + 1 && Date.now() < deadline; attempt++) {
+      try {
+        return await this.keepAliveAttempt(id, deadline);
+      } catch (e) {
+        last = e;
+      }
+    }
+    throw unavailable(last ?? new Error("keep-alive timed out"));
+  }
+
+  private async keepAliveAttempt(id: string, deadline: number): Promise<number> {
+    const stream = await this.client.leaseClient.leaseKeepAlive({ deadline });
     try {
       const res = await new Promise<{ TTL: string }>((resolve, reject) => {
         stream.on("data", resolve);
@@ -222,8 +237,6 @@ export class EtcdLeaseStore implements LeaseStore {
         stream.write({ ID: id });
       });
       return Number(res.TTL);
-    } catch (e) {
-      throw unavailable(e);
     } finally {
       stream.cancel();
     }
