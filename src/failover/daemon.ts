@@ -37,6 +37,8 @@ export class FailoverDaemon {
   private loadedKey: InstalledKey | null = null;
   /** The key file has held a dummy key since the node was last seen stopped: a restart by anyone loads it. */
   private dummySinceStop = false;
+  /** The validator key was installed and the node has not been confirmed stopped since. */
+  private validatorMayRun = false;
   private handoverRequest: string | null = null;
   private nextPromotionAt = 0;
   private nextSyncAt = 0;
@@ -230,17 +232,28 @@ export class FailoverDaemon {
 
   private async runPromotion(reason: string): Promise<void> {
     this.setRole("promoting");
-    this.dummySinceStop = false;
     const ctx: PromotionContext = {
       opts: this.opts,
       m: this.m,
       keeper: this.keeper,
       validatorKey: this.validatorKey,
       stopLocalNode: () => this.stopLocalNode(),
+      onValidatorKey: () => {
+        this.dummySinceStop = false;
+        this.validatorMayRun = true;
+        this.fileKey = "validator";
+      },
     };
     this.m.logger.info("Promotion started", { reason });
     try {
       const r = await promote(ctx, reason);
+      if (this.keeper.held?.epoch !== r.grant.epoch) {
+        // lost between the last check and here: the stop path takes over at once
+        this.loadedKey = "validator";
+        this.setRole("active");
+        this.onLeaseLost("lease_lost", "lost right after the promotion");
+        return;
+      }
       this.loadedKey = "validator";
       this.nodeRunning = true;
       this.handoverRequest = null;
@@ -264,8 +277,8 @@ export class FailoverDaemon {
         });
       }
     } catch (e) {
-      this.nodeRunning = null;
-      this.loadedKey = null;
+      // A node that may still hold the validator key is fenced by the next passive tick.
+      if (this.validatorMayRun) this.loadedKey = "unknown";
       this.nextPromotionAt = this.m.clock.now() + this.opts.retryAfterMs;
       this.nextNodeStartAt = 0;
       if (this.role === "promoting") this.setRole("passive");
@@ -313,6 +326,7 @@ export class FailoverDaemon {
       });
       this.keeper.start(grant, sentAt);
       this.loadedKey = "validator";
+      this.validatorMayRun = true;
       this.hysteresis.reset(true, this.m.clock.now());
       this.setRole("active");
       this.emit({ kind: "activated", node: this.opts.nodeId, epoch: grant.epoch, reason: "daemon restart" });
@@ -369,6 +383,7 @@ export class FailoverDaemon {
     this.nodeRunning = false;
     this.loadedKey = null;
     this.dummySinceStop = true;
+    this.validatorMayRun = false;
   }
 
   /** A passive node keeps following the chain with a dummy key, so it is ready to take over. */
@@ -435,6 +450,7 @@ export class FailoverDaemon {
     }
     if (!this.nodeRunning) {
       this.loadedKey = null;
+      this.validatorMayRun = false;
       this.dummySinceStop = this.fileKey === "dummy";
     } else if (this.loadedKey === null) {
       // Started by someone else (systemd restarting it): it loaded the file, dummy if it was dummy since the stop.

@@ -16,6 +16,8 @@ export interface PromotionContext {
   validatorKey: { info: ValidatorKeyInfo; content: string };
   /** Puts the dummy key in place and stops the local node, confirmed; throws if it cannot. */
   stopLocalNode(): Promise<void>;
+  /** Called just before the validator key is put where the node reads it. */
+  onValidatorKey(): void;
 }
 
 export interface PromotionResult {
@@ -66,6 +68,8 @@ export async function promote(ctx: PromotionContext, reason: string): Promise<Pr
       throw refused(RefusalReason.LeaseLost, `lost the lease (epoch ${grant.epoch}) during the promotion`);
     }
   };
+  // Until step 4 the local (passive, dummy-key) node is left alone; from there on it is ours to stop.
+  let touched = false;
   try {
     const confirmedBy = await confirmOldStopped(ctx, previous, held);
     m.logger.info("Old node confirmed stopped", { previous: previous.holder, epoch: previous.epoch, confirmedBy });
@@ -76,6 +80,7 @@ export async function promote(ctx: PromotionContext, reason: string): Promise<Pr
     m.logger.info("Chain check passed", { from: silence.from, to: silence.to });
     const candidates = await stateCandidates(ctx, previous);
     held();
+    touched = true;
     await ctx.stopLocalNode();
     let state: RaiseResult;
     try {
@@ -94,6 +99,7 @@ export async function promote(ctx: PromotionContext, reason: string): Promise<Pr
       await ensureDoubleSignCheckHeight(opts.files.nodeConfigFile, opts.doubleSignCheckHeight);
     }
     held();
+    ctx.onValidatorKey();
     await installKey(opts.files.nodeKeyFile, ctx.validatorKey.content);
     held();
     try {
@@ -104,17 +110,19 @@ export async function promote(ctx: PromotionContext, reason: string): Promise<Pr
     held();
     return { grant, previous, confirmedBy, silence, state };
   } catch (e) {
-    let stopped = false;
-    try {
-      await ctx.stopLocalNode();
-      stopped = true;
-    } catch (se) {
-      m.logger.error("Could not stop the node after a failed promotion", {}, se);
+    let stopped = true;
+    if (touched) {
+      try {
+        await ctx.stopLocalNode();
+      } catch (se) {
+        stopped = false;
+        m.logger.error("Could not stop the node after a failed promotion", {}, se);
+      }
     }
     const g = keeper.held;
     keeper.stop();
-    // Stopped: the next candidate (or our own retry) may take over. Not stopped: keep the node's owner
-    // visible as "not stopped" so nobody counts on it.
+    // Stopped (or never given the key): the next candidate may take over. Otherwise say so: nobody may
+    // count on this node being stopped.
     if (g !== null) {
       await m.lease
         .release(g, { holderStopped: stopped, handoverTo: null })

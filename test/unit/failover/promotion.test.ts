@@ -103,6 +103,7 @@ async function makeWorld(): Promise<World> {
         writeFileSync(files.nodeKeyFile, '{"dummy": true}');
         await node.stop();
       },
+      onValidatorKey: () => {},
     },
   };
   node.onStart = () => {
@@ -195,6 +196,13 @@ describe("promotion checklist", () => {
     expect(world.node.ops).not.toContain("start");
     expect(await installedKeyAddress(world.files.nodeKeyFile)).toBeNull();
     expect(await world.lease.read()).toMatchObject({ holder: "b", live: false, released: true, holderStopped: true });
+  });
+
+  it("a refusal before the state step leaves the passive node alone", async () => {
+    await oldActive(world, "expired", 60_000);
+    await promote(world.ctx, "test").catch(() => {});
+    expect(world.node.ops).toEqual([]);
+    expect(world.node.running).toBe(true);
   });
 
   it("refuses while another node holds the lease, touching nothing", async () => {
