@@ -260,6 +260,7 @@ export class FailoverDaemon {
       this.health.resetSigning();
       this.hysteresis.reset(true, this.m.clock.now());
       this.setRole("active");
+      await this.readLease();
       const prev = r.previous.holder;
       const checkedHeights = `${r.silence.from}-${r.silence.to}`;
       const detail = `${reason}; old node: ${r.confirmedBy}; state ${r.state.after.height}/${r.state.after.round}/${r.state.after.step}`;
@@ -311,6 +312,7 @@ export class FailoverDaemon {
     this.nextNodeStartAt = 0;
     this.nextPromotionAt = this.m.clock.now() + this.opts.retryAfterMs;
     this.setRole("passive");
+    await this.readLease();
     this.emit({ kind: "handover", node: this.opts.nodeId, epoch: grant.epoch, target, reason });
   }
 
