@@ -1,20 +1,17 @@
 import { systemClock } from "../util/clock.js";
-import { errorMessage } from "../util/errors.js";
+import { errorMessage, jsonSafe } from "../util/errors.js";
 import { FailoverError, FailoverErrorCode, RefusalReason } from "./errors.js";
-import type { FailoverEvent } from "./events.js";
 import { HealthChecker, type HealthReport } from "./health.js";
 import { failbackDue, HealthHysteresis, handoverAllowed } from "./hysteresis.js";
-import { generateDummyKey, installedKeyAddress, installKey, readKeyFile, type ValidatorKeyInfo } from "./keyFiles.js";
+import { readKeyFile, type ValidatorKeyInfo } from "./keyFiles.js";
 import { type LeaseRecord, mayAcquire } from "./lease.js";
 import { LeaseKeeper } from "./leaseKeeper.js";
-import { ROLES } from "./metrics.js";
+import { LocalNode } from "./localNode.js";
 import type { FailoverModules, FailoverOptions } from "./options.js";
-import { type PromotionContext, promote } from "./promotion.js";
+import { type PromotionContext, promote, promotionEvent } from "./promotion.js";
+import { DaemonReporter } from "./reporter.js";
 import { raiseStateFile, readStateFile, type ValidatorState } from "./stateFile.js";
-import { type FailoverStatus, healthView, type InstalledKey, leaseView, type Role } from "./status.js";
-
-/** Warnings that would repeat every tick are logged at most this often. */
-const REPEAT_WARN_MS = 30_000;
+import { type FailoverStatus, healthView, leaseView, type Role } from "./status.js";
 
 /**
  * One failover daemon per validator host. Passive: keeps its node running with a dummy key, syncs the
@@ -30,22 +27,13 @@ export class FailoverDaemon {
   private lastLease: LeaseRecord | null = null;
   private leaseError: string | null = null;
   private lastReport: HealthReport | null = null;
-  private nodeRunning: boolean | null = null;
-  /** Key file the node would load at its next start. */
-  private fileKey: InstalledKey = "unknown";
-  /** Key the running node loaded: what we started it with; "unknown" for a node we found running. */
-  private loadedKey: InstalledKey | null = null;
-  /** The key file has held a dummy key since the node was last seen stopped: a restart by anyone loads it. */
-  private dummySinceStop = false;
-  /** The validator key was installed and the node has not been confirmed stopped since. */
-  private validatorMayRun = false;
+  private readonly node: LocalNode;
   private handoverRequest: string | null = null;
   private nextPromotionAt = 0;
   private nextSyncAt = 0;
   private nextNodeStartAt = 0;
-  private lastEvent: FailoverEvent | null = null;
+  private readonly report: DaemonReporter;
   private emergency: Promise<void> | null = null;
-  private readonly warnedAt = new Map<string, number>();
   private readonly abort = new AbortController();
   private loop: Promise<void> | null = null;
 
@@ -67,6 +55,8 @@ export class FailoverDaemon {
         onRenewOutcome: (o) => m.metrics?.leaseRenewals.inc({ outcome: o }),
       },
     );
+    this.node = new LocalNode(opts.files.nodeKeyFile, validatorKey.info, m.node);
+    this.report = new DaemonReporter(opts.nodeId, m);
     this.hysteresis = new HealthHysteresis(opts.retryAttempts, m.clock.now(), false);
     this.health = new HealthChecker(
       { ...opts.health, validatorAddress: validatorKey.info.address },
@@ -87,10 +77,10 @@ export class FailoverDaemon {
     await this.readLease();
     const rec = this.lastLease;
     const mine = rec !== null && rec.holder === this.opts.nodeId && !rec.released;
-    if (this.nodeRunning !== false) {
-      if (mine && this.fileKey === "validator") await this.resume();
+    if (this.node.running !== false) {
+      if (mine && this.node.fileKey === "validator") await this.resume();
       // A node found running under a dummy key file is restarted quietly: it may still hold the validator key.
-      else await this.fence("the node runs, but not under this node's lease", this.fileKey !== "dummy");
+      else await this.fence("the node runs, but not under this node's lease", this.node.fileKey !== "dummy");
     }
     if (this.role === "starting") this.setRole("passive");
   }
@@ -131,10 +121,10 @@ export class FailoverDaemon {
         held === null ? null : Math.round(this.keeper.msToDeadline),
         this.leaseError,
       ),
-      node: { running: this.nodeRunning, key: this.loadedKey ?? this.fileKey },
+      node: { running: this.node.running, key: this.node.loadedKey ?? this.node.fileKey },
       last_signed_height: this.health.lastSignedHeight?.toString() ?? null,
       health: healthView(this.lastReport, this.hysteresis.healthy),
-      last_event: this.lastEvent === null ? null : eventJson(this.lastEvent),
+      last_event: this.report.lastEvent === null ? null : jsonSafe(this.report.lastEvent),
     };
   }
 
@@ -143,8 +133,8 @@ export class FailoverDaemon {
       this.role === "passive" &&
       this.hysteresis.healthy &&
       this.leaseError === null &&
-      this.nodeRunning === true &&
-      this.loadedKey === "dummy"
+      this.node.running === true &&
+      this.node.loadedKey === "dummy"
     );
   }
 
@@ -165,7 +155,12 @@ export class FailoverDaemon {
     const report = await this.health.check(this.role === "active");
     this.lastReport = report;
     this.hysteresis.update(report.ok, this.m.clock.now());
-    this.updateMetrics(report);
+    this.report.health(report, {
+      healthy: this.hysteresis.healthy,
+      epoch: this.lastLease?.epoch ?? null,
+      lastSigned: this.health.lastSignedHeight,
+      msToSelfStop: this.keeper.held === null ? null : this.keeper.msToDeadline,
+    });
     if (this.emergency !== null) return;
     if (this.role === "active") await this.activeTick();
     else if (this.role === "passive") await this.passiveTick();
@@ -179,7 +174,8 @@ export class FailoverDaemon {
     const windowOk = handoverAllowed(this.lastLease?.acquiredAgoMs ?? null, this.opts.handoverWindowMs);
     const target = this.handoverRequest;
     if (target !== null && target !== this.opts.nodeId) {
-      if (!windowOk) this.warnOnce("window", "Failback asked for, but the handover window is still closed", { target });
+      if (!windowOk)
+        this.report.warnOnce("window", "Failback asked for, but the handover window is still closed", { target });
       else if ((await this.m.peers.status(target))?.ready) {
         await this.demote(target, `failback asked for by ${target}`);
         return;
@@ -188,12 +184,14 @@ export class FailoverDaemon {
     if (this.hysteresis.healthy) return;
     const failed = (this.lastReport?.checks ?? []).filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`);
     if (!windowOk) {
-      this.warnOnce("window", "Node unhealthy, but the handover window is still closed; staying active", { failed });
+      this.report.warnOnce("window", "Node unhealthy, but the handover window is still closed; staying active", {
+        failed,
+      });
       return;
     }
     const ready = await this.m.peers.firstReady(this.opts.nodeId);
     if (ready === null) {
-      this.warnOnce("no-peer", "Node unhealthy, but no peer is ready to take over; staying active", { failed });
+      this.report.warnOnce("no-peer", "Node unhealthy, but no peer is ready to take over; staying active", { failed });
       return;
     }
     await this.demote(ready, `unhealthy: ${failed.join("; ")}`);
@@ -201,7 +199,7 @@ export class FailoverDaemon {
 
   private async passiveTick(): Promise<void> {
     // Fencing: a passive host never runs the validator key, whatever happened before.
-    if (this.nodeRunning !== false && this.loadedKey !== "dummy" && this.loadedKey !== null) {
+    if (this.node.mayHoldValidatorKey) {
       await this.fence("a passive node ran with the validator key (or an unknown one)", true);
       return;
     }
@@ -218,7 +216,7 @@ export class FailoverDaemon {
     if (rec.epoch === 0n && this.opts.startAs !== "active") return;
     if (!mayAcquire(rec, this.opts.nodeId, this.opts.lease.reserveMs) || now < this.nextPromotionAt) return;
     if (!this.hysteresis.healthy) {
-      this.refusal(RefusalReason.Unhealthy, "the lease is free but this node is not healthy", true);
+      this.report.refusal(RefusalReason.Unhealthy, "the lease is free but this node is not healthy", true);
       return;
     }
     const why =
@@ -237,56 +235,35 @@ export class FailoverDaemon {
       m: this.m,
       keeper: this.keeper,
       validatorKey: this.validatorKey,
-      stopLocalNode: () => this.stopLocalNode(),
-      onValidatorKey: () => {
-        this.dummySinceStop = false;
-        this.validatorMayRun = true;
-        this.fileKey = "validator";
-      },
+      stopLocalNode: () => this.node.stop(),
+      onValidatorKey: () => this.node.validatorKeyInstalled(),
     };
     this.m.logger.info("Promotion started", { reason });
     try {
       const r = await promote(ctx, reason);
+      this.node.startedWithValidator();
       if (this.keeper.held?.epoch !== r.grant.epoch) {
         // lost between the last check and here: the stop path takes over at once
-        this.loadedKey = "validator";
         this.setRole("active");
         this.onLeaseLost("lease_lost", "lost right after the promotion");
         return;
       }
-      this.loadedKey = "validator";
-      this.nodeRunning = true;
       this.handoverRequest = null;
       this.health.resetSigning();
       this.hysteresis.reset(true, this.m.clock.now());
       this.setRole("active");
       await this.readLease();
-      const prev = r.previous.holder;
-      const checkedHeights = `${r.silence.from}-${r.silence.to}`;
-      const detail = `${reason}; old node: ${r.confirmedBy}; state ${r.state.after.height}/${r.state.after.round}/${r.state.after.step}`;
-      if (prev === null || prev === this.opts.nodeId) {
-        this.emit({ kind: "activated", node: this.opts.nodeId, epoch: r.grant.epoch, reason: detail });
-      } else {
-        const kind = r.previous.handoverTo === this.opts.nodeId && this.opts.primary ? "failback" : "failover";
-        this.emit({
-          kind,
-          node: this.opts.nodeId,
-          previousHolder: prev,
-          epoch: r.grant.epoch,
-          reason: detail,
-          checkedHeights,
-        });
-      }
+      this.report.emit(promotionEvent(r, this.opts.nodeId, this.opts.primary, reason));
     } catch (e) {
       // A node that may still hold the validator key is fenced by the next passive tick.
-      if (this.validatorMayRun) this.loadedKey = "unknown";
+      this.node.afterFailedPromotion();
       this.nextPromotionAt = this.m.clock.now() + this.opts.retryAfterMs;
       this.nextNodeStartAt = 0;
       if (this.role === "promoting") this.setRole("passive");
       if (e instanceof FailoverError && e.type.code === FailoverErrorCode.PromotionRefused) {
-        this.refusal(e.type.reason, e.type.detail, e.type.reason === RefusalReason.LeaseHeld);
+        this.report.refusal(e.type.reason, e.type.detail, e.type.reason === RefusalReason.LeaseHeld);
       } else {
-        this.refusal(RefusalReason.NodeFailed, errorMessage(e), false);
+        this.report.refusal(RefusalReason.NodeFailed, errorMessage(e), false);
       }
     }
   }
@@ -297,7 +274,7 @@ export class FailoverDaemon {
     if (grant === null) return;
     this.setRole("demoting");
     try {
-      await this.stopLocalNode();
+      await this.node.stop();
     } catch (e) {
       // Not stopped: keep the lease, so nobody can start the key elsewhere.
       this.m.logger.error("Could not stop the node for a handover; staying active", { target }, e);
@@ -313,7 +290,7 @@ export class FailoverDaemon {
     this.nextPromotionAt = this.m.clock.now() + this.opts.retryAfterMs;
     this.setRole("passive");
     await this.readLease();
-    this.emit({ kind: "handover", node: this.opts.nodeId, epoch: grant.epoch, target, reason });
+    this.report.emit({ kind: "handover", node: this.opts.nodeId, epoch: grant.epoch, target, reason });
   }
 
   /** Restarted daemon whose node kept running under its own lease: take the lease up again (new epoch). */
@@ -327,11 +304,10 @@ export class FailoverDaemon {
         reason: "daemon restart; node kept running",
       });
       this.keeper.start(grant, sentAt);
-      this.loadedKey = "validator";
-      this.validatorMayRun = true;
+      this.node.startedWithValidator();
       this.hysteresis.reset(true, this.m.clock.now());
       this.setRole("active");
-      this.emit({ kind: "activated", node: this.opts.nodeId, epoch: grant.epoch, reason: "daemon restart" });
+      this.report.emit({ kind: "activated", node: this.opts.nodeId, epoch: grant.epoch, reason: "daemon restart" });
     } catch (e) {
       await this.fence(`cannot take up this node's lease again: ${errorMessage(e)}`, true);
     }
@@ -364,7 +340,7 @@ export class FailoverDaemon {
     let stopped = false;
     for (let attempt = 0; attempt < 5 && !stopped; attempt++) {
       try {
-        await this.stopLocalNode();
+        await this.node.stop();
         stopped = true;
       } catch (e) {
         this.m.logger.error("Self-stop: the node did not stop; retrying", { attempt }, e);
@@ -374,32 +350,16 @@ export class FailoverDaemon {
     this.nextNodeStartAt = this.m.clock.now() + this.opts.retryAfterMs;
     this.nextPromotionAt = this.m.clock.now() + this.opts.retryAfterMs;
     this.setRole("passive");
-    if (alert || !stopped) this.emit({ kind: "self_stop", node: this.opts.nodeId, epoch, reason, detail, stopped });
+    if (alert || !stopped)
+      this.report.emit({ kind: "self_stop", node: this.opts.nodeId, epoch, reason, detail, stopped });
     else this.m.logger.info("Node restarted as passive", { detail });
-  }
-
-  private async stopLocalNode(): Promise<void> {
-    await installKey(this.opts.files.nodeKeyFile, generateDummyKey(this.validatorKey.info.type));
-    this.fileKey = "dummy";
-    await this.m.node.stop();
-    this.nodeRunning = false;
-    this.loadedKey = null;
-    this.dummySinceStop = true;
-    this.validatorMayRun = false;
   }
 
   /** A passive node keeps following the chain with a dummy key, so it is ready to take over. */
   private async ensurePassiveNode(): Promise<void> {
-    if (this.nodeRunning !== false || this.m.clock.now() < this.nextNodeStartAt) return;
+    if (this.node.running !== false || this.m.clock.now() < this.nextNodeStartAt) return;
     try {
-      if (this.fileKey !== "dummy") {
-        await installKey(this.opts.files.nodeKeyFile, generateDummyKey(this.validatorKey.info.type));
-      }
-      this.fileKey = "dummy";
-      this.dummySinceStop = true;
-      await this.m.node.start();
-      this.nodeRunning = true;
-      this.loadedKey = "dummy";
+      await this.node.startPassive();
     } catch (e) {
       this.nextNodeStartAt = this.m.clock.now() + this.opts.retryAfterMs;
       this.m.logger.warn("Could not start the passive node", {}, e);
@@ -419,7 +379,7 @@ export class FailoverDaemon {
     try {
       await raiseStateFile(this.opts.files.syncedStateFile, [s], async () => {});
     } catch (e) {
-      this.warnOnce("sync", "Could not save the synced state copy", {}, e);
+      this.report.warnOnce("sync", "Could not save the synced state copy", {}, e);
     }
   }
 
@@ -440,23 +400,10 @@ export class FailoverDaemon {
   }
 
   private async probeNode(): Promise<void> {
-    const addr = await installedKeyAddress(this.opts.files.nodeKeyFile);
-    this.fileKey = addr === null ? "unknown" : addr === this.validatorKey.info.address ? "validator" : "dummy";
-    if (this.fileKey !== "dummy") this.dummySinceStop = false;
     try {
-      this.nodeRunning = await this.m.node.isRunning();
+      await this.node.probe();
     } catch (e) {
-      this.nodeRunning = null;
-      this.warnOnce("probe", "Node probe failed", {}, e);
-      return;
-    }
-    if (!this.nodeRunning) {
-      this.loadedKey = null;
-      this.validatorMayRun = false;
-      this.dummySinceStop = this.fileKey === "dummy";
-    } else if (this.loadedKey === null) {
-      // Started by someone else (systemd restarting it): it loaded the file, dummy if it was dummy since the stop.
-      this.loadedKey = this.dummySinceStop ? "dummy" : "unknown";
+      this.report.warnOnce("probe", "Node probe failed", {}, e);
     }
   }
 
@@ -469,52 +416,8 @@ export class FailoverDaemon {
     }
   }
 
-  private refusal(reason: RefusalReason, detail: string, quiet: boolean): void {
-    this.m.metrics?.refusals.inc({ reason });
-    if (quiet) {
-      this.warnOnce(`refused-${reason}`, "Promotion not possible now", { reason, detail });
-      return;
-    }
-    this.emit({ kind: "promotion_refused", node: this.opts.nodeId, reason, detail });
-  }
-
-  private emit(e: FailoverEvent): void {
-    this.lastEvent = e;
-    this.m.metrics?.events.inc({ kind: e.kind });
-    try {
-      this.m.events.emit(e);
-    } catch (err) {
-      this.m.logger.error("Failover event sink failed", { kind: e.kind }, err);
-    }
-  }
-
   private setRole(role: Role): void {
     this.role = role;
-    if (this.m.metrics) for (const r of ROLES) this.m.metrics.role.set({ role: r }, r === role ? 1 : 0);
+    this.report.role(role);
   }
-
-  private updateMetrics(report: HealthReport): void {
-    const mt = this.m.metrics;
-    if (mt === null) return;
-    mt.healthy.set(this.hysteresis.healthy ? 1 : 0);
-    for (const c of report.checks) mt.check.set({ check: c.name }, c.ok ? 1 : 0);
-    if (this.lastLease !== null) mt.epoch.set(Number(this.lastLease.epoch));
-    const signed = this.health.lastSignedHeight;
-    if (signed !== null) mt.lastSignedHeight.set(Number(signed));
-    mt.selfStopMargin.set(this.keeper.held === null ? 0 : Math.max(0, this.keeper.msToDeadline / 1000));
-  }
-
-  private warnOnce(key: string, message: string, context: Record<string, unknown>, error?: unknown): void {
-    const now = this.m.clock.now();
-    const last = this.warnedAt.get(key);
-    if (last !== undefined && now - last < REPEAT_WARN_MS) return;
-    this.warnedAt.set(key, now);
-    this.m.logger.warn(message, context, error);
-  }
-}
-
-function eventJson(e: FailoverEvent): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(e)) out[k] = typeof v === "bigint" ? v.toString() : v;
-  return out;
 }

@@ -1,6 +1,7 @@
 import { errorMessage } from "../util/errors.js";
 import { lastSignedHeight, type SilenceProof, waitForSilence } from "./chainCheck.js";
 import { FailoverError, FailoverErrorCode, RefusalReason, refused } from "./errors.js";
+import type { FailoverEvent } from "./events.js";
 import { installKey, type ValidatorKeyInfo } from "./keyFiles.js";
 import type { LeaseGrant, LeaseRecord } from "./lease.js";
 import type { LeaseKeeper } from "./leaseKeeper.js";
@@ -130,6 +131,22 @@ export async function promote(ctx: PromotionContext, reason: string): Promise<Pr
     }
     throw e;
   }
+}
+
+/** The event of a promotion: the pair's first start (or our own lease again), a failover, or a failback. */
+export function promotionEvent(r: PromotionResult, node: string, primary: boolean, reason: string): FailoverEvent {
+  const s = r.state.after;
+  const detail = `${reason}; old node: ${r.confirmedBy}; state ${s.height}/${s.round}/${s.step}`;
+  const prev = r.previous.holder;
+  if (prev === null || prev === node) return { kind: "activated", node, epoch: r.grant.epoch, reason: detail };
+  return {
+    kind: r.previous.handoverTo === node && primary ? "failback" : "failover",
+    node,
+    previousHolder: prev,
+    epoch: r.grant.epoch,
+    reason: detail,
+    checkedHeights: `${r.silence.from}-${r.silence.to}`,
+  };
 }
 
 /** Step 2: proof that the node of the previous holder no longer runs (polls until the confirm timeout). */

@@ -1,4 +1,5 @@
 import type { FailoverEvent, FailoverEvents } from "../../failover/events.js";
+import { jsonSafe } from "../../util/errors.js";
 import type { Logger } from "../../util/logger.js";
 
 /**
@@ -8,8 +9,7 @@ import type { Logger } from "../../util/logger.js";
 export function loggingFailoverEvents(logger: Logger): FailoverEvents {
   return {
     emit(e: FailoverEvent): void {
-      const context: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(e)) context[k] = typeof v === "bigint" ? v.toString() : v;
+      const context = jsonSafe(e);
       if (e.kind === "self_stop" || e.kind === "promotion_refused") logger.warn("Failover event", context);
       else logger.info("Failover event", context);
     },
