@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
@@ -5,6 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { type ClusterOptions, FailoverCluster } from "../../utils/failover/cluster.js";
 import { startTcpProxy, type TcpProxy } from "../../utils/failover/tcpProxy.js";
 import { dropPostgresDb, freshPostgresUrl, HAS_PG } from "../../utils/stores.js";
+import { REPO_ROOT } from "../../utils/vectors.js";
 
 let cluster: FailoverCluster | null = null;
 let db: string | null = null;
@@ -179,6 +181,29 @@ describe.skipIf(!HAS_PG)("failover on PostgreSQL (real daemons, fake nodes)", ()
     const g = await grants(db!);
     expect(g.map((x) => x.holder)).toEqual(["a", "b", "a"]);
     for (let i = 2; i < g.length; i++) expect(g[i]!.at - g[i - 1]!.at).toBeGreaterThanOrEqual(window);
+    expect(kinds(c, "a")).toContain("failback");
+    expect(c.doubleSigns()).toEqual([]);
+  });
+
+  it("failback by hand: with failback manual the primary waits until an operator asks", async () => {
+    const c = await pair(PAIR, { failback: "manual", failbackGrace: "1s", handoverWindow: "1s" });
+    await c.waitFor("b ready", async () => (await c.status("b"))?.ready === true);
+    c.setFaults("a", { peers: 0 });
+    await c.waitFor("b active", async () => (await c.role("b")) === "active");
+    c.setFaults("a", {});
+    await c.waitFor("a healthy and ready", async () => (await c.status("a"))?.ready === true);
+    await new Promise((r) => setTimeout(r, 2000)); // well past grace and window: nothing may happen
+    expect(await c.role("b")).toBe("active");
+    const asked = spawnSync(
+      process.execPath,
+      ["dist/cli/main.js", "failover", "--config", c.host("a").configFile, "--request-handover"],
+      {
+        cwd: REPO_ROOT,
+        encoding: "utf8",
+      },
+    );
+    expect(asked.status).toBe(0);
+    await c.waitFor("a active again", async () => (await c.role("a")) === "active");
     expect(kinds(c, "a")).toContain("failback");
     expect(c.doubleSigns()).toEqual([]);
   });
