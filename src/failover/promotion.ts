@@ -41,7 +41,8 @@ export interface PromotionResult {
  *    the copy synced from the old active (refreshed now) and the chain's last signed height + 1;
  * 5. double_sign_check_height is set, the validator key is put in place and the node started, each step
  *    only while the lease is still held.
- * On any failure the key goes back to the dummy one, the node is stopped and the lease released.
+ * On any failure the lease is released; once step 4 has begun, the dummy key also goes back and the node
+ * is stopped (before that the passive node, running with its dummy key, is left alone).
  */
 export async function promote(ctx: PromotionContext, reason: string): Promise<PromotionResult> {
   const { opts, m, keeper } = ctx;

@@ -171,7 +171,7 @@ describe.skipIf(!HAS_PG)("failover on PostgreSQL (real daemons, fake nodes)", ()
     const flapping = setInterval(() => {
       bad = !bad;
       c.setFaults("b", bad ? { peers: 0 } : {});
-    }, 1200);
+    }, 2000);
     try {
       await c.waitFor("a active again (failback)", async () => (await c.role("a")) === "active", 40_000);
     } finally {
