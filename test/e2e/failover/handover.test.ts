@@ -158,7 +158,7 @@ describe.skipIf(!HAS_PG)("failover on PostgreSQL (real daemons, fake nodes)", ()
   );
 
   it("flapping health -> at most one handover per window; the primary takes over again after its grace period", async () => {
-    const window = 5000;
+    const window = 6000;
     const c = await pair(PAIR, { handoverWindow: `${window}ms`, failbackGrace: "2s" });
     await c.waitFor("b ready", async () => (await c.status("b"))?.ready === true);
     await c.waitFor("window since a's grant passed", async () => Date.now() - (await grants(db!))[0]!.at > window);
@@ -167,7 +167,8 @@ describe.skipIf(!HAS_PG)("failover on PostgreSQL (real daemons, fake nodes)", ()
     c.setFaults("a", {});
     // b's node now flaps, unhealthy and healthy in turns, each turn long enough for the hysteresis to follow,
     // until the primary (healthy again) has taken the validator back
-    let bad = false;
+    let bad = true;
+    c.setFaults("b", { peers: 0 });
     const flapping = setInterval(() => {
       bad = !bad;
       c.setFaults("b", bad ? { peers: 0 } : {});
