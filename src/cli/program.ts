@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { registerCometBftStateCommands } from "./commands/cometbftState.js";
+import { registerFailoverCommand } from "./commands/failover.js";
 import { registerKeysCommands } from "./commands/keys.js";
 import { registerProtectionCommands } from "./commands/protection.js";
 import { registerSignerCommand } from "./commands/signer.js";
@@ -25,5 +26,6 @@ export function buildProgram(): Command {
   registerKeysCommands(program);
   registerUpCommand(program);
   registerSubstrateCommands(program);
+  registerFailoverCommand(program);
   return program;
 }

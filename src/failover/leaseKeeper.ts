@@ -1,0 +1,143 @@
+import { errorMessage } from "../util/errors.js";
+import type { Logger } from "../util/logger.js";
+import { FailoverError, FailoverErrorCode } from "./errors.js";
+import type { LeaseGrant, LeaseStore } from "./lease.js";
+import type { Monotonic } from "./monotonic.js";
+
+/** A renewal still pending at the deadline counts as failed (it may finish later; the deadline has decided). */
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`no answer within ${Math.round(ms)} ms`)), ms);
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(t);
+        reject(e);
+      },
+    );
+  });
+}
+
+export interface LeaseKeeperOptions {
+  renewIntervalMs: number;
+  /** The holder stops its node this long before the lease could expire in the store. */
+  marginMs: number;
+}
+
+export interface LeaseKeeperModules {
+  store: LeaseStore;
+  clock: Monotonic;
+  logger: Logger;
+  /** Called once when the lease is lost or cannot be renewed before `ttl - margin`: stop signing now. */
+  onLost: (reason: "lease_lost" | "renew_deadline", detail: string) => void;
+  /** Each renewal's answer (failback requests arrive this way). */
+  onRenewed?: (handoverTo: string | null) => void;
+  onRenewOutcome?: (outcome: "ok" | "lost" | "error") => void;
+}
+
+/**
+ * Renews a granted lease and enforces the self-stop deadline. The deadline is measured from the moment the
+ * last successful renewal was *sent*: the store starts the new TTL after that moment, so `sent + ttl - margin`
+ * is always before the lease can expire anywhere. The deadline timer runs apart from the renew call, so a
+ * renewal hanging on a dead network cannot delay the stop.
+ */
+export class LeaseKeeper {
+  private grant: LeaseGrant | null = null;
+  private deadline = 0;
+  private deadlineTimer: NodeJS.Timeout | null = null;
+  private renewTimer: NodeJS.Timeout | null = null;
+  private lostCalled = false;
+
+  constructor(
+    private readonly opts: LeaseKeeperOptions,
+    private readonly m: LeaseKeeperModules,
+  ) {}
+
+  /** Starts keeping `grant`, which the store granted to a request sent at `sentAtMs` (monotonic). */
+  start(grant: LeaseGrant, sentAtMs: number): void {
+    this.stop();
+    this.grant = grant;
+    this.lostCalled = false;
+    this.setDeadline(sentAtMs + grant.ttlMs - this.opts.marginMs);
+    this.scheduleRenew(0);
+  }
+
+  stop(): void {
+    this.grant = null;
+    if (this.deadlineTimer !== null) clearTimeout(this.deadlineTimer);
+    if (this.renewTimer !== null) clearTimeout(this.renewTimer);
+    this.deadlineTimer = null;
+    this.renewTimer = null;
+  }
+
+  get held(): LeaseGrant | null {
+    return this.grant;
+  }
+
+  /** Milliseconds left before the self-stop (negative once passed). */
+  get msToDeadline(): number {
+    return this.deadline - this.m.clock.now();
+  }
+
+  /** Throws ERR_FAILOVER_LEASE_LOST unless the lease is held with time left: checked before every node start. */
+  assertHeld(minRemainingMs = 0): LeaseGrant {
+    const g = this.grant;
+    if (g === null || this.lostCalled || this.msToDeadline <= minRemainingMs) {
+      throw new FailoverError(
+        { code: FailoverErrorCode.LeaseLost, epoch: g?.epoch ?? 0n, holder: g?.holder ?? null },
+        "the failover lease is not held with time to spare",
+      );
+    }
+    return g;
+  }
+
+  private setDeadline(at: number): void {
+    this.deadline = at;
+    if (this.deadlineTimer !== null) clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = setTimeout(
+      () => this.lose("renew_deadline", "the lease was not renewed before ttl - margin"),
+      Math.max(0, at - this.m.clock.now()),
+    );
+  }
+
+  private scheduleRenew(delayMs: number): void {
+    if (this.renewTimer !== null) clearTimeout(this.renewTimer);
+    this.renewTimer = setTimeout(() => void this.renewOnce(), delayMs);
+  }
+
+  private async renewOnce(): Promise<void> {
+    const grant = this.grant;
+    if (grant === null) return;
+    const sentAt = this.m.clock.now();
+    try {
+      const res = await withTimeout(this.m.store.renew(grant), Math.max(1, this.msToDeadline));
+      if (this.grant !== grant) return; // stopped or replaced meanwhile
+      this.setDeadline(sentAt + res.ttlMs - this.opts.marginMs);
+      this.m.onRenewOutcome?.("ok");
+      this.m.onRenewed?.(res.handoverTo);
+    } catch (e) {
+      if (this.grant !== grant) return;
+      if (e instanceof FailoverError && e.code === FailoverErrorCode.LeaseLost) {
+        this.m.onRenewOutcome?.("lost");
+        this.lose("lease_lost", errorMessage(e));
+        return;
+      }
+      // Store unreachable: keep trying until the deadline timer decides.
+      this.m.onRenewOutcome?.("error");
+      this.m.logger.warn("Failover lease renewal failed", { epoch: grant.epoch, msToDeadline: this.msToDeadline }, e);
+    }
+    if (this.grant === grant) this.scheduleRenew(this.opts.renewIntervalMs);
+  }
+
+  private lose(reason: "lease_lost" | "renew_deadline", detail: string): void {
+    if (this.lostCalled || this.grant === null) return;
+    this.lostCalled = true;
+    const grant = this.grant;
+    this.stop();
+    this.m.logger.warn("Failover lease lost; stopping the node", { epoch: grant.epoch, reason, detail });
+    this.m.onLost(reason, detail);
+  }
+}

@@ -1,0 +1,205 @@
+import { errorMessage } from "../util/errors.js";
+import { lastSignedHeight, type SilenceProof, waitForSilence } from "./chainCheck.js";
+import { FailoverError, FailoverErrorCode, RefusalReason, refused } from "./errors.js";
+import type { FailoverEvent } from "./events.js";
+import { installKey, type ValidatorKeyInfo } from "./keyFiles.js";
+import type { LeaseGrant, LeaseRecord } from "./lease.js";
+import type { LeaseKeeper } from "./leaseKeeper.js";
+import { ensureDoubleSignCheckHeight } from "./nodeConfig.js";
+import { runCommand } from "./nodeControl.js";
+import type { FailoverModules, FailoverOptions } from "./options.js";
+import { type RaiseResult, raiseStateFile, readStateFile, stateAfterHeight, type ValidatorState } from "./stateFile.js";
+
+export interface PromotionContext {
+  opts: FailoverOptions;
+  m: FailoverModules;
+  keeper: LeaseKeeper;
+  validatorKey: { info: ValidatorKeyInfo; content: string };
+  /** Puts the dummy key in place and stops the local node, confirmed; throws if it cannot. */
+  stopLocalNode(): Promise<void>;
+  /** Called just before the validator key is put where the node reads it. */
+  onValidatorKey(): void;
+}
+
+export interface PromotionResult {
+  grant: LeaseGrant;
+  previous: LeaseRecord;
+  /** How the old node was shown to be stopped. */
+  confirmedBy: string;
+  silence: SilenceProof;
+  state: RaiseResult;
+}
+
+/**
+ * The promotion checklist. Every step must pass, in this order, or nothing starts:
+ * 1. the lease is won with a new epoch (from here on it is renewed, and the self-stop deadline runs);
+ * 2. the old node is confirmed stopped: its holder released the lease saying so, or its failover daemon
+ *    says so, or the configured stop command for it succeeded, or the lease ended longer ago than the old
+ *    holder's stop timeout;
+ * 3. the chain shows no signature of the validator for K consecutive new heights;
+ * 4. with the local node stopped, priv_validator_state.json is raised to the highest of the local file,
+ *    the copy synced from the old active (refreshed now) and the chain's last signed height + 1;
+ * 5. double_sign_check_height is set, the validator key is put in place and the node started, each step
+ *    only while the lease is still held.
+ * On any failure the lease is released; once step 4 has begun, the dummy key also goes back and the node
+ * is stopped (before that the passive node, running with its dummy key, is left alone).
+ */
+export async function promote(ctx: PromotionContext, reason: string): Promise<PromotionResult> {
+  const { opts, m, keeper } = ctx;
+  const sentAt = m.clock.now();
+  let acquired: { grant: LeaseGrant; previous: LeaseRecord };
+  try {
+    acquired = await m.lease.acquire({
+      holder: opts.nodeId,
+      ttlMs: opts.lease.ttlMs,
+      stopTimeoutMs: opts.stopTimeoutMs,
+      reason,
+    });
+  } catch (e) {
+    if (e instanceof FailoverError && e.code === FailoverErrorCode.LeaseHeld) {
+      throw refused(RefusalReason.LeaseHeld, errorMessage(e));
+    }
+    throw e;
+  }
+  const { grant, previous } = acquired;
+  keeper.start(grant, sentAt);
+  const held = (): void => {
+    try {
+      keeper.assertHeld();
+    } catch {
+      throw refused(RefusalReason.LeaseLost, `lost the lease (epoch ${grant.epoch}) during the promotion`);
+    }
+  };
+  // Until step 4 the local (passive, dummy-key) node is left alone; from there on it is ours to stop.
+  let touched = false;
+  try {
+    const confirmedBy = await confirmOldStopped(ctx, previous, held);
+    m.logger.info("Old node confirmed stopped", { previous: previous.holder, epoch: previous.epoch, confirmedBy });
+    const silence = await waitForSilence(
+      { validatorAddress: ctx.validatorKey.info.address, ...opts.chainCheck },
+      { chain: m.chain, clock: m.clock, sleep: m.sleep, assertContinue: held },
+    );
+    m.logger.info("Chain check passed", { from: silence.from, to: silence.to });
+    const candidates = await stateCandidates(ctx, previous);
+    held();
+    touched = true;
+    await ctx.stopLocalNode();
+    let state: RaiseResult;
+    try {
+      state = await raiseStateFile(opts.files.stateFile, candidates, async () => {
+        if (await m.node.isRunning()) {
+          throw new FailoverError(
+            { code: FailoverErrorCode.NodeRunning, file: opts.files.stateFile },
+            "node is running",
+          );
+        }
+      });
+    } catch (e) {
+      throw refused(RefusalReason.StateUnavailable, errorMessage(e));
+    }
+    if (opts.files.nodeConfigFile !== null) {
+      await ensureDoubleSignCheckHeight(opts.files.nodeConfigFile, opts.doubleSignCheckHeight);
+    }
+    held();
+    ctx.onValidatorKey();
+    await installKey(opts.files.nodeKeyFile, ctx.validatorKey.content);
+    held();
+    try {
+      await m.node.start();
+    } catch (e) {
+      throw refused(RefusalReason.NodeFailed, errorMessage(e));
+    }
+    held();
+    return { grant, previous, confirmedBy, silence, state };
+  } catch (e) {
+    let stopped = true;
+    if (touched) {
+      try {
+        await ctx.stopLocalNode();
+      } catch (se) {
+        stopped = false;
+        m.logger.error("Could not stop the node after a failed promotion", {}, se);
+      }
+    }
+    const g = keeper.held;
+    keeper.stop();
+    // Stopped (or never given the key): the next candidate may take over. Otherwise say so: nobody may
+    // count on this node being stopped.
+    if (g !== null) {
+      await m.lease
+        .release(g, { holderStopped: stopped, handoverTo: null })
+        .catch((re: unknown) => m.logger.warn("Lease release failed", { epoch: g.epoch }, re));
+    }
+    throw e;
+  }
+}
+
+/** The event of a promotion: the pair's first start (or our own lease again), a failover, or a failback. */
+export function promotionEvent(r: PromotionResult, node: string, primary: boolean, reason: string): FailoverEvent {
+  const s = r.state.after;
+  const detail = `${reason}; old node: ${r.confirmedBy}; state ${s.height}/${s.round}/${s.step}`;
+  const prev = r.previous.holder;
+  if (prev === null || prev === node) return { kind: "activated", node, epoch: r.grant.epoch, reason: detail };
+  return {
+    kind: r.previous.handoverTo === node && primary ? "failback" : "failover",
+    node,
+    previousHolder: prev,
+    epoch: r.grant.epoch,
+    reason: detail,
+    checkedHeights: `${r.silence.from}-${r.silence.to}`,
+  };
+}
+
+/** Step 2: proof that the node of the previous holder no longer runs (polls until the confirm timeout). */
+async function confirmOldStopped(ctx: PromotionContext, previous: LeaseRecord, held: () => void): Promise<string> {
+  const { opts, m } = ctx;
+  if (previous.epoch === 0n || previous.holder === null) return "no previous holder";
+  // Our own previous epoch: our node is stopped before anything is written (stopLocalNode).
+  if (previous.holder === opts.nodeId) return "previous holder is this node";
+  if (previous.released && previous.holderStopped) return "released by its holder, node stopped";
+  const peer = m.peers.get(previous.holder);
+  const started = m.clock.now();
+  const endedAgo = (): number => (previous.endedAgoMs ?? 0) + (m.clock.now() - started);
+  for (;;) {
+    held();
+    const view = await m.peers.status(previous.holder);
+    if (view !== null && view.nodeRunning === false && view.role !== "active") return "its failover daemon";
+    if (peer?.stopCommand !== undefined) {
+      const r = await runCommand(peer.stopCommand, opts.stopTimeoutMs);
+      if (r.exitCode === 0) return "the stop command for it";
+      m.logger.warn("Stop command for the old node failed", { peer: peer.id, exitCode: r.exitCode, output: r.output });
+    }
+    if (endedAgo() >= previous.stopTimeoutMs) return `lease ended ${Math.round(endedAgo())} ms ago`;
+    if (m.clock.now() - started > opts.confirmStoppedTimeoutMs) {
+      throw refused(RefusalReason.OldNotStopped, `no proof that ${previous.holder}'s node stopped`);
+    }
+    await m.sleep(opts.chainCheck.pollMs);
+  }
+}
+
+/** Step 4's inputs: our synced copy, the old active's file read now, and the chain's last signature + 1. */
+async function stateCandidates(ctx: PromotionContext, previous: LeaseRecord): Promise<(ValidatorState | null)[]> {
+  const { opts, m } = ctx;
+  const fromPeer =
+    previous.holder !== null && previous.holder !== opts.nodeId ? await m.peers.validatorState(previous.holder) : null;
+  let synced: ValidatorState | null = null;
+  try {
+    synced = await readStateFile(opts.files.syncedStateFile);
+  } catch (e) {
+    m.logger.warn("Synced state copy unreadable; ignoring it", { file: opts.files.syncedStateFile }, e);
+  }
+  let chain: ValidatorState | null = null;
+  try {
+    const latest = (await m.chain.status()).latestHeight;
+    const h = await lastSignedHeight(m.chain, ctx.validatorKey.info.address, latest, opts.lookbackHeights);
+    chain = h === null ? null : stateAfterHeight(h);
+  } catch (e) {
+    throw refused(RefusalReason.StateUnavailable, `cannot read the chain's last signature: ${errorMessage(e)}`);
+  }
+  m.logger.info("State candidates", {
+    synced: synced?.height,
+    fromPeer: fromPeer?.height,
+    chain: chain?.height,
+  });
+  return [synced, fromPeer, chain];
+}
