@@ -1,0 +1,106 @@
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdirSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { REPO_ROOT } from "./vectors.js";
+
+/** A real Lodestar 1.5.1 (test/e2e/lodestar, installed by .ci/run with its own lockfile). */
+export const LODESTAR_DIR = join(REPO_ROOT, "test", "e2e", "lodestar");
+const LODESTAR_CLI = join(LODESTAR_DIR, "node_modules", "@chainsafe", "lodestar", "lib", "index.js");
+export const LODESTAR_AVAILABLE = existsSync(LODESTAR_CLI);
+export const SECONDS_PER_SLOT = 2;
+export const SLOTS_PER_EPOCH = 8;
+const CHAIN_PARAMS = ["--params.SECONDS_PER_SLOT", String(SECONDS_PER_SLOT), "--params.ALTAIR_FORK_EPOCH", "0"];
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const a = s.address();
+      s.close(() => (typeof a === "object" && a !== null ? resolve(a.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+export interface Proc {
+  child: ChildProcess;
+  log: () => string;
+  stop(): Promise<void>;
+}
+
+function start(args: string[], cwd: string): Proc {
+  mkdirSync(cwd, { recursive: true });
+  const child = spawn(process.execPath, [LODESTAR_CLI, ...args], { cwd, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  const keep = (d: Buffer): void => {
+    out = (out + d.toString()).slice(-20_000);
+  };
+  child.stdout!.on("data", keep);
+  child.stderr!.on("data", keep);
+  const exited = new Promise<void>((r) => child.once("exit", () => r()));
+  return {
+    child,
+    log: () => out,
+    stop: async () => {
+      if (child.exitCode === null) child.kill("SIGKILL");
+      await exited;
+    },
+  };
+}
+
+/** `lodestar dev`: a single-node beacon chain of 8 interop validators (none run here: they sign elsewhere). */
+export async function startBeaconNode(dir: string): Promise<{ proc: Proc; url: string }> {
+  const rest = await freePort();
+  const p2p = await freePort();
+  const proc = start(
+    ["dev", "--genesisValidators", "8", "--reset", "--dataDir", join(dir, "bn"), "--rest.port", String(rest), "--port", String(p2p), "--discv5", "false", ...CHAIN_PARAMS],
+    dir,
+  );
+  const url = `http://127.0.0.1:${rest}`;
+  await waitFor(async () => (await fetch(`${url}/eth/v1/beacon/genesis`)).ok, 90_000, () => proc.log());
+  return { proc, url };
+}
+
+/** A Lodestar validator client signing through an external (Web3Signer API) signer. */
+export function startExternalSignerVc(dir: string, beaconUrl: string, signerUrl: string): Proc {
+  return start(
+    ["validator", "--network", "dev", ...CHAIN_PARAMS, "--server", beaconUrl, "--dataDir", join(dir, "vc"), "--externalSigner.url", signerUrl, "--externalSigner.fetch", "--suggestedFeeRecipient", `0x${"aa".repeat(20)}`],
+    dir,
+  );
+}
+
+/** A Lodestar validator client with its own interop keys (a twin, for doppelganger tests). */
+export function startLocalKeysVc(dir: string, beaconUrl: string, indexes: string): Proc {
+  return start(
+    ["validator", "--network", "dev", ...CHAIN_PARAMS, "--server", beaconUrl, "--dataDir", join(dir, "vc-twin"), "--interopIndexes", indexes, "--suggestedFeeRecipient", `0x${"bb".repeat(20)}`],
+    dir,
+  );
+}
+
+/** Interop secret keys of the dev chain, computed by lodestar itself. */
+export function interopSecretKeys(n: number): Uint8Array[] {
+  const out = execFileSync(process.execPath, [join(LODESTAR_DIR, "interopKeys.mjs"), String(n)], { cwd: LODESTAR_DIR, encoding: "utf8" });
+  return out
+    .trim()
+    .split("\n")
+    .map((h) => new Uint8Array(Buffer.from(h, "hex")));
+}
+
+export async function waitFor(check: () => Promise<boolean>, timeoutMs: number, diag: () => string = () => ""): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if (await check()) return;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms\n${diag().slice(-4000)}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+export async function beaconGet<T>(url: string, path: string): Promise<T> {
+  const r = await fetch(`${url}${path}`);
+  if (!r.ok) throw new Error(`${path}: ${r.status}`);
+  return ((await r.json()) as { data: T }).data;
+}
