@@ -1,0 +1,209 @@
+import { type HostKeyRow, hostKeysRepository, type KeyRef } from "../store/fleet/hostKeysRepository.js";
+import { type HostTouch, hostsRepository } from "../store/fleet/hostsRepository.js";
+import { LockClass, type LockKey, lockKeys } from "../store/locks.js";
+import type { SqlTx, Store } from "../store/types.js";
+import { GroupCommit, type Settled } from "../util/groupCommit.js";
+import type { Logger } from "../util/logger.js";
+import { diffInventory } from "./inventoryDiff.js";
+import type { FleetMetrics } from "./metrics.js";
+import type { AgentReport } from "./reportFormat.js";
+import type { AuthContext } from "./tokens.js";
+
+export interface IngestHooks {
+  /**
+   * Runs inside the ingestion transaction, after the inventory is written and with the changed keys
+   * locked: detection raises double_active here, so its alert commits with the report that caused it.
+   */
+  onKeysChanged?(tx: SqlTx, keys: KeyRef[], now: number): Promise<void>;
+  /** After a batch committed (e.g. to wake the notification dispatcher). */
+  onCommitted?(): void;
+}
+
+export interface IngestOptions {
+  maxBatch?: number;
+  now?: () => number;
+}
+
+export interface IngestModules {
+  store: Store;
+  logger: Logger;
+  hooks?: IngestHooks;
+  metrics?: FleetMetrics | null;
+}
+
+interface Item {
+  auth: AuthContext;
+  report: AgentReport;
+  receivedAt: number;
+  hostId: number;
+}
+
+export interface IngestResult {
+  hostId: number;
+  /** false when the report repeated the host's previous one (only its heartbeat moved). */
+  changed: boolean;
+}
+
+/**
+ * Stores agent reports. Reports that arrive together share one transaction (group commit); the answer
+ * is given only after it committed, so an agent drops a report from its queue only once it is stored.
+ * One host at a time (row lock), one key at a time across hosts (advisory lock per key): two hosts
+ * reporting the same key on two monitor processes see each other.
+ */
+export class IngestService {
+  private readonly commit: GroupCommit<Item, IngestResult>;
+  private readonly hostIds = new Map<string, number>();
+  private readonly now: () => number;
+
+  constructor(
+    opts: IngestOptions,
+    private readonly modules: IngestModules,
+  ) {
+    this.now = opts.now ?? Date.now;
+    this.commit = new GroupCommit(
+      { maxBatch: opts.maxBatch ?? (modules.store.dialect === "postgres" ? 200 : 500) },
+      (batch) => this.flush(batch),
+    );
+  }
+
+  async ingest(auth: AuthContext, report: AgentReport): Promise<IngestResult> {
+    const receivedAt = this.now();
+    const hostId = await this.hostId(auth.ownerId, report.host, report.intervalMs, receivedAt);
+    return this.commit.submit({ auth, report, receivedAt, hostId });
+  }
+
+  async close(): Promise<void> {
+    await this.commit.close();
+  }
+
+  /** Forgets a cached host id (after the host was deleted). */
+  forgetHost(ownerId: number, name: string): void {
+    this.hostIds.delete(`${ownerId}|${name}`);
+  }
+
+  private async hostId(ownerId: number, name: string, intervalMs: number, now: number): Promise<number> {
+    const key = `${ownerId}|${name}`;
+    const cached = this.hostIds.get(key);
+    if (cached !== undefined) return cached;
+    const id = await this.modules.store.tx((tx) => hostsRepository.upsertHost(tx, ownerId, name, intervalMs, now));
+    this.hostIds.set(key, id);
+    return id;
+  }
+
+  private async flush(batch: Item[]): Promise<Settled<IngestResult>[]> {
+    const started = performance.now();
+    try {
+      const results = await this.modules.store.tx((tx) => this.decide(tx, batch));
+      this.modules.metrics?.ingestSeconds.observe((performance.now() - started) / 1000);
+      this.modules.metrics?.reports.inc({ result: "stored" }, batch.length);
+      this.modules.hooks?.onCommitted?.();
+      return results;
+    } catch (e) {
+      this.modules.metrics?.reports.inc({ result: "store_error" }, batch.length);
+      this.modules.logger.error("Report batch failed; agents will retry", { size: batch.length }, e);
+      // A host deleted meanwhile: drop cached ids so the retry recreates it.
+      for (const it of batch) this.forgetHost(it.auth.ownerId, it.report.host);
+      throw e;
+    }
+  }
+
+  private async decide(tx: SqlTx, batch: Item[]): Promise<Settled<IngestResult>[]> {
+    const locked = await hostsRepository.lockHosts(
+      tx,
+      batch.map((it) => it.hostId),
+    );
+    const results: Settled<IngestResult>[] = [];
+    const touches = new Map<number, HostTouch>();
+    const changed: { item: Item; at: number }[] = [];
+    for (const it of batch) {
+      const row = locked.get(it.hostId);
+      if (row === undefined) {
+        results.push({ ok: false, error: new Error("host was deleted while its report was stored; retry") });
+        continue;
+      }
+      const same = row.digest !== null && Buffer.compare(row.digest, it.report.digest) === 0;
+      const at = Math.min(it.receivedAt, Math.max(row.lastObservedAt, it.report.observedAt));
+      row.lastObservedAt = Math.max(row.lastObservedAt, it.report.observedAt);
+      if (!same) {
+        row.digest = it.report.digest;
+        changed.push({ item: it, at });
+      }
+      const t = touches.get(it.hostId);
+      touches.set(it.hostId, {
+        id: it.hostId,
+        receivedAt: it.receivedAt,
+        observedAt: it.report.observedAt,
+        agentVersion: it.report.agentVersion,
+        intervalMs: it.report.intervalMs,
+        digest: same ? (t?.digest ?? null) : it.report.digest,
+        reports: (t?.reports ?? 0) + 1,
+      });
+      results.push({ ok: true, value: { hostId: it.hostId, changed: !same } });
+    }
+    await hostsRepository.touchHosts(tx, [...touches.values()]);
+    if (changed.length > 0) await this.applyChanges(tx, changed);
+    return results;
+  }
+
+  private async applyChanges(tx: SqlTx, changed: { item: Item; at: number }[]): Promise<void> {
+    const inventories = new Map<number, Map<string, HostKeyRow>>();
+    for (const { item } of changed)
+      if (!inventories.has(item.hostId)) inventories.set(item.hostId, await hostKeysRepository.loadHostKeys(tx, item.hostId));
+    // Lock every key the changed hosts had or report, in one sorted order (no deadlock between batches).
+    const locks: LockKey[] = [];
+    for (const { item } of changed) {
+      for (const k of item.report.keys) locks.push(keyLock({ ownerId: item.auth.ownerId, chain: k.chain, pubkey: k.pubkey }));
+      for (const k of inventories.get(item.hostId)!.values()) locks.push(keyLock(k));
+    }
+    await lockKeys(tx, locks);
+    const touched = new Map<string, KeyRef>();
+    for (const { item, at } of changed) {
+      const inv = inventories.get(item.hostId)!;
+      const reportId = await hostKeysRepository.insertReport(tx, {
+        hostId: item.hostId,
+        tokenId: item.auth.tokenId,
+        receivedAt: item.receivedAt,
+        observedAt: item.report.observedAt,
+        body: item.report.canonical,
+      });
+      await this.applySources(tx, item, at);
+      const diff = diffInventory(inv, item.report, { hostId: item.hostId, ownerId: item.auth.ownerId, at });
+      for (const row of diff.rows) {
+        await hostKeysRepository.upsertHostKey(tx, row);
+        inv.set(`${row.chain}|${row.pubkey}`, row);
+      }
+      for (const row of diff.history) {
+        await hostKeysRepository.closeHistory(tx, row.hostId, row.chain, row.pubkey, at);
+        await hostKeysRepository.openHistory(tx, row, item.report.host, at, reportId);
+      }
+      for (const k of diff.touched) touched.set(`${k.ownerId}|${k.chain}|${k.pubkey}`, k);
+    }
+    if (touched.size > 0) await this.modules.hooks?.onKeysChanged?.(tx, [...touched.values()], this.now());
+  }
+
+  private async applySources(tx: SqlTx, item: Item, at: number): Promise<void> {
+    const prev = await hostsRepository.loadSources(tx, item.hostId);
+    for (const s of item.report.sources) {
+      const p = prev.get(s.id);
+      const since = p !== undefined && p.reachable === s.reachable ? p.since : at;
+      await hostsRepository.upsertSource(tx, item.hostId, {
+        source: s.id,
+        chain: s.chain,
+        reachable: s.reachable,
+        error: s.error,
+        info: JSON.stringify(s.info),
+        since,
+      });
+      prev.delete(s.id);
+    }
+    for (const gone of prev.keys()) await hostsRepository.deleteSource(tx, item.hostId, gone);
+  }
+}
+
+/** Advisory lock id of one key of one owner (31-bit hash; a collision only serialises two keys). */
+export function keyLock(k: KeyRef): LockKey {
+  let h = 0x811c9dc5;
+  const s = `${k.ownerId}|${k.chain}|${k.pubkey}`;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return { cls: LockClass.FleetKey, id: h & 0x7fffffff };
+}
