@@ -80,7 +80,10 @@ export class AlertService {
 
   /** Inside a caller's transaction (the ingestion path): opens or refreshes the alerts of these events. */
   async raiseInTx(tx: SqlTx, detections: readonly Detection[], now: number): Promise<void> {
-    await lockKeys(tx, detections.map((d) => alertLock(d.dedupKey)));
+    await lockKeys(
+      tx,
+      detections.map((d) => alertLock(d.dedupKey)),
+    );
     for (const d of detections) await this.raiseOne(tx, d, now);
   }
 
@@ -145,7 +148,14 @@ export class AlertService {
     return this.act(actor, id, async (tx, a) => {
       a.status = "suppressed";
       a.suppressedUntil = until;
-      await this.event(tx, a, actor.name, "suppressed", `until ${new Date(until).toISOString()}${note ? `: ${note}` : ""}`, now);
+      await this.event(
+        tx,
+        a,
+        actor.name,
+        "suppressed",
+        `until ${new Date(until).toISOString()}${note ? `: ${note}` : ""}`,
+        now,
+      );
     });
   }
 
@@ -153,13 +163,18 @@ export class AlertService {
     return this.act(actor, id, (tx, a, now) => this.resolveRow(tx, a, actor.name, note, now));
   }
 
-  private async act(actor: Actor, id: number, fn: (tx: SqlTx, a: AlertRow, now: number) => Promise<void>): Promise<AlertRow> {
+  private async act(
+    actor: Actor,
+    id: number,
+    fn: (tx: SqlTx, a: AlertRow, now: number) => Promise<void>,
+  ): Promise<AlertRow> {
     const out = await this.modules.store.tx(async (tx) => {
       const first = await alertsRepository.get(tx, id, actor.ownerId);
       if (first === null) throw notFound(id);
       await lockKeys(tx, [alertLock(first.dedupKey)]);
       const a = (await alertsRepository.get(tx, id, actor.ownerId))!;
-      if (a.status === "resolved") throw new AlertError({ code: AlertErrorCode.Resolved, id }, `alert ${id} is resolved`);
+      if (a.status === "resolved")
+        throw new AlertError({ code: AlertErrorCode.Resolved, id }, `alert ${id} is resolved`);
       const now = this.now();
       await fn(tx, a, now);
       a.updatedAt = now;
@@ -185,7 +200,10 @@ export class AlertService {
         cur.suppressedUntil = null;
         await this.event(tx, cur, MONITOR_ACTOR, "suppression ended", null, now);
       }
-      if (cur.status === "open" && (cur.lastNotifiedAt === null || now - cur.lastNotifiedAt >= this.opts.dedupWindowMs)) {
+      if (
+        cur.status === "open" &&
+        (cur.lastNotifiedAt === null || now - cur.lastNotifiedAt >= this.opts.dedupWindowMs)
+      ) {
         await this.notify(tx, cur, "trigger", cur.lastNotifiedAt !== null, now);
       }
       if (changed) cur.updatedAt = now;
@@ -222,12 +240,25 @@ export class AlertService {
     };
     const a: AlertRow = { id: await alertsRepository.insert(tx, row), ...row };
     this.modules.metrics?.raised.inc({ kind: d.kind });
-    await this.event(tx, a, MONITOR_ACTOR, "opened", send ? null : "same event within the dedup window: not sent again", now);
+    await this.event(
+      tx,
+      a,
+      MONITOR_ACTOR,
+      "opened",
+      send ? null : "same event within the dedup window: not sent again",
+      now,
+    );
     if (send) {
       await this.notify(tx, a, "trigger", false, now);
       await alertsRepository.save(tx, a);
     }
-    this.modules.logger.warn("Alert opened", { id: a.id, kind: a.kind, chain: a.chain, hosts: a.hosts, notified: send });
+    this.modules.logger.warn("Alert opened", {
+      id: a.id,
+      kind: a.kind,
+      chain: a.chain,
+      hosts: a.hosts,
+      notified: send,
+    });
   }
 
   private async resolveRow(tx: SqlTx, a: AlertRow, by: string, note: string | null, now: number): Promise<void> {
@@ -240,16 +271,34 @@ export class AlertService {
     await alertsRepository.save(tx, a);
   }
 
-  private async event(tx: SqlTx, a: AlertRow, actor: string, action: string, note: string | null, at: number): Promise<void> {
+  private async event(
+    tx: SqlTx,
+    a: AlertRow,
+    actor: string,
+    action: string,
+    note: string | null,
+    at: number,
+  ): Promise<void> {
     await alertsRepository.insertEvent(tx, { alertId: a.id, at, actor, action, note });
   }
 
-  private async notify(tx: SqlTx, a: AlertRow, action: NotificationAction, reminder: boolean, now: number): Promise<void> {
+  private async notify(
+    tx: SqlTx,
+    a: AlertRow,
+    action: NotificationAction,
+    reminder: boolean,
+    now: number,
+  ): Promise<void> {
     if (action === "trigger") {
       a.lastNotifiedAt = now;
       a.updatedAt = now;
     }
-    const n: AlertNotification = { action, reminder, owner: await this.ownerName(tx, a.ownerId), alert: toAlertView(a) };
+    const n: AlertNotification = {
+      action,
+      reminder,
+      owner: await this.ownerName(tx, a.ownerId),
+      alert: toAlertView(a),
+    };
     for (const sink of this.modules.router.route(n)) {
       await notificationsRepository.enqueue(tx, { alertId: a.id, sink, action, payload: JSON.stringify(n), now });
     }

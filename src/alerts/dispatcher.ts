@@ -1,4 +1,4 @@
-import { notificationsRepository, type NotificationRow } from "../store/alerts/notificationsRepository.js";
+import { type NotificationRow, notificationsRepository } from "../store/alerts/notificationsRepository.js";
 import type { Store } from "../store/types.js";
 import { errorMessage } from "../util/errors.js";
 import type { Logger } from "../util/logger.js";
@@ -88,7 +88,9 @@ export class NotificationDispatcher {
 
   /** One round: claim what is due and deliver it, sinks in parallel, each sink in order. */
   async tick(): Promise<number> {
-    const due = await this.modules.store.tx((tx) => notificationsRepository.claimDue(tx, this.now(), this.leaseMs, 100));
+    const due = await this.modules.store.tx((tx) =>
+      notificationsRepository.claimDue(tx, this.now(), this.leaseMs, 100),
+    );
     const bySink = new Map<string, NotificationRow[]>();
     for (const n of due) bySink.set(n.sink, [...(bySink.get(n.sink) ?? []), n]);
     await Promise.all([...bySink].map(([sink, rows]) => this.deliverAll(sink, rows)));
@@ -100,7 +102,12 @@ export class NotificationDispatcher {
     const routed = this.modules.router.get(name);
     for (const row of rows) {
       if (routed === undefined) {
-        await this.fail(row, { nextAt: this.now(), error: "no sink of this name is configured", dead: true, countAttempt: false });
+        await this.fail(row, {
+          nextAt: this.now(),
+          error: "no sink of this name is configured",
+          dead: true,
+          countAttempt: false,
+        });
         continue;
       }
       const wait = this.bucket(routed).take();
@@ -127,9 +134,16 @@ export class NotificationDispatcher {
       const backoff = Math.min(policy.maxBackoffMs, policy.initialBackoffMs * 2 ** (attempts - 1));
       const retryAfter = e instanceof SinkError ? e.type.retryAfterMs : null;
       const delay = Math.max(retryAfter ?? 0, backoff * (0.75 + Math.random() * 0.5));
-      await this.fail(row, { nextAt: this.now() + Math.round(delay), error: errorMessage(e), dead, countAttempt: true });
+      await this.fail(row, {
+        nextAt: this.now() + Math.round(delay),
+        error: errorMessage(e),
+        dead,
+        countAttempt: true,
+      });
       this.modules.metrics?.deliveries.inc({ sink: sink.name, result: dead ? "dead" : "retry" });
-      const log = dead ? this.modules.logger.error.bind(this.modules.logger) : this.modules.logger.warn.bind(this.modules.logger);
+      const log = dead
+        ? this.modules.logger.error.bind(this.modules.logger)
+        : this.modules.logger.warn.bind(this.modules.logger);
       log("Notification delivery failed", { sink: sink.name, alert: row.alertId, attempts, dead }, e);
     }
   }

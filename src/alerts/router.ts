@@ -57,7 +57,8 @@ export class AlertRouter {
     for (const [name, { policy: p }] of this.byName) {
       if (p.kinds !== undefined && !p.kinds.includes(n.alert.kind)) continue;
       if (p.actions !== undefined && !p.actions.includes(n.action)) continue;
-      if (p.minSeverity !== undefined && (SEVERITY_RANK[n.alert.severity] ?? 0) < SEVERITY_RANK[p.minSeverity]!) continue;
+      if (p.minSeverity !== undefined && (SEVERITY_RANK[n.alert.severity] ?? 0) < SEVERITY_RANK[p.minSeverity]!)
+        continue;
       if (p.owners !== undefined && (n.owner === null || !p.owners.includes(n.owner))) continue;
       out.push(name);
     }

@@ -11,13 +11,19 @@ const duration = z
   .transform((v) => (typeof v === "number" ? v : parseDurationText(v)));
 
 const common = {
-  name: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).optional(),
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/)
+    .optional(),
   kinds: z.array(z.string()).optional(),
   min_severity: z.enum(["info", "warning", "critical"]).optional(),
   owners: z.array(z.string()).optional(),
   send_resolved: z.boolean().default(true),
   rate: z
-    .object({ per_second: z.number().positive().max(1000).default(1), burst: z.number().int().min(1).max(1000).default(10) })
+    .object({
+      per_second: z.number().positive().max(1000).default(1),
+      burst: z.number().int().min(1).max(1000).default(10),
+    })
     .optional(),
   retry: z
     .object({
@@ -29,10 +35,15 @@ const common = {
 };
 const url = z.string().url();
 /** A secret is given inline or, better, as a file the monitor reads at start (never logged). */
-const secret = (field: string) => ({ [field]: z.string().min(1).optional(), [`${field}_file`]: z.string().min(1).optional() });
+const secret = (field: string) => ({
+  [field]: z.string().min(1).optional(),
+  [`${field}_file`]: z.string().min(1).optional(),
+});
 
 export const sinkSchema = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("webhook"), url, headers: z.record(z.string(), z.string()).optional(), ...common }).strict(),
+  z
+    .object({ type: z.literal("webhook"), url, headers: z.record(z.string(), z.string()).optional(), ...common })
+    .strict(),
   z.object({ type: z.literal("slack"), url, ...common }).strict(),
   z.object({ type: z.literal("discord"), url, ...common }).strict(),
   z
@@ -100,7 +111,8 @@ function buildSink(name: string, c: SinkConfig): RoutedSink["sink"] {
     case "pagerduty":
       return new PagerDutySink(name, c.base_url, readSecret(name, cfg, "routing_key"));
     case "email": {
-      const password = cfg.password !== undefined || cfg.password_file !== undefined ? readSecret(name, cfg, "password") : undefined;
+      const password =
+        cfg.password !== undefined || cfg.password_file !== undefined ? readSecret(name, cfg, "password") : undefined;
       return new EmailSink(name, {
         host: c.host,
         port: c.port,
@@ -139,10 +151,16 @@ function readSecret(sink: string, cfg: Record<string, unknown>, field: string): 
     try {
       return readFileSync(file, "utf8").trim();
     } catch (e) {
-      throw new SinkConfigError({ code: "ERR_CONFIG_INVALID", sink }, `sink ${sink}: cannot read ${field}_file: ${(e as Error).message}`);
+      throw new SinkConfigError(
+        { code: "ERR_CONFIG_INVALID", sink },
+        `sink ${sink}: cannot read ${field}_file: ${(e as Error).message}`,
+      );
     }
   }
-  throw new SinkConfigError({ code: "ERR_CONFIG_INVALID", sink }, `sink ${sink}: ${field} or ${field}_file is required`);
+  throw new SinkConfigError(
+    { code: "ERR_CONFIG_INVALID", sink },
+    `sink ${sink}: ${field} or ${field}_file is required`,
+  );
 }
 
 function parseDurationText(v: string): number {

@@ -1,5 +1,7 @@
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
+import { registerAgentCommand } from "./commands/agent.js";
+import { registerMonitorCommand } from "./commands/monitor.js";
 import { registerProtectionCommands } from "./commands/protection.js";
 import { registerSignerCommand } from "./commands/signer.js";
 
@@ -17,5 +19,7 @@ export function buildProgram(): Command {
     .configureOutput({ outputError: (s, write) => write(s) });
   registerProtectionCommands(program);
   registerSignerCommand(program);
+  registerMonitorCommand(program);
+  registerAgentCommand(program);
   return program;
 }

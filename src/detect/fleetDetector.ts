@@ -1,8 +1,8 @@
 import { WorkerPool, workerExecArgv } from "../util/workerPool.js";
 import type { DetectTask } from "./detectWorker.js";
-import { type BatchResult, batchBuffers, encodeBatch, evaluateBatch } from "./keyBatch.js";
 import { groupDetections, hostDetections } from "./fleetRules.js";
-import { DEFAULT_DETECT_OPTIONS, type DetectOptions, type Detection, type HostState, type KeyGroup } from "./types.js";
+import { type BatchResult, batchBuffers, encodeBatch, evaluateBatch } from "./keyBatch.js";
+import { DEFAULT_DETECT_OPTIONS, type Detection, type DetectOptions, type HostState, type KeyGroup } from "./types.js";
 
 export interface FleetDetectorOptions extends Partial<DetectOptions> {
   /** Key groups per worker task. */
@@ -30,7 +30,9 @@ export class FleetDetector {
     this.batchSize = opts.batchSize ?? 1000;
     const workers = opts.workers ?? 1;
     this.pool =
-      workers > 0 ? new WorkerPool({ module: WORKER_MODULE, size: workers, execArgv: workerExecArgv(WORKER_MODULE) ?? [] }) : null;
+      workers > 0
+        ? new WorkerPool({ module: WORKER_MODULE, size: workers, execArgv: workerExecArgv(WORKER_MODULE) ?? [] })
+        : null;
   }
 
   /** Detections of a few groups, on this thread. */

@@ -1,7 +1,14 @@
 import { createHash } from "node:crypto";
 import { shortKey } from "../util/logger.js";
 import type { BatchResult } from "./keyBatch.js";
-import { type DetectOptions, type Detection, type HostState, type KeyGroup, type Observation, SEVERITY_OF } from "./types.js";
+import {
+  type Detection,
+  type DetectOptions,
+  type HostState,
+  type KeyGroup,
+  type Observation,
+  SEVERITY_OF,
+} from "./types.js";
 
 /** Identity of an event: the same (kind, chain, key, host set) of one owner always hashes the same. */
 export function dedupKey(

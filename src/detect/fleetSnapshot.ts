@@ -1,7 +1,8 @@
-import { hostKeysRepository, type KeyObservationRow } from "../store/fleet/hostKeysRepository.js";
+import { groupId, hostKeysRepository, type KeyObservationRow, type KeyRef } from "../store/fleet/hostKeysRepository.js";
 import { sweepRepository } from "../store/fleet/sweepRepository.js";
-import type { Store } from "../store/types.js";
-import type { HostState, KeyGroup, Observation } from "./types.js";
+import type { SqlTx, Store } from "../store/types.js";
+import type { FleetDetector } from "./fleetDetector.js";
+import type { Detection, HostState, KeyGroup, Observation } from "./types.js";
 
 /** Everything a full detection pass needs, read in one transaction. */
 export async function loadSweepInput(
@@ -50,4 +51,18 @@ export function toObservation(r: KeyObservationRow): Observation {
     activeSince: r.activeSince,
     inactiveSince: r.inactiveSince,
   };
+}
+
+/** The overlap rule for a few keys inside a caller's transaction (the ingestion path). */
+export async function detectKeys(
+  tx: SqlTx,
+  refs: readonly KeyRef[],
+  detector: FleetDetector,
+  now: number,
+): Promise<Detection[]> {
+  const groups = await hostKeysRepository.loadGroups(tx, refs);
+  return detector.detectGroups(
+    refs.map((r) => ({ ...r, obs: (groups.get(groupId(r)) ?? []).map(toObservation) })),
+    now,
+  );
 }

@@ -1,6 +1,11 @@
-import { type HistoryRow, hostKeysRepository, type KeyListFilter, type KeyObservationRow } from "../store/fleet/hostKeysRepository.js";
+import {
+  type HistoryRow,
+  hostKeysRepository,
+  type KeyListFilter,
+  type KeyObservationRow,
+} from "../store/fleet/hostKeysRepository.js";
 import { type HostRow, hostsRepository, type SourceRow } from "../store/fleet/hostsRepository.js";
-import { maintenanceRepository, type MaintenanceRow } from "../store/fleet/maintenanceRepository.js";
+import { type MaintenanceRow, maintenanceRepository } from "../store/fleet/maintenanceRepository.js";
 import type { Store } from "../store/types.js";
 
 export interface HostView extends HostRow {

@@ -148,11 +148,13 @@ export class IngestService {
   private async applyChanges(tx: SqlTx, changed: { item: Item; at: number }[]): Promise<void> {
     const inventories = new Map<number, Map<string, HostKeyRow>>();
     for (const { item } of changed)
-      if (!inventories.has(item.hostId)) inventories.set(item.hostId, await hostKeysRepository.loadHostKeys(tx, item.hostId));
+      if (!inventories.has(item.hostId))
+        inventories.set(item.hostId, await hostKeysRepository.loadHostKeys(tx, item.hostId));
     // Lock every key the changed hosts had or report, in one sorted order (no deadlock between batches).
     const locks: LockKey[] = [];
     for (const { item } of changed) {
-      for (const k of item.report.keys) locks.push(keyLock({ ownerId: item.auth.ownerId, chain: k.chain, pubkey: k.pubkey }));
+      for (const k of item.report.keys)
+        locks.push(keyLock({ ownerId: item.auth.ownerId, chain: k.chain, pubkey: k.pubkey }));
       for (const k of inventories.get(item.hostId)!.values()) locks.push(keyLock(k));
     }
     await lockKeys(tx, locks);

@@ -65,7 +65,8 @@ export function diffInventory(
 }
 
 function push(out: InventoryChange, prev: HostKeyRow | undefined, next: HostKeyRow): void {
-  const state = prev === undefined || prev.present !== next.present || prev.active !== next.active || prev.stale !== next.stale;
+  const state =
+    prev === undefined || prev.present !== next.present || prev.active !== next.active || prev.stale !== next.stale;
   const other =
     prev === undefined ||
     prev.facts !== next.facts ||

@@ -1,5 +1,5 @@
 import { hostsRepository } from "../store/fleet/hostsRepository.js";
-import { maintenanceRepository, type MaintenanceRow } from "../store/fleet/maintenanceRepository.js";
+import { type MaintenanceRow, maintenanceRepository } from "../store/fleet/maintenanceRepository.js";
 import type { Store } from "../store/types.js";
 import { AppError, BadRequestError } from "../util/errors.js";
 
@@ -23,7 +23,13 @@ export const MAX_MAINTENANCE_MS = 30 * 86_400_000;
 export class MaintenanceService {
   constructor(private readonly store: Store) {}
 
-  async create(ownerId: number | null, hostRef: string, m: MaintenanceInput, by: string, now: number): Promise<MaintenanceRow> {
+  async create(
+    ownerId: number | null,
+    hostRef: string,
+    m: MaintenanceInput,
+    by: string,
+    now: number,
+  ): Promise<MaintenanceRow> {
     validate(m);
     return this.store.tx(async (tx) => {
       const host = await hostsRepository.findHost(tx, ownerId, hostRef);
@@ -69,7 +75,8 @@ export class MaintenanceService {
 
 function validate(m: MaintenanceInput): void {
   if (!(m.endsAt > m.startsAt)) throw new BadRequestError("ends_at must be after starts_at", "ends_at");
-  if (m.endsAt - m.startsAt > MAX_MAINTENANCE_MS) throw new BadRequestError("a maintenance window lasts at most 30 days", "ends_at");
+  if (m.endsAt - m.startsAt > MAX_MAINTENANCE_MS)
+    throw new BadRequestError("a maintenance window lasts at most 30 days", "ends_at");
   if (m.reason.length > 500) throw new BadRequestError("reason must be at most 500 characters", "reason");
 }
 

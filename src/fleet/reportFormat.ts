@@ -74,7 +74,8 @@ const HOST_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/;
 export function parseReport(body: unknown): AgentReport {
   const o = obj(body, "report");
   if (o.version !== REPORT_VERSION) throw bad("version", `must be ${REPORT_VERSION}`);
-  if (typeof o.host !== "string" || !HOST_RE.test(o.host)) throw bad("host", "must be a host name ([A-Za-z0-9._-], up to 253)");
+  if (typeof o.host !== "string" || !HOST_RE.test(o.host))
+    throw bad("host", "must be a host name ([A-Za-z0-9._-], up to 253)");
   const agentVersion = text(o.agent_version ?? "", "agent_version");
   const intervalMs = o.interval_ms;
   if (typeof intervalMs !== "number" || !Number.isInteger(intervalMs) || intervalMs < 100 || intervalMs > 86_400_000)
@@ -84,7 +85,8 @@ export function parseReport(body: unknown): AgentReport {
     throw bad("observed_at", "must be unix milliseconds");
   if (!Array.isArray(o.sources) || o.sources.length > REPORT_LIMITS.sources)
     throw bad("sources", `must be an array of at most ${REPORT_LIMITS.sources}`);
-  if (!Array.isArray(o.keys) || o.keys.length > REPORT_LIMITS.keys) throw bad("keys", `must be an array of at most ${REPORT_LIMITS.keys}`);
+  if (!Array.isArray(o.keys) || o.keys.length > REPORT_LIMITS.keys)
+    throw bad("keys", `must be an array of at most ${REPORT_LIMITS.keys}`);
   const sources = new Map<string, SourceReport>();
   o.sources.forEach((s: unknown, i: number) => {
     const src = parseSource(s, `sources[${i}]`);
@@ -161,7 +163,8 @@ function parseKey(v: unknown, field: string): KeyReport {
 }
 
 function text(v: unknown, field: string): string {
-  if (typeof v !== "string" || v.length > REPORT_LIMITS.text) throw bad(field, `must be a string of at most ${REPORT_LIMITS.text} characters`);
+  if (typeof v !== "string" || v.length > REPORT_LIMITS.text)
+    throw bad(field, `must be a string of at most ${REPORT_LIMITS.text} characters`);
   return v;
 }
 

@@ -31,7 +31,11 @@ export class TokenService {
   ) {}
 
   /** Creates the owner if needed and a token for it; the token is returned once and never stored. */
-  async create(ownerName: string, role: TokenRole, label: string | null = null): Promise<{ token: string; id: number }> {
+  async create(
+    ownerName: string,
+    role: TokenRole,
+    label: string | null = null,
+  ): Promise<{ token: string; id: number }> {
     if (!/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/.test(ownerName))
       throw new BadRequestError("owner must be 1-64 characters of [A-Za-z0-9._@-]", "owner");
     if (!TOKEN_ROLES.includes(role)) throw new BadRequestError("role must be agent, operator or admin", "role");

@@ -49,7 +49,8 @@ export class WorkerPool<In, Out> {
   }
 
   run(input: In, transfer: readonly TransferListItem[] = []): Promise<Out> {
-    if (this.closed) return Promise.reject(new WorkerPoolError({ code: WorkerPoolErrorCode.Closed }, "worker pool is closed"));
+    if (this.closed)
+      return Promise.reject(new WorkerPoolError({ code: WorkerPoolErrorCode.Closed }, "worker pool is closed"));
     return new Promise<Out>((resolve, reject) => {
       this.queue.push({ input, transfer, resolve, reject });
       this.pump();
@@ -83,7 +84,10 @@ export class WorkerPool<In, Out> {
   }
 
   private spawn(): Slot<In, Out> {
-    const worker = new Worker(this.opts.module, this.opts.execArgv === undefined ? {} : { execArgv: this.opts.execArgv });
+    const worker = new Worker(
+      this.opts.module,
+      this.opts.execArgv === undefined ? {} : { execArgv: this.opts.execArgv },
+    );
     const slot: Slot<In, Out> = { worker, task: null };
     worker.on("message", (reply: Reply<Out>) => {
       const task = slot.task;

@@ -12,9 +12,19 @@ export type SinkErrorType = {
 
 export class SinkError extends AppError<SinkErrorType> {}
 
-export function sinkError(sink: string, message: string, f: Partial<Omit<SinkErrorType, "code" | "sink">> = {}): SinkError {
+export function sinkError(
+  sink: string,
+  message: string,
+  f: Partial<Omit<SinkErrorType, "code" | "sink">> = {},
+): SinkError {
   return new SinkError(
-    { code: "ERR_SINK_DELIVERY", sink, retryable: f.retryable ?? true, retryAfterMs: f.retryAfterMs ?? null, status: f.status ?? null },
+    {
+      code: "ERR_SINK_DELIVERY",
+      sink,
+      retryable: f.retryable ?? true,
+      retryAfterMs: f.retryAfterMs ?? null,
+      status: f.status ?? null,
+    },
     message,
   );
 }

@@ -94,7 +94,13 @@ export class PagerDutySink implements AlertSink {
         component: a.chain ?? "fleet",
         group: n.owner ?? undefined,
         class: a.kind,
-        custom_details: { alert_id: a.id, pubkey: a.pubkey, hosts: a.hosts, confidence: a.confidence, evidence: a.evidence },
+        custom_details: {
+          alert_id: a.id,
+          pubkey: a.pubkey,
+          hosts: a.hosts,
+          confidence: a.confidence,
+          evidence: a.evidence,
+        },
       };
     }
     await postJson(this.name, `${this.baseUrl.replace(/\/+$/, "")}/v2/enqueue`, body, { signal });

@@ -33,8 +33,10 @@ export function parseCometStatus(body: unknown): CometStatus {
   const r = "result" in env ? obj(env.result, "result") : env;
   const node = obj(r.node_info, "node_info");
   const sync = obj(r.sync_info, "sync_info");
-  if (typeof sync.catching_up !== "boolean") throw new BadRequestError("sync_info.catching_up must be a boolean", "catching_up");
-  const vi = r.validator_info === undefined || r.validator_info === null ? null : obj(r.validator_info, "validator_info");
+  if (typeof sync.catching_up !== "boolean")
+    throw new BadRequestError("sync_info.catching_up must be a boolean", "catching_up");
+  const vi =
+    r.validator_info === undefined || r.validator_info === null ? null : obj(r.validator_info, "validator_info");
   let validator: CometStatus["validator"] = null;
   if (vi !== null && vi.pub_key !== undefined && vi.pub_key !== null) {
     const key = parsePubKey(vi.pub_key, "validator_info.pub_key");
@@ -97,7 +99,8 @@ export function parseCometFacts(v: unknown): CometKeyFactsWire {
   const vp = o.voting_power ?? null;
   if (vp !== null) parseU64(vp, "facts.voting_power");
   const cu = o.catching_up ?? null;
-  if (cu !== null && typeof cu !== "boolean") throw new BadRequestError("facts.catching_up must be a boolean", "facts.catching_up");
+  if (cu !== null && typeof cu !== "boolean")
+    throw new BadRequestError("facts.catching_up must be a boolean", "facts.catching_up");
   return {
     node_key: o.node_key as boolean,
     file_key: o.file_key as boolean,
@@ -129,7 +132,8 @@ function parsePubKey(v: unknown, field: string): { pubkey: string; keyType: stri
 }
 
 function hexAddress(v: unknown, field: string): string {
-  if (typeof v !== "string" || !/^[0-9a-fA-F]{40}$/.test(v)) throw new BadRequestError(`${field} must be 40 hex characters`, field);
+  if (typeof v !== "string" || !/^[0-9a-fA-F]{40}$/.test(v))
+    throw new BadRequestError(`${field} must be 40 hex characters`, field);
   return v.toUpperCase();
 }
 
@@ -138,6 +142,7 @@ function str(v: unknown): string {
 }
 
 function obj(v: unknown, field: string): Record<string, unknown> {
-  if (typeof v !== "object" || v === null || Array.isArray(v)) throw new BadRequestError(`${field} must be a JSON object`, field);
+  if (typeof v !== "object" || v === null || Array.isArray(v))
+    throw new BadRequestError(`${field} must be a JSON object`, field);
   return v as Record<string, unknown>;
 }

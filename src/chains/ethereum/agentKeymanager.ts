@@ -15,7 +15,12 @@ const PUBKEY_RE = /^0x[0-9a-fA-F]{96}$/;
 export function parseKeystoresList(body: unknown): KeymanagerKey[] {
   return dataArray(body).map((e, i) => {
     const o = obj(e, `data[${i}]`);
-    return { pubkey: pubkey(o.validating_pubkey, `data[${i}].validating_pubkey`), source: "local", signerUrl: null, readonly: o.readonly === true };
+    return {
+      pubkey: pubkey(o.validating_pubkey, `data[${i}].validating_pubkey`),
+      source: "local",
+      signerUrl: null,
+      readonly: o.readonly === true,
+    };
   });
 }
 
@@ -23,8 +28,14 @@ export function parseKeystoresList(body: unknown): KeymanagerKey[] {
 export function parseRemoteKeysList(body: unknown): KeymanagerKey[] {
   return dataArray(body).map((e, i) => {
     const o = obj(e, `data[${i}]`);
-    if (typeof o.url !== "string" || o.url.length > 2048) throw new BadRequestError(`data[${i}].url must be a URL`, "url");
-    return { pubkey: pubkey(o.pubkey, `data[${i}].pubkey`), source: "remote", signerUrl: o.url, readonly: o.readonly === true };
+    if (typeof o.url !== "string" || o.url.length > 2048)
+      throw new BadRequestError(`data[${i}].url must be a URL`, "url");
+    return {
+      pubkey: pubkey(o.pubkey, `data[${i}].pubkey`),
+      source: "remote",
+      signerUrl: o.url,
+      readonly: o.readonly === true,
+    };
   });
 }
 
@@ -37,7 +48,8 @@ export interface EthKeyFactsWire {
 
 export function parseEthFacts(v: unknown): EthKeyFactsWire {
   const o = obj(v, "facts");
-  if (o.source !== "local" && o.source !== "remote") throw new BadRequestError('facts.source must be "local" or "remote"', "facts.source");
+  if (o.source !== "local" && o.source !== "remote")
+    throw new BadRequestError('facts.source must be "local" or "remote"', "facts.source");
   const url = o.signer_url ?? null;
   if (url !== null && (typeof url !== "string" || url.length > 2048))
     throw new BadRequestError("facts.signer_url must be a URL", "facts.signer_url");
@@ -63,13 +75,21 @@ export function sharedSignerId(url: string | null): string | null {
     return null;
   }
   const h = u.hostname.toLowerCase();
-  if (h === "localhost" || h.endsWith(".localhost") || h === "[::1]" || h === "::1" || h.startsWith("127.") || h === "0.0.0.0")
+  if (
+    h === "localhost" ||
+    h.endsWith(".localhost") ||
+    h === "[::1]" ||
+    h === "::1" ||
+    h.startsWith("127.") ||
+    h === "0.0.0.0"
+  )
     return null;
   return u.origin.toLowerCase();
 }
 
 function pubkey(v: unknown, field: string): string {
-  if (typeof v !== "string" || !PUBKEY_RE.test(v)) throw new BadRequestError(`${field} must be a 0x-hex BLS public key`, field);
+  if (typeof v !== "string" || !PUBKEY_RE.test(v))
+    throw new BadRequestError(`${field} must be a 0x-hex BLS public key`, field);
   return v.toLowerCase();
 }
 
@@ -80,6 +100,7 @@ function dataArray(body: unknown): unknown[] {
 }
 
 function obj(v: unknown, field: string): Record<string, unknown> {
-  if (typeof v !== "object" || v === null || Array.isArray(v)) throw new BadRequestError(`${field} must be a JSON object`, field);
+  if (typeof v !== "object" || v === null || Array.isArray(v))
+    throw new BadRequestError(`${field} must be a JSON object`, field);
   return v as Record<string, unknown>;
 }

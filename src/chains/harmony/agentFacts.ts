@@ -49,11 +49,13 @@ export function parseHarmonyFacts(v: unknown): HarmonyKeyFactsWire {
 
 /** Harmony: a loaded key on a node in Normal or ViewChanging mode that is not a backup signs. */
 export function harmonyActivity(f: HarmonyKeyFactsWire): KeyActivity {
-  const active = f.loaded && f.mode !== null && f.is_backup !== null && isActivelySigning({ mode: f.mode, isBackup: f.is_backup });
+  const active =
+    f.loaded && f.mode !== null && f.is_backup !== null && isActivelySigning({ mode: f.mode, isBackup: f.is_backup });
   return { active, certainty: active ? 1 : 0, signerId: null };
 }
 
 function obj(v: unknown): Record<string, unknown> {
-  if (typeof v !== "object" || v === null || Array.isArray(v)) throw new BadRequestError("facts must be an object", "facts");
+  if (typeof v !== "object" || v === null || Array.isArray(v))
+    throw new BadRequestError("facts must be an object", "facts");
   return v as Record<string, unknown>;
 }

@@ -46,7 +46,10 @@ export function normalizeBlsKey(v: string): string | null {
 export function parseNodeMetadata(body: unknown): NodeMetadata {
   const env = asObject(body, "body");
   if (env.error !== undefined && env.error !== null) {
-    const msg = typeof (env.error as { message?: unknown }).message === "string" ? (env.error as { message: string }).message : "error";
+    const msg =
+      typeof (env.error as { message?: unknown }).message === "string"
+        ? (env.error as { message: string }).message
+        : "error";
     throw new HarmonyError({ code: HarmonyErrorCode.RpcError }, `node answered an error: ${msg.slice(0, 200)}`);
   }
   const r = "result" in env ? asObject(env.result, "result") : env;
@@ -59,7 +62,8 @@ export function parseNodeMetadata(body: unknown): NodeMetadata {
   });
   const consensus = r.consensus === undefined ? {} : asObject(r.consensus, "consensus");
   const mode = consensus.mode;
-  if (typeof mode !== "string" || !MODES.includes(mode)) throw bad("consensus.mode", `must be one of ${MODES.join(", ")}`);
+  if (typeof mode !== "string" || !MODES.includes(mode))
+    throw bad("consensus.mode", `must be one of ${MODES.join(", ")}`);
   const shard = r["shard-id"];
   if (typeof shard !== "number" || !Number.isInteger(shard) || shard < 0 || shard > 0xffffffff)
     throw bad("shard-id", "must be an unsigned 32-bit integer");

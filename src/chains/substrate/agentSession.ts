@@ -48,7 +48,8 @@ export interface SubstrateKeyFactsWire {
 }
 
 export function parseSubstrateFacts(v: unknown): SubstrateKeyFactsWire {
-  if (typeof v !== "object" || v === null || Array.isArray(v)) throw new BadRequestError("facts must be an object", "facts");
+  if (typeof v !== "object" || v === null || Array.isArray(v))
+    throw new BadRequestError("facts must be an object", "facts");
   const o = v as Record<string, unknown>;
   if (typeof o.key_type !== "string" || KEY_LENGTH[o.key_type] === undefined)
     throw new BadRequestError("facts.key_type must be a known session key type", "facts.key_type");
@@ -68,7 +69,11 @@ export function parseSubstrateFacts(v: unknown): SubstrateKeyFactsWire {
  * Substrate: a node with the Authority role whose keystore holds a slashable session key signs with it.
  * Certainty is full when author_hasSessionKeys confirmed the whole session key set.
  */
-export function substrateActivity(f: SubstrateKeyFactsWire): { active: boolean; certainty: number; signerId: string | null } {
+export function substrateActivity(f: SubstrateKeyFactsWire): {
+  active: boolean;
+  certainty: number;
+  signerId: string | null;
+} {
   const active = SLASHABLE_KEY_TYPES.has(f.key_type) && f.authority === true && f.has_key === true;
   return { active, certainty: active ? (f.session_keys === true ? 1 : 0.9) : 0, signerId: null };
 }

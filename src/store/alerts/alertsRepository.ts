@@ -131,7 +131,10 @@ export const alertsRepository = {
   },
 
   async get(tx: SqlTx, id: number, ownerId: number | null): Promise<AlertRow | null> {
-    const rows = await tx.all(`SELECT ${COLS} FROM alerts WHERE id = $1 AND ($2 IS NULL OR owner_id = $2)`, [id, ownerId]);
+    const rows = await tx.all(`SELECT ${COLS} FROM alerts WHERE id = $1 AND ($2 IS NULL OR owner_id = $2)`, [
+      id,
+      ownerId,
+    ]);
     return rows.length === 0 ? null : toAlert(rows[0]!);
   },
 
@@ -167,9 +170,10 @@ export const alertsRepository = {
   },
 
   async events(tx: SqlTx, alertId: number): Promise<AlertEventRow[]> {
-    const rows = await tx.all("SELECT alert_id, at, actor, action, note FROM alert_events WHERE alert_id = $1 ORDER BY id", [
-      alertId,
-    ]);
+    const rows = await tx.all(
+      "SELECT alert_id, at, actor, action, note FROM alert_events WHERE alert_id = $1 ORDER BY id",
+      [alertId],
+    );
     return rows.map((r) => ({
       alertId: num(r.alert_id),
       at: num(r.at),

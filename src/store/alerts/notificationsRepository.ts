@@ -57,7 +57,11 @@ export const notificationsRepository = {
     );
   },
 
-  async markFailed(tx: SqlTx, id: number, f: { nextAt: number; error: string; dead: boolean; countAttempt: boolean }): Promise<void> {
+  async markFailed(
+    tx: SqlTx,
+    id: number,
+    f: { nextAt: number; error: string; dead: boolean; countAttempt: boolean },
+  ): Promise<void> {
     await tx.run(
       `UPDATE alert_notifications SET state = $2, next_at = $3, last_error = $4, claimed_until = NULL,
          attempts = attempts + $5 WHERE id = $1`,
@@ -75,6 +79,11 @@ export const notificationsRepository = {
       "SELECT sink, action, state, attempts FROM alert_notifications WHERE alert_id = $1 ORDER BY id",
       [alertId],
     );
-    return rows.map((r) => ({ sink: String(r.sink), action: String(r.action), state: String(r.state), attempts: num(r.attempts) }));
+    return rows.map((r) => ({
+      sink: String(r.sink),
+      action: String(r.action),
+      state: String(r.state),
+      attempts: num(r.attempts),
+    }));
   },
 };

@@ -69,7 +69,8 @@ export const hostsRepository = {
       );
       rows.forEach(put);
     } else {
-      for (const id of sorted) (await tx.all("SELECT id, digest, last_observed_at FROM fleet_hosts WHERE id = $1", [id])).forEach(put);
+      for (const id of sorted)
+        (await tx.all("SELECT id, digest, last_observed_at FROM fleet_hosts WHERE id = $1", [id])).forEach(put);
     }
     return out;
   },
@@ -153,7 +154,11 @@ export const hostsRepository = {
     }));
   },
 
-  async findHost(tx: SqlTx, ownerId: number | null, ref: string): Promise<{ id: number; ownerId: number; name: string } | null> {
+  async findHost(
+    tx: SqlTx,
+    ownerId: number | null,
+    ref: string,
+  ): Promise<{ id: number; ownerId: number; name: string } | null> {
     const byId = /^[0-9]{1,9}$/.test(ref) ? Number(ref) : -1;
     const rows = await tx.all(
       `SELECT id, owner_id, name FROM fleet_hosts WHERE ($1 IS NULL OR owner_id = $1) AND (id = $2 OR name = $3)

@@ -58,7 +58,9 @@ export const ownersRepository = {
   },
 
   async revokeToken(tx: SqlTx, id: number, now: number): Promise<boolean> {
-    return (await tx.run("UPDATE fleet_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL", [id, now])) > 0;
+    return (
+      (await tx.run("UPDATE fleet_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL", [id, now])) > 0
+    );
   },
 };
 

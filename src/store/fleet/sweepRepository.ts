@@ -48,7 +48,9 @@ export const sweepRepository = {
 
   /** Hosts with a maintenance window open at `now`. */
   async hostsInMaintenance(tx: SqlTx, now: number): Promise<Set<number>> {
-    const rows = await tx.all("SELECT DISTINCT host_id FROM fleet_maintenance WHERE starts_at <= $1 AND ends_at > $1", [now]);
+    const rows = await tx.all("SELECT DISTINCT host_id FROM fleet_maintenance WHERE starts_at <= $1 AND ends_at > $1", [
+      now,
+    ]);
     return new Set(rows.map((r) => num(r.host_id)));
   },
 
@@ -57,6 +59,8 @@ export const sweepRepository = {
    * database (the row update serialises them).
    */
   async claimSweep(tx: SqlTx, now: number, intervalMs: number): Promise<boolean> {
-    return (await tx.run("UPDATE fleet_sweeps SET last_at = $1 WHERE id = 1 AND last_at <= $2", [now, now - intervalMs])) > 0;
+    return (
+      (await tx.run("UPDATE fleet_sweeps SET last_at = $1 WHERE id = 1 AND last_at <= $2", [now, now - intervalMs])) > 0
+    );
   },
 };
