@@ -1,4 +1,4 @@
-import { WorkerPool, workerExecArgv } from "../util/workerPool.js";
+import { WorkerPool } from "../util/workerPool.js";
 import type { DetectTask } from "./detectWorker.js";
 import { groupDetections, hostDetections } from "./fleetRules.js";
 import { type BatchResult, batchBuffers, encodeBatch, evaluateBatch } from "./keyBatch.js";
@@ -29,10 +29,7 @@ export class FleetDetector {
     };
     this.batchSize = opts.batchSize ?? 1000;
     const workers = opts.workers ?? 1;
-    this.pool =
-      workers > 0
-        ? new WorkerPool({ module: WORKER_MODULE, size: workers, execArgv: workerExecArgv(WORKER_MODULE) ?? [] })
-        : null;
+    this.pool = workers > 0 ? new WorkerPool({ module: WORKER_MODULE, size: workers }) : null;
   }
 
   /** Detections of a few groups, on this thread. */

@@ -122,8 +122,10 @@ export class IngestService {
         continue;
       }
       const same = row.digest !== null && Buffer.compare(row.digest, it.report.digest) === 0;
-      const at = Math.min(it.receivedAt, Math.max(row.lastObservedAt, it.report.observedAt));
-      row.lastObservedAt = Math.max(row.lastObservedAt, it.report.observedAt);
+      // History time: when the agent observed it (a report queued while the monitor was down keeps its
+      // time), but never before the host's previous report arrived nor after this one did (clock skew).
+      const at = Math.min(it.receivedAt, Math.max(row.lastReportAt, it.report.observedAt));
+      row.lastReportAt = it.receivedAt;
       if (!same) {
         row.digest = it.report.digest;
         changed.push({ item: it, at });

@@ -7,7 +7,7 @@ export interface WorkerPoolOptions {
   module: URL;
   /** Number of workers (default: cores - 1, at least 1). */
   size?: number;
-  /** Node flags for the workers (e.g. a TypeScript loader when running from sources). */
+  /** Node flags for the workers. */
   execArgv?: string[];
 }
 
@@ -84,10 +84,15 @@ export class WorkerPool<In, Out> {
   }
 
   private spawn(): Slot<In, Out> {
-    const worker = new Worker(
-      this.opts.module,
-      this.opts.execArgv === undefined ? {} : { execArgv: this.opts.execArgv },
-    );
+    const href = JSON.stringify(this.opts.module.href);
+    // A .ts module (tests and benchmarks run from sources) loads through tsx, with the pool's own flags
+    // only (a test runner's loader flags get in its way); built .js runs as it is.
+    const worker = this.opts.module.pathname.endsWith(".ts")
+      ? new Worker(`import("tsx/esm/api").then((t) => t.tsImport(${href}, { parentURL: ${href} }))`, {
+          eval: true,
+          execArgv: this.opts.execArgv ?? [],
+        })
+      : new Worker(this.opts.module, this.opts.execArgv === undefined ? {} : { execArgv: this.opts.execArgv });
     const slot: Slot<In, Out> = { worker, task: null };
     worker.on("message", (reply: Reply<Out>) => {
       const task = slot.task;
@@ -131,12 +136,4 @@ export function serveWorker<In, Out>(
       port.postMessage({ ok: false, message: e instanceof Error ? e.message : String(e) } satisfies Reply<Out>);
     }
   });
-}
-
-/**
- * Flags a worker needs to run a module of this one's kind: a .ts module (tests, benchmarks running from
- * sources) needs the tsx loader; built .js needs nothing.
- */
-export function workerExecArgv(moduleUrl: URL): string[] | undefined {
-  return moduleUrl.pathname.endsWith(".ts") ? ["--import", "tsx"] : undefined;
 }

@@ -1,5 +1,4 @@
-import type { Command } from "commander";
-import { InvalidArgumentError } from "commander";
+import { type Command, InvalidArgumentError } from "commander";
 import { TOKEN_ROLES, TokenService } from "../../fleet/tokens.js";
 import type { TokenRole } from "../../store/fleet/ownersRepository.js";
 import { DEFAULT_STORE_URL, openStore } from "../../store/openStore.js";
@@ -30,7 +29,9 @@ function parsePort(v: string): number {
   return parsePositiveInt(v);
 }
 
-const dbUrl = (flag: string | undefined): string => flag ?? process.env.SLASHGUARD_DB ?? DEFAULT_STORE_URL;
+/** `monitor token … --db X`: commander may hand --db to the parent `monitor`, so read it from either. */
+const dbUrl = (cmd: Command): string =>
+  (cmd.optsWithGlobals() as { db?: string }).db ?? process.env.SLASHGUARD_DB ?? DEFAULT_STORE_URL;
 
 export function registerMonitorCommand(program: Command): void {
   const monitor = program
@@ -67,8 +68,8 @@ export function registerMonitorCommand(program: Command): void {
     )
     .option("--label <text>", "a note to recognise the token by")
     .option("--db <url>", "store URL")
-    .action(async (o: { owner: string; role: TokenRole; label?: string; db?: string }) => {
-      const store = await openStore(dbUrl(o.db));
+    .action(async (o: { owner: string; role: TokenRole; label?: string }, cmd: Command) => {
+      const store = await openStore(dbUrl(cmd));
       try {
         const t = await new TokenService(store).create(o.owner, o.role, o.label ?? null);
         process.stdout.write(`${t.token}\n`);
@@ -83,8 +84,8 @@ export function registerMonitorCommand(program: Command): void {
     .command("list")
     .description("list tokens (never their values)")
     .option("--db <url>", "store URL")
-    .action(async (o: { db?: string }) => {
-      const store = await openStore(dbUrl(o.db));
+    .action(async (_o: unknown, cmd: Command) => {
+      const store = await openStore(dbUrl(cmd));
       try {
         for (const t of await new TokenService(store).list()) {
           const state = t.revokedAt === null ? "active" : `revoked ${new Date(t.revokedAt).toISOString()}`;
@@ -99,8 +100,8 @@ export function registerMonitorCommand(program: Command): void {
     .description("revoke a token by id (monitors stop accepting it within 5 s)")
     .argument("<id>", "token id from `token list`", parsePositiveInt)
     .option("--db <url>", "store URL")
-    .action(async (id: number, o: { db?: string }) => {
-      const store = await openStore(dbUrl(o.db));
+    .action(async (id: number, _o: unknown, cmd: Command) => {
+      const store = await openStore(dbUrl(cmd));
       try {
         if (!(await new TokenService(store).revoke(id))) throw new InvalidArgumentError(`no active token ${id}`);
         process.stdout.write(`revoked token ${id}\n`);

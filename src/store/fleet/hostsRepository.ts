@@ -3,7 +3,8 @@ import { bool, num, numOrNull, textOrNull } from "./sqlValues.js";
 
 export interface HostLockRow {
   digest: Uint8Array | null;
-  lastObservedAt: number;
+  /** When the host's previous report arrived (monitor clock). */
+  lastReportAt: number;
 }
 
 export interface HostTouch {
@@ -59,18 +60,18 @@ export const hostsRepository = {
     const put = (r: Record<string, unknown>): void => {
       out.set(num(r.id), {
         digest: r.digest === null ? null : new Uint8Array(r.digest as Buffer),
-        lastObservedAt: num(r.last_observed_at),
+        lastReportAt: num(r.last_report_at),
       });
     };
     if (tx.dialect === "postgres") {
       const rows = await tx.all(
-        "SELECT id, digest, last_observed_at FROM fleet_hosts WHERE id = ANY($1::int[]) ORDER BY id FOR UPDATE",
+        "SELECT id, digest, last_report_at FROM fleet_hosts WHERE id = ANY($1::int[]) ORDER BY id FOR UPDATE",
         [sorted],
       );
       rows.forEach(put);
     } else {
       for (const id of sorted)
-        (await tx.all("SELECT id, digest, last_observed_at FROM fleet_hosts WHERE id = $1", [id])).forEach(put);
+        (await tx.all("SELECT id, digest, last_report_at FROM fleet_hosts WHERE id = $1", [id])).forEach(put);
     }
     return out;
   },
