@@ -24,14 +24,15 @@ export class FakeHarmonyNode extends LoopbackServer {
 
   private answer(req: Recorded, res: Parameters<typeof sendJson>[0]): void {
     const r = req.json as { id?: unknown; method?: unknown } | null;
-    if (req.method !== "POST" || r === null) return sendJson(res, 400, { error: "bad request" });
-    if (r.method === "hmyv2_getNodeMetadata" || r.method === "hmy_getNodeMetadata")
-      return sendJson(res, 200, { jsonrpc: "2.0", id: r.id, result: this.metadata.result });
-    sendJson(res, 200, {
-      jsonrpc: "2.0",
-      id: r.id,
-      error: { code: -32601, message: "the method does not exist/is not available" },
-    });
+    if (req.method !== "POST" || r === null) sendJson(res, 400, { error: "bad request" });
+    else if (r.method === "hmyv2_getNodeMetadata" || r.method === "hmy_getNodeMetadata")
+      sendJson(res, 200, { jsonrpc: "2.0", id: r.id, result: this.metadata.result });
+    else
+      sendJson(res, 200, {
+        jsonrpc: "2.0",
+        id: r.id,
+        error: { code: -32601, message: "the method does not exist/is not available" },
+      });
   }
 }
 

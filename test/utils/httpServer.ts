@@ -31,7 +31,11 @@ export class LoopbackServer {
         }
         const rec = { method: req.method ?? "", url: req.url ?? "", headers: req.headers, body, json };
         this.requests.push(rec);
-        this.waiters = this.waiters.filter((w) => (this.requests.length >= w.n ? (w.resolve(), false) : true));
+        this.waiters = this.waiters.filter((w) => {
+          if (this.requests.length < w.n) return true;
+          w.resolve();
+          return false;
+        });
         void Promise.resolve(this.handler(rec, res)).catch(() => {
           res.statusCode = 500;
           res.end();

@@ -131,7 +131,7 @@ export const alertsRepository = {
   },
 
   async get(tx: SqlTx, id: number, ownerId: number | null): Promise<AlertRow | null> {
-    const rows = await tx.all(`SELECT ${COLS} FROM alerts WHERE id = $1 AND ($2 IS NULL OR owner_id = $2)`, [
+    const rows = await tx.all(`SELECT ${COLS} FROM alerts WHERE id = $1 AND (owner_id = $2 OR $2 IS NULL)`, [
       id,
       ownerId,
     ]);
@@ -141,9 +141,9 @@ export const alertsRepository = {
   async list(tx: SqlTx, f: AlertListFilter): Promise<AlertRow[]> {
     const rows = await tx.all(
       `SELECT ${COLS} FROM alerts
-       WHERE ($1 IS NULL OR owner_id = $1) AND ($2 IS NULL OR status = $2) AND ($3 IS NULL OR kind = $3)
-         AND ($4 IS NULL OR chain = $4) AND ($5 IS NULL OR pubkey = $5) AND ($6 IS NULL OR updated_at > $6)
-         AND ($7 IS NULL OR id < $7)
+       WHERE (owner_id = $1 OR $1 IS NULL) AND (status = $2 OR $2 IS NULL) AND (kind = $3 OR $3 IS NULL)
+         AND (chain = $4 OR $4 IS NULL) AND (pubkey = $5 OR $5 IS NULL) AND (updated_at > $6 OR $6 IS NULL)
+         AND (id < $7 OR $7 IS NULL)
        ORDER BY id DESC LIMIT $8`,
       [
         f.ownerId,

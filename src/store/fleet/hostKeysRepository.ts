@@ -158,9 +158,9 @@ export const hostKeysRepository = {
     const hi = f.prefix === undefined ? null : prefixUpperBound(f.prefix);
     const rows = await tx.all(
       `SELECT ${KEY_COLS} FROM fleet_host_keys k JOIN fleet_hosts h ON h.id = k.host_id
-       WHERE ($1 IS NULL OR k.owner_id = $1) AND ($2 IS NULL OR k.chain = $2) AND ($3 IS NULL OR k.host_id = $3)
-         AND ($4 IS NULL OR k.active = $4) AND ($5 IS NULL OR k.pubkey >= $5) AND ($6 IS NULL OR k.pubkey < $6)
-         AND ($7 IS NULL OR k.pubkey > $7 OR (k.pubkey = $7 AND k.host_id > $8)) AND k.present = $10
+       WHERE (k.owner_id = $1 OR $1 IS NULL) AND (k.chain = $2 OR $2 IS NULL) AND (k.host_id = $3 OR $3 IS NULL)
+         AND (k.active = $4 OR $4 IS NULL) AND (k.pubkey >= $5 OR $5 IS NULL) AND (k.pubkey < $6 OR $6 IS NULL)
+         AND (k.pubkey > $7 OR (k.pubkey = $7 AND k.host_id > $8) OR $7 IS NULL) AND k.present = $10
        ORDER BY k.pubkey, k.host_id LIMIT $9`,
       [
         f.ownerId,
@@ -181,7 +181,7 @@ export const hostKeysRepository = {
   async history(tx: SqlTx, ownerId: number | null, pubkey: string, from: number, to: number): Promise<HistoryRow[]> {
     const rows = await tx.all(
       `SELECT host_id, host_name, chain, pubkey, present, active, stale, facts, from_at, to_at, report_id
-       FROM fleet_key_history WHERE ($1 IS NULL OR owner_id = $1) AND pubkey = $2 AND from_at <= $4
+       FROM fleet_key_history WHERE (owner_id = $1 OR $1 IS NULL) AND pubkey = $2 AND from_at <= $4
          AND (to_at IS NULL OR to_at >= $3)
        ORDER BY from_at, id`,
       [ownerId, pubkey, from, to],

@@ -137,7 +137,7 @@ export const hostsRepository = {
          (SELECT count(*) FROM fleet_host_keys k WHERE k.host_id = h.id AND k.present = $3) AS keys_present,
          (SELECT count(*) FROM fleet_host_keys k WHERE k.host_id = h.id AND k.active = $3) AS keys_active
        FROM fleet_hosts h JOIN fleet_owners o ON o.id = h.owner_id
-       WHERE ($1 IS NULL OR h.owner_id = $1) AND ($2 IS NULL OR h.id = $2) ORDER BY h.name, h.id`,
+       WHERE (h.owner_id = $1 OR $1 IS NULL) AND (h.id = $2 OR $2 IS NULL) ORDER BY h.name, h.id`,
       [ownerId, hostId, true],
     );
     return rows.map((r) => ({
@@ -162,7 +162,7 @@ export const hostsRepository = {
   ): Promise<{ id: number; ownerId: number; name: string } | null> {
     const byId = /^[0-9]{1,9}$/.test(ref) ? Number(ref) : -1;
     const rows = await tx.all(
-      `SELECT id, owner_id, name FROM fleet_hosts WHERE ($1 IS NULL OR owner_id = $1) AND (id = $2 OR name = $3)
+      `SELECT id, owner_id, name FROM fleet_hosts WHERE (owner_id = $1 OR $1 IS NULL) AND (id = $2 OR name = $3)
        ORDER BY id LIMIT 2`,
       [ownerId, byId, ref],
     );

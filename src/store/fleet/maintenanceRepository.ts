@@ -42,7 +42,7 @@ export const maintenanceRepository = {
   async get(tx: SqlTx, ownerId: number | null, id: number): Promise<MaintenanceRow | null> {
     const rows = await tx.all(
       `SELECT ${COLS} FROM fleet_maintenance m JOIN fleet_hosts h ON h.id = m.host_id
-       WHERE m.id = $1 AND ($2 IS NULL OR m.owner_id = $2)`,
+       WHERE m.id = $1 AND (m.owner_id = $2 OR $2 IS NULL)`,
       [id, ownerId],
     );
     return rows.length === 0 ? null : toRow(rows[0]!);
@@ -52,7 +52,7 @@ export const maintenanceRepository = {
   async list(tx: SqlTx, ownerId: number | null, endsAfter: number): Promise<MaintenanceRow[]> {
     const rows = await tx.all(
       `SELECT ${COLS} FROM fleet_maintenance m JOIN fleet_hosts h ON h.id = m.host_id
-       WHERE ($1 IS NULL OR m.owner_id = $1) AND m.ends_at > $2 ORDER BY m.starts_at, m.id`,
+       WHERE (m.owner_id = $1 OR $1 IS NULL) AND m.ends_at > $2 ORDER BY m.starts_at, m.id`,
       [ownerId, endsAfter],
     );
     return rows.map(toRow);

@@ -20,7 +20,7 @@ describe("WorkerPool", () => {
     const p = make(2);
     const inputs = Array.from({ length: 20 }, (_, i) => new Float64Array([i, i + 0.5]));
     const outs = await Promise.all(inputs.map((d) => p.run({ op: "double", data: d }, [d.buffer as ArrayBuffer])));
-    outs.forEach((o, i) => expect([...o.data!]).toEqual([2 * i, 2 * i + 1]));
+    for (const [i, o] of outs.entries()) expect([...o.data!]).toEqual([2 * i, 2 * i + 1]);
     expect(inputs[0]!.byteLength).toBe(0); // transferred, not copied
     expect(new Set(outs.map((o) => o.thread)).size).toBeLessThanOrEqual(2);
   });
