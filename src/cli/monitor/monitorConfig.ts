@@ -26,6 +26,7 @@ export const monitorSectionSchema = z
       .max(64 << 20)
       .default(1 << 20),
     notification_poll: duration.default(1000),
+    notification_lease: duration.default(60_000),
   })
   .strict();
 

@@ -79,7 +79,7 @@ export async function startMonitor(opts: MonitorOptions, modules: MonitorModules
 
   const router = new AlertRouter(sinks);
   const dispatcher = new NotificationDispatcher(
-    { pollMs: cfg.notification_poll },
+    { pollMs: cfg.notification_poll, leaseMs: cfg.notification_lease },
     { store, router, logger, metrics: alertMetrics },
   );
   const alerts = new AlertService(
