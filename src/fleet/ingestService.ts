@@ -1,4 +1,9 @@
-import { type HostKeyRow, hostKeysRepository, type KeyRef } from "../store/fleet/hostKeysRepository.js";
+import {
+  type HostKeyRow,
+  hostKeysRepository,
+  type KeyRef,
+  type NewHistory,
+} from "../store/fleet/hostKeysRepository.js";
 import { type HostTouch, hostsRepository } from "../store/fleet/hostsRepository.js";
 import { LockClass, type LockKey, lockKeys } from "../store/locks.js";
 import type { SqlTx, Store } from "../store/types.js";
@@ -60,9 +65,13 @@ export class IngestService {
     private readonly modules: IngestModules,
   ) {
     this.now = opts.now ?? Date.now;
+    const postgres = modules.store.dialect === "postgres";
+    // PostgreSQL: a few batches commit at once (their WAL flushes are shared); a host always goes to
+    // the same shard, so its reports keep their order and two shards never lock the same host row.
     this.commit = new GroupCommit(
-      { maxBatch: opts.maxBatch ?? (modules.store.dialect === "postgres" ? 200 : 500) },
+      { maxBatch: opts.maxBatch ?? (postgres ? 200 : 500), shards: postgres ? 4 : 1 },
       (batch) => this.flush(batch),
+      (it) => it.hostId,
     );
   }
 
@@ -108,17 +117,35 @@ export class IngestService {
   }
 
   private async decide(tx: SqlTx, batch: Item[]): Promise<Settled<IngestResult>[]> {
+    const results = new Map<Item, Settled<IngestResult>>();
+    let rest = batch;
+    if (tx.dialect === "postgres") {
+      // Fast path, one statement: a report identical to its host's last one only moves the heartbeat.
+      const perHost = new Map<number, number>();
+      for (const it of batch) perHost.set(it.hostId, (perHost.get(it.hostId) ?? 0) + 1);
+      const single = batch.filter((it) => perHost.get(it.hostId) === 1);
+      const done = await hostsRepository.heartbeatIfUnchanged(tx, single.map(touchOf));
+      for (const it of single)
+        if (done.has(it.hostId)) results.set(it, { ok: true, value: { hostId: it.hostId, changed: false } });
+      rest = batch.filter((it) => !results.has(it));
+    }
+    if (rest.length > 0) for (const [it, r] of await this.decideSlow(tx, rest)) results.set(it, r);
+    return batch.map((it) => results.get(it)!);
+  }
+
+  /** Locks the hosts, compares digests, writes heartbeats and, for changed reports, the inventories. */
+  private async decideSlow(tx: SqlTx, batch: Item[]): Promise<Map<Item, Settled<IngestResult>>> {
     const locked = await hostsRepository.lockHosts(
       tx,
       batch.map((it) => it.hostId),
     );
-    const results: Settled<IngestResult>[] = [];
+    const results = new Map<Item, Settled<IngestResult>>();
     const touches = new Map<number, HostTouch>();
     const changed: { item: Item; at: number }[] = [];
     for (const it of batch) {
       const row = locked.get(it.hostId);
       if (row === undefined) {
-        results.push({ ok: false, error: new Error("host was deleted while its report was stored; retry") });
+        results.set(it, { ok: false, error: new Error("host was deleted while its report was stored; retry") });
         continue;
       }
       const same = row.digest !== null && Buffer.compare(row.digest, it.report.digest) === 0;
@@ -132,26 +159,23 @@ export class IngestService {
       }
       const t = touches.get(it.hostId);
       touches.set(it.hostId, {
-        id: it.hostId,
-        receivedAt: it.receivedAt,
-        observedAt: it.report.observedAt,
-        agentVersion: it.report.agentVersion,
-        intervalMs: it.report.intervalMs,
+        ...touchOf(it),
         digest: same ? (t?.digest ?? null) : it.report.digest,
         reports: (t?.reports ?? 0) + 1,
       });
-      results.push({ ok: true, value: { hostId: it.hostId, changed: !same } });
+      results.set(it, { ok: true, value: { hostId: it.hostId, changed: !same } });
     }
     await hostsRepository.touchHosts(tx, [...touches.values()]);
     if (changed.length > 0) await this.applyChanges(tx, changed);
     return results;
   }
 
+  /**
+   * Writes the inventories of the changed reports: diffs in memory (in arrival order), then a few
+   * statements for the whole batch: reports, key rows, history intervals.
+   */
   private async applyChanges(tx: SqlTx, changed: { item: Item; at: number }[]): Promise<void> {
-    const inventories = new Map<number, Map<string, HostKeyRow>>();
-    for (const { item } of changed)
-      if (!inventories.has(item.hostId))
-        inventories.set(item.hostId, await hostKeysRepository.loadHostKeys(tx, item.hostId));
+    const inventories = await hostKeysRepository.loadHostKeys(tx, [...new Set(changed.map((c) => c.item.hostId))]);
     // Lock every key the changed hosts had or report, in one sorted order (no deadlock between batches).
     const locks: LockKey[] = [];
     for (const { item } of changed) {
@@ -160,28 +184,45 @@ export class IngestService {
       for (const k of inventories.get(item.hostId)!.values()) locks.push(keyLock(k));
     }
     await lockKeys(tx, locks);
-    const touched = new Map<string, KeyRef>();
-    for (const { item, at } of changed) {
-      const inv = inventories.get(item.hostId)!;
-      const reportId = await hostKeysRepository.insertReport(tx, {
+    const reportIds = await hostKeysRepository.insertReports(
+      tx,
+      changed.map(({ item }) => ({
         hostId: item.hostId,
         tokenId: item.auth.tokenId,
         receivedAt: item.receivedAt,
         observedAt: item.report.observedAt,
         body: item.report.canonical,
-      });
+      })),
+    );
+    const rows = new Map<string, HostKeyRow>();
+    const closes = new Map<string, { hostId: number; chain: string; pubkey: string; at: number }>();
+    const opened = new Map<string, NewHistory>();
+    const history: NewHistory[] = [];
+    const touched = new Map<string, KeyRef>();
+    for (const [i, { item, at }] of changed.entries()) {
       await this.applySources(tx, item, at);
+      const inv = inventories.get(item.hostId)!;
       const diff = diffInventory(inv, item.report, { hostId: item.hostId, ownerId: item.auth.ownerId, at });
       for (const row of diff.rows) {
-        await hostKeysRepository.upsertHostKey(tx, row);
+        const id = `${row.hostId}|${row.chain}|${row.pubkey}`;
+        rows.set(id, row);
         inv.set(`${row.chain}|${row.pubkey}`, row);
       }
       for (const row of diff.history) {
-        await hostKeysRepository.closeHistory(tx, row.hostId, row.chain, row.pubkey, at);
-        await hostKeysRepository.openHistory(tx, row, item.report.host, at, reportId);
+        const id = `${row.hostId}|${row.chain}|${row.pubkey}`;
+        // An interval opened earlier in this batch ends here; otherwise the stored open one does.
+        const prev = opened.get(id);
+        if (prev !== undefined) prev.toAt = at;
+        else if (!closes.has(id)) closes.set(id, { hostId: row.hostId, chain: row.chain, pubkey: row.pubkey, at });
+        const h: NewHistory = { row, hostName: item.report.host, fromAt: at, toAt: null, reportId: reportIds[i]! };
+        opened.set(id, h);
+        history.push(h);
       }
       for (const k of diff.touched) touched.set(`${k.ownerId}|${k.chain}|${k.pubkey}`, k);
     }
+    await hostKeysRepository.upsertHostKeys(tx, [...rows.values()]);
+    await hostKeysRepository.closeHistory(tx, [...closes.values()]);
+    await hostKeysRepository.insertHistory(tx, history);
     if (touched.size > 0) await this.modules.hooks?.onKeysChanged?.(tx, [...touched.values()], this.now());
   }
 
@@ -202,6 +243,18 @@ export class IngestService {
     }
     for (const gone of prev.keys()) await hostsRepository.deleteSource(tx, item.hostId, gone);
   }
+}
+
+function touchOf(it: Item): HostTouch {
+  return {
+    id: it.hostId,
+    receivedAt: it.receivedAt,
+    observedAt: it.report.observedAt,
+    agentVersion: it.report.agentVersion,
+    intervalMs: it.report.intervalMs,
+    digest: it.report.digest,
+    reports: 1,
+  };
 }
 
 /** Advisory lock id of one key of one owner (31-bit hash; a collision only serialises two keys). */

@@ -26,6 +26,14 @@ export interface KeyObservationRow extends HostKeyRow {
   hostName: string;
 }
 
+export interface NewHistory {
+  row: HostKeyRow;
+  hostName: string;
+  fromAt: number;
+  toAt: number | null;
+  reportId: number;
+}
+
 export interface KeyRef {
   ownerId: number;
   chain: string;
@@ -63,68 +71,164 @@ const KEY_COLS = `k.host_id, k.chain, k.pubkey, k.owner_id, k.key_type, k.source
 
 /** Inventories (current key state per host), their history intervals and stored reports. */
 export const hostKeysRepository = {
-  async loadHostKeys(tx: SqlTx, hostId: number): Promise<Map<string, HostKeyRow>> {
-    const rows = await tx.all(
-      `SELECT ${KEY_COLS} FROM fleet_host_keys k JOIN fleet_hosts h ON h.id = k.host_id WHERE k.host_id = $1`,
-      [hostId],
-    );
-    return new Map(rows.map((r) => [`${String(r.chain)}|${String(r.pubkey)}`, toKey(r)]));
+  /** The inventories of several hosts: host id → (chain|pubkey → row). */
+  async loadHostKeys(tx: SqlTx, hostIds: readonly number[]): Promise<Map<number, Map<string, HostKeyRow>>> {
+    const out = new Map<number, Map<string, HostKeyRow>>(hostIds.map((id) => [id, new Map()]));
+    const sql = `SELECT ${KEY_COLS} FROM fleet_host_keys k JOIN fleet_hosts h ON h.id = k.host_id`;
+    const rows =
+      tx.dialect === "postgres"
+        ? await tx.all(`${sql} WHERE k.host_id = ANY($1::int[])`, [[...hostIds]])
+        : (await Promise.all(hostIds.map((id) => tx.all(`${sql} WHERE k.host_id = $1`, [id])))).flat();
+    for (const r of rows) {
+      const k = toKey(r);
+      out.get(k.hostId)?.set(`${k.chain}|${k.pubkey}`, k);
+    }
+    return out;
   },
 
-  async upsertHostKey(tx: SqlTx, k: HostKeyRow): Promise<void> {
-    await tx.run(
-      `INSERT INTO fleet_host_keys (host_id, chain, pubkey, owner_id, key_type, source, present, active, certainty, stale,
-         signer_id, facts, first_seen_at, changed_at, active_since, inactive_since)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
-       ON CONFLICT (host_id, chain, pubkey) DO UPDATE SET key_type = excluded.key_type, source = excluded.source,
-         present = excluded.present, active = excluded.active, certainty = excluded.certainty, stale = excluded.stale,
-         signer_id = excluded.signer_id, facts = excluded.facts, changed_at = excluded.changed_at,
-         active_since = excluded.active_since, inactive_since = excluded.inactive_since`,
-      [
-        k.hostId,
-        k.chain,
-        k.pubkey,
-        k.ownerId,
-        k.keyType,
-        k.source,
-        k.present,
-        k.active,
-        k.certainty,
-        k.stale,
-        k.signerId,
-        k.facts,
-        k.firstSeenAt,
-        k.changedAt,
-        k.activeSince,
-        k.inactiveSince,
-      ],
-    );
+  /** Writes key rows (one statement on PostgreSQL); each (host, chain, key) at most once. */
+  async upsertHostKeys(tx: SqlTx, rows: readonly HostKeyRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    const cols = `host_id, chain, pubkey, owner_id, key_type, source, present, active, certainty, stale, signer_id, facts,
+      first_seen_at, changed_at, active_since, inactive_since`;
+    const conflict = `ON CONFLICT (host_id, chain, pubkey) DO UPDATE SET key_type = excluded.key_type, source = excluded.source,
+      present = excluded.present, active = excluded.active, certainty = excluded.certainty, stale = excluded.stale,
+      signer_id = excluded.signer_id, facts = excluded.facts, changed_at = excluded.changed_at,
+      active_since = excluded.active_since, inactive_since = excluded.inactive_since`;
+    const values = (k: HostKeyRow) => [
+      k.hostId,
+      k.chain,
+      k.pubkey,
+      k.ownerId,
+      k.keyType,
+      k.source,
+      k.present,
+      k.active,
+      k.certainty,
+      k.stale,
+      k.signerId,
+      k.facts,
+      k.firstSeenAt,
+      k.changedAt,
+      k.activeSince,
+      k.inactiveSince,
+    ];
+    if (tx.dialect === "postgres") {
+      const cs = rows.map(values);
+      const col = (i: number) => cs.map((c) => c[i] as string | number | boolean | null);
+      await tx.run(
+        `INSERT INTO fleet_host_keys (${cols})
+         SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::boolean[],
+           $8::boolean[], $9::real[], $10::boolean[], $11::text[], $12::text[], $13::bigint[], $14::bigint[],
+           $15::bigint[], $16::bigint[]) ${conflict}`,
+        Array.from({ length: 16 }, (_, i) => col(i)),
+      );
+      return;
+    }
+    for (const k of rows) {
+      await tx.run(
+        `INSERT INTO fleet_host_keys (${cols}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) ${conflict}`,
+        values(k),
+      );
+    }
   },
 
-  async closeHistory(tx: SqlTx, hostId: number, chain: string, pubkey: string, at: number): Promise<void> {
-    await tx.run(
-      "UPDATE fleet_key_history SET to_at = $4 WHERE host_id = $1 AND chain = $2 AND pubkey = $3 AND to_at IS NULL",
-      [hostId, chain, pubkey, at],
-    );
-  },
-
-  async openHistory(tx: SqlTx, k: HostKeyRow, hostName: string, at: number, reportId: number): Promise<void> {
-    await tx.run(
-      `INSERT INTO fleet_key_history (owner_id, host_id, host_name, chain, pubkey, present, active, stale, facts, from_at, report_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-      [k.ownerId, k.hostId, hostName, k.chain, k.pubkey, k.present, k.active, k.stale, k.facts, at, reportId],
-    );
-  },
-
-  async insertReport(
+  /** Closes the open history interval of each key at its time. */
+  async closeHistory(
     tx: SqlTx,
-    r: { hostId: number; tokenId: number; receivedAt: number; observedAt: number; body: string },
-  ): Promise<number> {
-    const rows = await tx.all<{ id: unknown }>(
-      "INSERT INTO fleet_reports (host_id, token_id, received_at, observed_at, body) VALUES ($1, $2, $3, $4, $5) RETURNING id",
-      [r.hostId, r.tokenId, r.receivedAt, r.observedAt, r.body],
-    );
-    return num(rows[0]!.id);
+    refs: readonly { hostId: number; chain: string; pubkey: string; at: number }[],
+  ): Promise<void> {
+    if (refs.length === 0) return;
+    if (tx.dialect === "postgres") {
+      await tx.run(
+        `UPDATE fleet_key_history h SET to_at = u.at
+         FROM unnest($1::int[], $2::text[], $3::text[], $4::bigint[]) AS u(host_id, chain, pubkey, at)
+         WHERE h.host_id = u.host_id AND h.chain = u.chain AND h.pubkey = u.pubkey AND h.to_at IS NULL`,
+        [refs.map((r) => r.hostId), refs.map((r) => r.chain), refs.map((r) => r.pubkey), refs.map((r) => r.at)],
+      );
+      return;
+    }
+    for (const r of refs) {
+      await tx.run(
+        "UPDATE fleet_key_history SET to_at = $4 WHERE host_id = $1 AND chain = $2 AND pubkey = $3 AND to_at IS NULL",
+        [r.hostId, r.chain, r.pubkey, r.at],
+      );
+    }
+  },
+
+  /** Inserts history intervals (to_at null: the interval is still open). */
+  async insertHistory(tx: SqlTx, rows: readonly NewHistory[]): Promise<void> {
+    if (rows.length === 0) return;
+    const cols =
+      "owner_id, host_id, host_name, chain, pubkey, present, active, stale, facts, from_at, to_at, report_id";
+    const values = (h: NewHistory) => [
+      h.row.ownerId,
+      h.row.hostId,
+      h.hostName,
+      h.row.chain,
+      h.row.pubkey,
+      h.row.present,
+      h.row.active,
+      h.row.stale,
+      h.row.facts,
+      h.fromAt,
+      h.toAt,
+      h.reportId,
+    ];
+    if (tx.dialect === "postgres") {
+      const cs = rows.map(values);
+      await tx.run(
+        `INSERT INTO fleet_key_history (${cols})
+         SELECT * FROM unnest($1::int[], $2::int[], $3::text[], $4::text[], $5::text[], $6::boolean[], $7::boolean[],
+           $8::boolean[], $9::text[], $10::bigint[], $11::bigint[], $12::bigint[])`,
+        Array.from({ length: 12 }, (_, i) => cs.map((c) => c[i] as string | number | boolean | null)),
+      );
+      return;
+    }
+    for (const h of rows) {
+      await tx.run(
+        `INSERT INTO fleet_key_history (${cols}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+        values(h),
+      );
+    }
+  },
+
+  /** Stores reports; returns their ids in the same order. */
+  async insertReports(
+    tx: SqlTx,
+    reports: readonly { hostId: number; tokenId: number; receivedAt: number; observedAt: number; body: string }[],
+  ): Promise<number[]> {
+    if (reports.length === 0) return [];
+    if (tx.dialect === "postgres") {
+      // Ids first, so each report keeps its own whatever order the insert runs in.
+      const ids = (
+        await tx.all<{ id: unknown }>("SELECT nextval('fleet_reports_id_seq') AS id FROM generate_series(1, $1)", [
+          reports.length,
+        ])
+      ).map((r) => num(r.id));
+      await tx.run(
+        `INSERT INTO fleet_reports (id, host_id, token_id, received_at, observed_at, body)
+         SELECT * FROM unnest($1::bigint[], $2::int[], $3::int[], $4::bigint[], $5::bigint[], $6::text[])`,
+        [
+          ids,
+          reports.map((r) => r.hostId),
+          reports.map((r) => r.tokenId),
+          reports.map((r) => r.receivedAt),
+          reports.map((r) => r.observedAt),
+          reports.map((r) => r.body),
+        ],
+      );
+      return ids;
+    }
+    const ids: number[] = [];
+    for (const r of reports) {
+      const rows = await tx.all<{ id: unknown }>(
+        "INSERT INTO fleet_reports (host_id, token_id, received_at, observed_at, body) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        [r.hostId, r.tokenId, r.receivedAt, r.observedAt, r.body],
+      );
+      ids.push(num(rows[0]!.id));
+    }
+    return ids;
   },
 
   /** Every host's row for each of the given keys (the inputs of the overlap rule). */

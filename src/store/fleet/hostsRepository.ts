@@ -76,6 +76,31 @@ export const hostsRepository = {
     return out;
   },
 
+  /**
+   * PostgreSQL, one statement: moves the heartbeat of every host whose stored digest equals the
+   * report's (the row lock it takes re-checks the digest against a concurrent change). Returns those ids.
+   */
+  async heartbeatIfUnchanged(tx: SqlTx, touches: readonly HostTouch[]): Promise<Set<number>> {
+    if (touches.length === 0) return new Set();
+    const sorted = [...touches].sort((a, b) => a.id - b.id);
+    const rows = await tx.all(
+      `UPDATE fleet_hosts h SET last_report_at = u.at, last_observed_at = GREATEST(h.last_observed_at, u.obs),
+         agent_version = u.v, interval_ms = u.i, reports_total = h.reports_total + 1
+       FROM unnest($1::int[], $2::bigint[], $3::bigint[], $4::text[], $5::bigint[], $6::text[]) AS u(id, at, obs, v, i, d)
+       WHERE h.id = u.id AND h.digest = decode(u.d, 'hex')
+       RETURNING h.id`,
+      [
+        sorted.map((t) => t.id),
+        sorted.map((t) => t.receivedAt),
+        sorted.map((t) => t.observedAt),
+        sorted.map((t) => t.agentVersion),
+        sorted.map((t) => t.intervalMs),
+        sorted.map((t) => Buffer.from(t.digest!).toString("hex")),
+      ],
+    );
+    return new Set(rows.map((r) => num(r.id)));
+  },
+
   /** Heartbeats of a batch in one statement on PostgreSQL. */
   async touchHosts(tx: SqlTx, touches: readonly HostTouch[]): Promise<void> {
     if (touches.length === 0) return;
