@@ -233,14 +233,29 @@ export const hostKeysRepository = {
 
   /** Every host's row for each of the given keys (the inputs of the overlap rule). */
   async loadGroups(tx: SqlTx, refs: readonly KeyRef[]): Promise<Map<string, KeyObservationRow[]>> {
-    const out = new Map<string, KeyObservationRow[]>();
-    for (const ref of refs) {
-      const rows = await tx.all(
-        `SELECT ${KEY_COLS} FROM fleet_host_keys k JOIN fleet_hosts h ON h.id = k.host_id
-         WHERE k.owner_id = $1 AND k.chain = $2 AND k.pubkey = $3 ORDER BY k.host_id`,
-        [ref.ownerId, ref.chain, ref.pubkey],
-      );
-      out.set(groupId(ref), rows.map(toObservation));
+    const out = new Map<string, KeyObservationRow[]>(refs.map((r) => [groupId(r), []]));
+    const sql = `SELECT ${KEY_COLS} FROM fleet_host_keys k JOIN fleet_hosts h ON h.id = k.host_id`;
+    const rows =
+      tx.dialect === "postgres"
+        ? await tx.all(
+            `${sql} JOIN unnest($1::int[], $2::text[], $3::text[]) AS u(owner_id, chain, pubkey)
+               ON k.owner_id = u.owner_id AND k.chain = u.chain AND k.pubkey = u.pubkey ORDER BY k.host_id`,
+            [refs.map((r) => r.ownerId), refs.map((r) => r.chain), refs.map((r) => r.pubkey)],
+          )
+        : (
+            await Promise.all(
+              refs.map((r) =>
+                tx.all(`${sql} WHERE k.owner_id = $1 AND k.chain = $2 AND k.pubkey = $3 ORDER BY k.host_id`, [
+                  r.ownerId,
+                  r.chain,
+                  r.pubkey,
+                ]),
+              ),
+            )
+          ).flat();
+    for (const r of rows) {
+      const o = toObservation(r);
+      out.get(groupId(o))?.push(o);
     }
     return out;
   },
