@@ -21,8 +21,8 @@ const common = {
   send_resolved: z.boolean().default(true),
   rate: z
     .object({
-      per_second: z.number().positive().max(1000).default(1),
-      burst: z.number().int().min(1).max(1000).default(10),
+      per_second: z.number().positive().max(1000).optional(),
+      burst: z.number().int().min(1).max(1000).optional(),
     })
     .optional(),
   retry: z
@@ -127,10 +127,20 @@ function buildSink(name: string, c: SinkConfig): RoutedSink["sink"] {
   }
 }
 
+/** Default rate per sink type: chat services limit bots (Telegram: 1 message/s per chat); machines take more. */
+const DEFAULT_RATE: Record<SinkConfig["type"], { perSecond: number; burst: number }> = {
+  webhook: { perSecond: 10, burst: 50 },
+  pagerduty: { perSecond: 10, burst: 50 },
+  slack: { perSecond: 1, burst: 5 },
+  discord: { perSecond: 1, burst: 5 },
+  telegram: { perSecond: 1, burst: 1 },
+  email: { perSecond: 1, burst: 10 },
+};
+
 function policyOf(c: SinkConfig): SinkPolicy {
   const p: SinkPolicy = {
-    ratePerSecond: c.rate?.per_second ?? DEFAULT_POLICY.ratePerSecond,
-    burst: c.rate?.burst ?? DEFAULT_POLICY.burst,
+    ratePerSecond: c.rate?.per_second ?? DEFAULT_RATE[c.type].perSecond,
+    burst: c.rate?.burst ?? DEFAULT_RATE[c.type].burst,
     maxAttempts: c.retry?.max_attempts ?? DEFAULT_POLICY.maxAttempts,
     initialBackoffMs: c.retry?.initial_backoff ?? DEFAULT_POLICY.initialBackoffMs,
     maxBackoffMs: c.retry?.max_backoff ?? DEFAULT_POLICY.maxBackoffMs,

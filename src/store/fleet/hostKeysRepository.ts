@@ -262,11 +262,17 @@ export const hostKeysRepository = {
 
   /**
    * Rows the full detection pass needs, grouped by key (ordered by owner, chain, key): every active row
-   * and every row that turned inactive since `inactiveAfter` (key_moved looks back that far).
+   * and every row that turned inactive since `inactiveAfter` (key_moved looks back that far), of the
+   * keys with two such rows or more. A key seen on one host alone can neither overlap nor have moved,
+   * so the store leaves it out (most keys of a fleet).
    */
   async snapshot(tx: SqlTx, inactiveAfter: number): Promise<KeyObservationRow[]> {
     const rows = await tx.all(
-      `SELECT ${KEY_COLS} FROM fleet_host_keys k JOIN fleet_hosts h ON h.id = k.host_id
+      `WITH multi AS (
+         SELECT owner_id, chain, pubkey FROM fleet_host_keys WHERE active = $1 OR inactive_since >= $2
+         GROUP BY owner_id, chain, pubkey HAVING count(*) >= 2)
+       SELECT ${KEY_COLS} FROM fleet_host_keys k JOIN fleet_hosts h ON h.id = k.host_id
+         JOIN multi m ON m.owner_id = k.owner_id AND m.chain = k.chain AND m.pubkey = k.pubkey
        WHERE k.active = $1 OR k.inactive_since >= $2 ORDER BY k.owner_id, k.chain, k.pubkey, k.host_id`,
       [true, inactiveAfter],
     );
