@@ -40,6 +40,7 @@ interface Item {
   auth: AuthContext;
   report: AgentReport;
   receivedAt: number;
+  /** Set inside the batch's transaction (resolveHosts). */
   hostId: number;
 }
 
@@ -71,14 +72,12 @@ export class IngestService {
     this.commit = new GroupCommit(
       { maxBatch: opts.maxBatch ?? (postgres ? 200 : 500), shards: postgres ? 4 : 1 },
       (batch) => this.flush(batch),
-      (it) => it.hostId,
+      (it) => hashString(hostKey(it)),
     );
   }
 
   async ingest(auth: AuthContext, report: AgentReport): Promise<IngestResult> {
-    const receivedAt = this.now();
-    const hostId = await this.hostId(auth.ownerId, report.host, report.intervalMs, receivedAt);
-    return this.commit.submit({ auth, report, receivedAt, hostId });
+    return this.commit.submit({ auth, report, receivedAt: this.now(), hostId: 0 });
   }
 
   async close(): Promise<void> {
@@ -90,19 +89,38 @@ export class IngestService {
     this.hostIds.delete(`${ownerId}|${name}`);
   }
 
-  private async hostId(ownerId: number, name: string, intervalMs: number, now: number): Promise<number> {
-    const key = `${ownerId}|${name}`;
-    const cached = this.hostIds.get(key);
-    if (cached !== undefined) return cached;
-    const id = await this.modules.store.tx((tx) => hostsRepository.upsertHost(tx, ownerId, name, intervalMs, now));
-    this.hostIds.set(key, id);
-    return id;
+  /** Host ids of the batch: cached, or created in the batch's own transaction (no commit of their own). */
+  private async resolveHosts(tx: SqlTx, batch: Item[]): Promise<Map<string, number>> {
+    const created = new Map<string, number>();
+    for (const it of batch) {
+      const key = hostKey(it);
+      const id = this.hostIds.get(key) ?? created.get(key);
+      if (id !== undefined) {
+        it.hostId = id;
+        continue;
+      }
+      it.hostId = await hostsRepository.upsertHost(
+        tx,
+        it.auth.ownerId,
+        it.report.host,
+        it.report.intervalMs,
+        it.receivedAt,
+      );
+      created.set(key, it.hostId);
+    }
+    return created;
   }
 
   private async flush(batch: Item[]): Promise<Settled<IngestResult>[]> {
     const started = performance.now();
     try {
-      const results = await this.modules.store.tx((tx) => this.decide(tx, batch));
+      let created = new Map<string, number>();
+      const results = await this.modules.store.tx(async (tx) => {
+        created = await this.resolveHosts(tx, batch);
+        return this.decide(tx, batch);
+      });
+      // Only ids of a committed transaction are kept (a rolled-back insert's id does not exist).
+      for (const [k, id] of created) this.hostIds.set(k, id);
       this.modules.metrics?.ingestSeconds.observe((performance.now() - started) / 1000);
       this.modules.metrics?.reports.inc({ result: "stored" }, batch.length);
       this.modules.hooks?.onCommitted?.();
@@ -110,8 +128,6 @@ export class IngestService {
     } catch (e) {
       this.modules.metrics?.reports.inc({ result: "store_error" }, batch.length);
       this.modules.logger.error("Report batch failed; agents will retry", { size: batch.length }, e);
-      // A host deleted meanwhile: drop cached ids so the retry recreates it.
-      for (const it of batch) this.forgetHost(it.auth.ownerId, it.report.host);
       throw e;
     }
   }
@@ -145,6 +161,8 @@ export class IngestService {
     for (const it of batch) {
       const row = locked.get(it.hostId);
       if (row === undefined) {
+        // Deleted since its id was cached: the agent's retry creates it again.
+        this.forgetHost(it.auth.ownerId, it.report.host);
         results.set(it, { ok: false, error: new Error("host was deleted while its report was stored; retry") });
         continue;
       }
@@ -257,10 +275,17 @@ function touchOf(it: Item): HostTouch {
   };
 }
 
+function hostKey(it: Item): string {
+  return `${it.auth.ownerId}|${it.report.host}`;
+}
+
+function hashString(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h & 0x7fffffff;
+}
+
 /** Advisory lock id of one key of one owner (31-bit hash; a collision only serialises two keys). */
 export function keyLock(k: KeyRef): LockKey {
-  let h = 0x811c9dc5;
-  const s = `${k.ownerId}|${k.chain}|${k.pubkey}`;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return { cls: LockClass.FleetKey, id: h & 0x7fffffff };
+  return { cls: LockClass.FleetKey, id: hashString(`${k.ownerId}|${k.chain}|${k.pubkey}`) };
 }

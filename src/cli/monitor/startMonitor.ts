@@ -110,6 +110,7 @@ export async function startMonitor(opts: MonitorOptions, modules: MonitorModules
   const maintenance = new MaintenanceService(store);
   const feed = new AlertFeed(alerts, logger);
 
+  const startedAt = now();
   let sweeping: Promise<void> | null = null;
   const sweepOnce = async (force: boolean): Promise<void> => {
     const started = performance.now();
@@ -117,6 +118,9 @@ export async function startMonitor(opts: MonitorOptions, modules: MonitorModules
     if (!(await store.tx((tx) => sweepRepository.claimSweep(tx, t, force ? 0 : Math.floor(cfg.sweep_interval * 0.8)))))
       return;
     const input = await loadSweepInput(store, t, cfg.key_moved_window);
+    // Silence counts from when this monitor could hear a host: after a restart its agents need a moment
+    // to reach it again, and a monitor that was down must not call the whole fleet silent.
+    for (const h of input.hosts) h.lastReportAt = Math.max(h.lastReportAt, startedAt);
     const detections = await detector.fullPass(input.groups, input.hosts, t);
     await alerts.reconcile(detections, FLEET_KINDS, t);
     alertMetrics.passSeconds.observe((performance.now() - started) / 1000);
