@@ -216,13 +216,11 @@ async function main(): Promise<void> {
   await pool(maxN, 64, (i) => post(reportOf(i % HOSTS, keysOf(i % HOSTS))));
   const maxRate = maxN / ((performance.now() - t) / 1000);
 
-  const opened = (
-    (await (
-      await fetch(`${url}/api/v1/alerts?limit=1000`, { headers: { authorization: `Bearer ${operator}` } })
-    ).json()) as {
-      data: { kind: string }[];
-    }
-  ).data.reduce<Record<string, number>>((m, a) => ({ ...m, [a.kind]: (m[a.kind] ?? 0) + 1 }), {});
+  const alertList = (await (
+    await fetch(`${url}/api/v1/alerts?limit=1000`, { headers: { authorization: `Bearer ${operator}` } })
+  ).json()) as { data: { kind: string }[] };
+  const opened: Record<string, number> = {};
+  for (const a of alertList.data) opened[a.kind] = (opened[a.kind] ?? 0) + 1;
   const metrics = await (await fetch(`${url}/metrics`)).text();
   const batchSum = Number(/slashguard_monitor_ingest_batch_seconds_sum (\S+)/.exec(metrics)?.[1] ?? Number.NaN);
   const batchCount = Number(/slashguard_monitor_ingest_batch_seconds_count (\S+)/.exec(metrics)?.[1] ?? Number.NaN);
