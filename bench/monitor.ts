@@ -273,6 +273,7 @@ async function main(): Promise<void> {
     signerId: null,
     activeSince: active ? now - 60_000 : null,
     inactiveSince: active ? null : now - 60_000,
+    firstSeenAt: now - 120_000,
   });
   for (let k = 0; k < 100_000; k++) {
     const host = Math.floor(k / 10);

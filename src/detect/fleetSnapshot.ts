@@ -50,6 +50,7 @@ export function toObservation(r: KeyObservationRow): Observation {
     signerId: r.signerId,
     activeSince: r.activeSince,
     inactiveSince: r.inactiveSince,
+    firstSeenAt: r.firstSeenAt,
   };
 }
 

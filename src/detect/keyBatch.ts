@@ -18,6 +18,7 @@ export interface KeyBatch {
   /** NaN for null. */
   activeSince: Float64Array;
   inactiveSince: Float64Array;
+  firstSeen: Float64Array;
 }
 
 export interface BatchResult {
@@ -38,6 +39,7 @@ export function encodeBatch(groups: readonly KeyGroup[]): KeyBatch {
     signer: new Int32Array(n),
     activeSince: new Float64Array(n),
     inactiveSince: new Float64Array(n),
+    firstSeen: new Float64Array(n),
   };
   const signers = new Map<string, number>();
   let i = 0;
@@ -54,6 +56,7 @@ export function encodeBatch(groups: readonly KeyGroup[]): KeyBatch {
       b.signer[i] = s;
       b.activeSince[i] = o.activeSince ?? Number.NaN;
       b.inactiveSince[i] = o.inactiveSince ?? Number.NaN;
+      b.firstSeen[i] = o.firstSeenAt;
       i++;
     }
   });
@@ -70,8 +73,9 @@ export function batchBuffers(b: KeyBatch | BatchResult): ArrayBuffer[] {
  * - double_active: two or more hosts report the key actively signing, unless every one of them goes
  *   through the same shared remote signer (which decides once for all). Confidence is the certainty of
  *   the second most certain host: the alert needs two.
- * - key_moved: exactly one host signs, it started within the window, and another host stopped within
- *   the window of that start.
+ * - key_moved: exactly one host signs, it started within the window, and another host that held the
+ *   key before that start stopped within the window of it (a key briefly on a second host that left
+ *   again did not move: the first host had it all along).
  */
 export function evaluateBatch(b: KeyBatch, now: number, keyMovedWindowMs: number): BatchResult {
   const groups = b.offsets.length - 1;
@@ -118,7 +122,7 @@ export function evaluateBatch(b: KeyBatch, now: number, keyMovedWindowMs: number
     for (let i = s; i < e; i++) {
       const left = b.inactiveSince[i]!;
       if (i === last || Number.isNaN(left) || (b.flags[i]! & ACTIVE) !== 0) continue;
-      if (Math.abs(since - left) <= keyMovedWindowMs && left > fromAt) {
+      if (Math.abs(since - left) <= keyMovedWindowMs && b.firstSeen[i]! < since && left > fromAt) {
         from = i;
         fromAt = left;
       }

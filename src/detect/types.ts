@@ -40,6 +40,8 @@ export interface Observation {
   signerId: string | null;
   activeSince: number | null;
   inactiveSince: number | null;
+  /** When this host first reported the key. */
+  firstSeenAt: number;
 }
 
 export interface KeyGroup {

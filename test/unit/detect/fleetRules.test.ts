@@ -15,6 +15,7 @@ const obs = (hostId: number, o: Partial<Observation> = {}): Observation => ({
   signerId: null,
   activeSince: NOW - 1000,
   inactiveSince: null,
+  firstSeenAt: NOW - 5000,
   ...o,
 });
 const group = (...o: Observation[]): KeyGroup => ({ ownerId: 1, chain: "harmony", pubkey: "0xaa", obs: o });
@@ -55,6 +56,14 @@ describe("fleet overlap rule", () => {
       ["key_moved"],
     ],
     ["move older than the window", group(inactive(1, NOW - 5e6), obs(2, { activeSince: NOW - 4e6 })), []],
+    [
+      "key briefly on h2 and gone again: h1 had it all along, no move",
+      group(
+        obs(1, { activeSince: NOW - 9000 }),
+        obs(2, { active: false, activeSince: null, inactiveSince: NOW - 10, firstSeenAt: NOW - 2000 }),
+      ),
+      [],
+    ],
     ["nobody active", group(inactive(1, NOW - 10), inactive(2, NOW - 10)), []],
   ];
   it.each(table)("%s", (_n, g, want) => {
