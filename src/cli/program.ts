@@ -1,8 +1,10 @@
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
+import { registerAgentCommand } from "./commands/agent.js";
 import { registerCometBftStateCommands } from "./commands/cometbftState.js";
 import { registerFailoverCommand } from "./commands/failover.js";
 import { registerKeysCommands } from "./commands/keys.js";
+import { registerMonitorCommand } from "./commands/monitor.js";
 import { registerProtectionCommands } from "./commands/protection.js";
 import { registerSignerCommand } from "./commands/signer.js";
 import { registerSubstrateCommands } from "./commands/substrate.js";
@@ -27,5 +29,7 @@ export function buildProgram(): Command {
   registerUpCommand(program);
   registerSubstrateCommands(program);
   registerFailoverCommand(program);
+  registerMonitorCommand(program);
+  registerAgentCommand(program);
   return program;
 }

@@ -11,6 +11,10 @@ export enum LockClass {
   CometBft = 3,
   Substrate = 4,
   Failover = 5,
+  /** Fleet monitor: one key's inventory across hosts (id = hash of owner, chain, key). */
+  FleetKey = 16,
+  /** Fleet monitor: one alert dedup key (id = hash of the key). */
+  FleetAlert = 17,
 }
 
 export enum GlobalLockId {

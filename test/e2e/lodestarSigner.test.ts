@@ -41,15 +41,28 @@ describe.skipIf(!LODESTAR_AVAILABLE)("Lodestar validator client through slashgua
     mkdirSync(keys, { recursive: true });
     for (const [i, sk] of interopSecretKeys(8).entries()) {
       const pk = blst.SecretKey.fromBytes(sk).toPublicKey().toBytes();
-      writeFileSync(join(keys, `interop-${i}.json`), JSON.stringify(await encryptKeystore(sk, pk, "pw", { kdf: "pbkdf2", work: 16 })));
+      writeFileSync(
+        join(keys, `interop-${i}.json`),
+        JSON.stringify(await encryptKeystore(sk, pk, "pw", { kdf: "pbkdf2", work: 16 })),
+      );
       writeFileSync(join(keys, `interop-${i}.txt`), "pw");
     }
     const db = `sqlite:${join(t.dir, "signer.db")}`;
     const signer = await startSignerProcess([
-      "--db", db, "--network", "custom", "--preset", "minimal",
-      "--genesis-validators-root", genesis.genesis_validators_root,
-      "--genesis-fork-version", spec.GENESIS_FORK_VERSION!,
-      "--keystores", keys, "--keymanager-token-file", join(t.dir, "token"),
+      "--db",
+      db,
+      "--network",
+      "custom",
+      "--preset",
+      "minimal",
+      "--genesis-validators-root",
+      genesis.genesis_validators_root,
+      "--genesis-fork-version",
+      spec.GENESIS_FORK_VERSION!,
+      "--keystores",
+      keys,
+      "--keymanager-token-file",
+      join(t.dir, "token"),
     ]);
     procs.push(signer);
     const vc = startExternalSignerVc(t.dir, bn.url, signer.url);
@@ -58,13 +71,19 @@ describe.skipIf(!LODESTAR_AVAILABLE)("Lodestar validator client through slashgua
     // finalized: two thirds of the stake attested through us, epoch after epoch, with valid signatures
     await waitFor(
       async () => {
-        const f = await beaconGet<{ finalized: { epoch: string } }>(bn.url, "/eth/v1/beacon/states/head/finality_checkpoints");
+        const f = await beaconGet<{ finalized: { epoch: string } }>(
+          bn.url,
+          "/eth/v1/beacon/states/head/finality_checkpoints",
+        );
         return Number(f.finalized.epoch) >= 1;
       },
       12 * SLOTS_PER_EPOCH * SECONDS_PER_SLOT * 1000,
       () => `${vc.log()}\n--- beacon node ---\n${bn.proc.log()}`,
     );
-    const head = await beaconGet<{ header: { message: { slot: string; proposer_index: string } } }>(bn.url, "/eth/v1/beacon/headers/head");
+    const head = await beaconGet<{ header: { message: { slot: string; proposer_index: string } } }>(
+      bn.url,
+      "/eth/v1/beacon/headers/head",
+    );
     expect(Number(head.header.message.slot)).toBeGreaterThan(0);
 
     const metrics = await (await fetch(`${signer.url}/metrics`)).text();
@@ -79,12 +98,19 @@ describe.skipIf(!LODESTAR_AVAILABLE)("Lodestar validator client through slashgua
       "SYNC_COMMITTEE_CONTRIBUTION_AND_PROOF",
     ];
     for (const type of types) {
-      expect(metrics, type).toMatch(new RegExp(`slashguard_eth2_sign_requests_total\\{type="${type}",status="200"\\} [1-9]`));
+      expect(metrics, type).toMatch(
+        new RegExp(`slashguard_eth2_sign_requests_total\\{type="${type}",status="200"\\} [1-9]`),
+      );
     }
-    expect(metrics).not.toMatch(/slashguard_eth2_sign_requests_total\{[^}]*status="ERR_(?!ATTESTATION|BLOCK)[A-Z_]+"\}/);
+    expect(metrics).not.toMatch(
+      /slashguard_eth2_sign_requests_total\{[^}]*status="ERR_(?!ATTESTATION|BLOCK)[A-Z_]+"\}/,
+    );
 
     const status = await runCli(["protection", "status", "--db", db, "--json"]);
-    const rows = status.stdout.trim().split("\n").map((l) => JSON.parse(l));
+    const rows = status.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(rows).toHaveLength(8);
     expect(rows.every((r) => r.attestations > 0)).toBe(true);
     expect(rows.reduce((n, r) => n + r.blocks, 0)).toBeGreaterThan(0);

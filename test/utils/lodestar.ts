@@ -53,18 +53,50 @@ export async function startBeaconNode(dir: string): Promise<{ proc: Proc; url: s
   const rest = await freePort();
   const p2p = await freePort();
   const proc = start(
-    ["dev", "--genesisValidators", "8", "--reset", "--dataDir", join(dir, "bn"), "--rest.port", String(rest), "--port", String(p2p), "--discv5", "false", ...CHAIN_PARAMS],
+    [
+      "dev",
+      "--genesisValidators",
+      "8",
+      "--reset",
+      "--dataDir",
+      join(dir, "bn"),
+      "--rest.port",
+      String(rest),
+      "--port",
+      String(p2p),
+      "--discv5",
+      "false",
+      ...CHAIN_PARAMS,
+    ],
     dir,
   );
   const url = `http://127.0.0.1:${rest}`;
-  await waitFor(async () => (await fetch(`${url}/eth/v1/beacon/genesis`)).ok, 90_000, () => proc.log());
+  await waitFor(
+    async () => (await fetch(`${url}/eth/v1/beacon/genesis`)).ok,
+    90_000,
+    () => proc.log(),
+  );
   return { proc, url };
 }
 
 /** A Lodestar validator client signing through an external (Web3Signer API) signer. */
 export function startExternalSignerVc(dir: string, beaconUrl: string, signerUrl: string): Proc {
   return start(
-    ["validator", "--network", "dev", ...CHAIN_PARAMS, "--server", beaconUrl, "--dataDir", join(dir, "vc"), "--externalSigner.url", signerUrl, "--externalSigner.fetch", "--suggestedFeeRecipient", `0x${"aa".repeat(20)}`],
+    [
+      "validator",
+      "--network",
+      "dev",
+      ...CHAIN_PARAMS,
+      "--server",
+      beaconUrl,
+      "--dataDir",
+      join(dir, "vc"),
+      "--externalSigner.url",
+      signerUrl,
+      "--externalSigner.fetch",
+      "--suggestedFeeRecipient",
+      `0x${"aa".repeat(20)}`,
+    ],
     dir,
   );
 }
@@ -72,21 +104,41 @@ export function startExternalSignerVc(dir: string, beaconUrl: string, signerUrl:
 /** A Lodestar validator client with its own interop keys (a twin, for doppelganger tests). */
 export function startLocalKeysVc(dir: string, beaconUrl: string, indexes: string): Proc {
   return start(
-    ["validator", "--network", "dev", ...CHAIN_PARAMS, "--server", beaconUrl, "--dataDir", join(dir, "vc-twin"), "--interopIndexes", indexes, "--suggestedFeeRecipient", `0x${"bb".repeat(20)}`],
+    [
+      "validator",
+      "--network",
+      "dev",
+      ...CHAIN_PARAMS,
+      "--server",
+      beaconUrl,
+      "--dataDir",
+      join(dir, "vc-twin"),
+      "--interopIndexes",
+      indexes,
+      "--suggestedFeeRecipient",
+      `0x${"bb".repeat(20)}`,
+    ],
     dir,
   );
 }
 
 /** Interop secret keys of the dev chain, computed by lodestar itself. */
 export function interopSecretKeys(n: number): Uint8Array[] {
-  const out = execFileSync(process.execPath, [join(LODESTAR_DIR, "interopKeys.mjs"), String(n)], { cwd: LODESTAR_DIR, encoding: "utf8" });
+  const out = execFileSync(process.execPath, [join(LODESTAR_DIR, "interopKeys.mjs"), String(n)], {
+    cwd: LODESTAR_DIR,
+    encoding: "utf8",
+  });
   return out
     .trim()
     .split("\n")
     .map((h) => new Uint8Array(Buffer.from(h, "hex")));
 }
 
-export async function waitFor(check: () => Promise<boolean>, timeoutMs: number, diag: () => string = () => ""): Promise<void> {
+export async function waitFor(
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  diag: () => string = () => "",
+): Promise<void> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     try {

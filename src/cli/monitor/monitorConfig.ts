@@ -1,0 +1,48 @@
+import { z } from "zod";
+import { sinksSchema } from "../../alerts/sinkConfig.js";
+import { validateSection } from "../config.js";
+
+const DURATION_RE = /^([0-9]+)(ms|s|m|h|d)$/;
+const duration = z
+  .union([z.number().int().positive(), z.string().regex(DURATION_RE, "a duration such as 500ms, 15s, 2m, 1h or 1d")])
+  .transform((v) => (typeof v === "number" ? v : durationMs(v)));
+
+/** The `monitor:` section of the YAML config (flags win). */
+export const monitorSectionSchema = z
+  .object({
+    host: z.string().default("127.0.0.1"),
+    port: z.number().int().min(0).max(65535).default(9100),
+    dedup_window: duration.default(86_400_000),
+    resolve_after: duration.default(30_000),
+    sweep_interval: duration.default(5000),
+    silent_after_intervals: z.number().int().min(1).max(1000).default(3),
+    key_moved_window: duration.default(3_600_000),
+    detect_workers: z.number().int().min(0).max(64).default(1),
+    detect_batch_size: z.number().int().min(1).max(100_000).default(1000),
+    max_report_bytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(64 << 20)
+      .default(1 << 20),
+    notification_poll: duration.default(1000),
+    notification_lease: duration.default(60_000),
+  })
+  .strict();
+
+export type MonitorSection = z.infer<typeof monitorSectionSchema>;
+
+export function readMonitorConfig(config: Record<string, unknown>, file: string) {
+  const monitor = validateSection(monitorSectionSchema, config.monitor, file, "monitor");
+  const sinks = validateSection(sinksSchema, config.sinks ?? [], file, "sinks");
+  // A condition must be seen absent by at least two sweeps before its alert resolves.
+  monitor.resolve_after = Math.max(monitor.resolve_after, 2 * monitor.sweep_interval);
+  return { monitor, sinks };
+}
+
+export function durationMs(v: string): number {
+  const m = DURATION_RE.exec(v.trim());
+  if (m === null) throw new Error(`bad duration ${v}`);
+  const n = Number(m[1]);
+  return n * ({ ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as Record<string, number>)[m[2]!]!;
+}
