@@ -73,5 +73,11 @@ describe("signer configuration", () => {
     const keys = (await (await fetch(`${url}/api/v1/eth2/publicKeys`)).json()) as string[];
     expect(keys).toHaveLength(4);
     expect((await fetch(`${url}/healthcheck`)).status).toBe(200);
+    // the monitor shares the port; its demo owner token was written on first start
+    const { readFileSync } = await import("node:fs");
+    const owner = readFileSync(join(t.dir, "data", "owner-token"), "utf8").trim();
+    const alerts = await fetch(`${url}/api/v1/alerts`, { headers: { authorization: `Bearer ${owner}` } });
+    expect(alerts.status).toBe(200);
+    expect((await fetch(`${url}/api/v1/alerts`)).status).toBe(401);
   });
 });

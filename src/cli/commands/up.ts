@@ -2,9 +2,11 @@ import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
 import { generateKeystores } from "../../keys/generate.js";
+import { writeFileDurable } from "../../util/durableFile.js";
 import { parsePort } from "../options.js";
 import { shutdownSignal } from "../run.js";
 import { ethereumSection } from "../signer/ethereumSection.js";
+import { monitorSection } from "../signer/monitorSection.js";
 import { startSigner } from "./signer.js";
 
 /** Demo keys use a light KDF so the first start takes a second, not a minute; they are demo keys only. */
@@ -14,7 +16,9 @@ const DEMO_SCRYPT_N = 1 << 14;
 export function registerUpCommand(program: Command): void {
   program
     .command("up")
-    .description("everything on one machine: signer + store on SQLite in ./data, with demo keys on first start")
+    .description(
+      "everything on one machine: signer + monitor + store on SQLite in ./data, with demo keys on first start",
+    )
     .option("--data-dir <dir>", "where the database, keys and tokens live", "./data")
     .option("--port <n>", "HTTP port", parsePort, 9000)
     .option("--host <host>", "HTTP listen address", "127.0.0.1")
@@ -27,6 +31,8 @@ export function registerUpCommand(program: Command): void {
         await generateKeystores(keysDir, DEMO_KEYS, { kdf: "scrypt", work: DEMO_SCRYPT_N });
       }
       const tokenFile = join(o.dataDir, "keymanager-token");
+      const ownerTokenFile = join(o.dataDir, "owner-token");
+      const agentTokenFile = join(o.dataDir, "agent-token");
       const running = await startSigner(
         {
           db: `sqlite:${join(o.dataDir, "slashguard.db")}`,
@@ -36,15 +42,24 @@ export function registerUpCommand(program: Command): void {
           network: "mainnet",
           keymanagerTokenFile: tokenFile,
         },
-        [ethereumSection()],
+        [
+          ethereumSection(),
+          monitorSection({}, async (m) => {
+            // first start: one owner ("demo") with a dashboard/API token and an agent token, kept in files
+            if (!existsSync(ownerTokenFile))
+              writeFileDurable(ownerTokenFile, `${(await m.tokens.create("demo", "operator", "up")).token}\n`);
+            if (!existsSync(agentTokenFile))
+              writeFileDurable(agentTokenFile, `${(await m.tokens.create("demo", "agent", "up")).token}\n`);
+          }),
+        ],
       );
-      printTryThis(running.url, tokenFile);
+      printTryThis(running.url, { keymanager: tokenFile, owner: ownerTokenFile, agent: agentTokenFile });
       await shutdownSignal();
       await running.stop();
     });
 }
 
-function printTryThis(url: string, tokenFile: string): void {
+function printTryThis(url: string, files: { keymanager: string; owner: string; agent: string }): void {
   const body = (root: string): string =>
     JSON.stringify({
       type: "ATTESTATION",
@@ -70,8 +85,14 @@ Try:
   # sign an attestation, then a conflicting one for the same target (refused with 412):
   curl -H 'content-type: application/json' -d '${body("ab")}' ${url}/api/v1/eth2/sign/${key}
   curl -H 'content-type: application/json' -d '${body("cd")}' ${url}/api/v1/eth2/sign/${key}
-  curl -H "authorization: Bearer $(cat ${tokenFile})" ${url}/eth/v1/keystores
+  curl -H "authorization: Bearer $(cat ${files.keymanager})" ${url}/eth/v1/keystores
   curl ${url}/metrics
+
+Fleet monitor (same port): alerts, hosts and keys for owner "demo":
+  curl -H "authorization: Bearer $(cat ${files.owner})" ${url}/api/v1/alerts
+  # a host agent reporting this machine's keys (read through the keymanager API):
+  node dist/cli/main.js agent --monitor ${url} --token-file ${files.agent} \\
+    --eth-keymanager ${url} --eth-keymanager-token-file ${files.keymanager} --interval 15s
 
 Stop with Ctrl-C; the signing history stays in the database.
 `);

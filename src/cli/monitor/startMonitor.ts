@@ -1,3 +1,4 @@
+import type { FastifyInstance } from "fastify";
 import { collectDefaultMetrics, Registry } from "prom-client";
 import { AlertService } from "../../alerts/alertService.js";
 import { NotificationDispatcher } from "../../alerts/dispatcher.js";
@@ -44,6 +45,8 @@ export interface MonitorModules {
   store?: Store;
   logger?: Logger;
   registry?: Registry;
+  /** Mount the monitor API on this app (before it listens) instead of serving it on a port of its own. */
+  http?: FastifyInstance;
 }
 
 export interface RunningMonitor {
@@ -146,10 +149,9 @@ export async function startMonitor(opts: MonitorOptions, modules: MonitorModules
       return { ok: false, checks: { store: { ok: false, detail: errorMessage(e) } } };
     }
   };
-  const app = await buildHttpApp(
-    { bodyLimit: cfg.max_report_bytes },
-    { logger, registry, health, statusOf: httpStatusOf },
-  );
+  const app =
+    modules.http ??
+    (await buildHttpApp({ bodyLimit: cfg.max_report_bytes }, { logger, registry, health, statusOf: httpStatusOf }));
   await monitorRoutes(app, {
     tokens,
     ingest,
@@ -174,7 +176,7 @@ export async function startMonitor(opts: MonitorOptions, modules: MonitorModules
   const stop = async (): Promise<void> => {
     clearInterval(timer);
     feed.close();
-    await app.close();
+    if (modules.http === undefined) await app.close();
     await ingest.close();
     while (sweeping !== null) await sweeping.catch(() => {});
     await dispatcher.stop();
@@ -185,11 +187,15 @@ export async function startMonitor(opts: MonitorOptions, modules: MonitorModules
   };
   try {
     dispatcher.start();
-    const address = await app.listen({
-      host: pick(opts.host, undefined, cfg.host),
-      port: pick(opts.port, undefined, cfg.port),
+    const address =
+      modules.http === undefined
+        ? await app.listen({ host: pick(opts.host, undefined, cfg.host), port: pick(opts.port, undefined, cfg.port) })
+        : "";
+    logger.info(address === "" ? "Monitor mounted on the signer's HTTP server" : "Monitor listening", {
+      address,
+      store: store.url,
+      sinks: router.names,
     });
-    logger.info("Monitor listening", { address, store: store.url, sinks: router.names });
     return { url: address, store, tokens, alerts, sweep: () => sweep(true), stop };
   } catch (e) {
     await stop();
