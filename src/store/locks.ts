@@ -1,3 +1,4 @@
+import { pgLiteral } from "./sqlLiteral.js";
 import type { SqlTx } from "./types.js";
 
 /**
@@ -43,19 +44,22 @@ export function sortLockKeys(keys: readonly LockKey[]): LockKey[] {
 }
 
 /**
- * Takes the shared import lock and then every key lock, in one sorted order, for the current
- * transaction (PostgreSQL; released at COMMIT or ROLLBACK). SQLite needs nothing: BEGIN IMMEDIATE
+ * The statement that takes the shared import lock and then every key lock, in one sorted order, for
+ * the current transaction (PostgreSQL; released at COMMIT or ROLLBACK). It carries no parameters, so a
+ * batch can send it together with BEGIN (TxOptions.beginWith). SQLite needs nothing: BEGIN IMMEDIATE
  * already admits one writer at a time.
  */
+export function lockKeysStatement(dialect: SqlTx["dialect"], keys: readonly LockKey[]): string | undefined {
+  if (dialect !== "postgres") return undefined;
+  const rows = [`(-1,0)`, ...sortLockKeys(keys).map((k) => `(${pgLiteral.int(k.cls)},${pgLiteral.int(k.id)})`)];
+  return `SELECT count(CASE WHEN k.cls < 0 THEN pg_advisory_xact_lock_shared(${LockClass.Global}, ${GlobalLockId.Import})
+    ELSE pg_advisory_xact_lock(k.cls, k.id) END)
+    FROM (SELECT cls, id FROM (VALUES ${rows.join(",")}) AS u(cls, id) ORDER BY cls, id) k`;
+}
+
 export async function lockKeys(tx: SqlTx, keys: readonly LockKey[]): Promise<void> {
-  if (tx.dialect !== "postgres") return;
-  const sorted = sortLockKeys(keys);
-  // One statement: the shared import lock first (cls -1 sorts first), then the key locks in order.
-  await tx.all(
-    `SELECT count(CASE WHEN k.cls < 0 THEN pg_advisory_xact_lock_shared($3, $4) ELSE pg_advisory_xact_lock(k.cls, k.id) END)
-     FROM (SELECT cls, id FROM unnest($1::int[], $2::int[]) AS u(cls, id) ORDER BY cls, id) k`,
-    [[-1, ...sorted.map((k) => k.cls)], [0, ...sorted.map((k) => k.id)], LockClass.Global, GlobalLockId.Import],
-  );
+  const sql = lockKeysStatement(tx.dialect, keys);
+  if (sql !== undefined) await tx.all(sql);
 }
 
 /** Exclusive import lock: waits for every running decision batch, and holds new ones off until COMMIT. */

@@ -65,10 +65,14 @@ export class PostgresStore implements Store {
       throw toStoreError(e);
     }
     let broken = false;
+    const atCommit: string[] = [];
     try {
-      await client.query(opts.readOnly ? "BEGIN READ ONLY" : "BEGIN");
-      const out = await fn(txView(client));
-      await client.query("COMMIT");
+      const begin = opts.readOnly ? "BEGIN READ ONLY" : "BEGIN";
+      // simple-protocol multi-statement queries: one round trip for BEGIN + the first statement, and for
+      // the deferred statements + COMMIT
+      await client.query(opts.beginWith === undefined ? begin : `${begin}; ${opts.beginWith}`);
+      const out = await fn(txView(client, atCommit));
+      await client.query([...atCommit, "COMMIT"].join("; "));
       return out;
     } catch (e) {
       try {
@@ -97,7 +101,7 @@ export class PostgresStore implements Store {
   }
 }
 
-function txView(client: pg.PoolClient): SqlTx {
+function txView(client: pg.PoolClient, atCommit: string[]): SqlTx {
   return {
     dialect: "postgres",
     all: async <R extends Row>(sql: string, params: readonly SqlValue[] = []): Promise<R[]> => {
@@ -113,6 +117,9 @@ function txView(client: pg.PoolClient): SqlTx {
     fromU64: postgresU64.dec,
     fromU64Nullable: (v) => (v === null || v === undefined ? null : postgresU64.dec(v)),
     changeToken: async () => null,
+    runAtCommit: (sql) => {
+      atCommit.push(sql);
+    },
   };
 }
 

@@ -31,6 +31,8 @@ export class SqliteStore implements Store {
   private queue: Promise<unknown> = Promise.resolve();
   /** Write transactions committed by this connection (see SqlTx.changeToken). */
   private commits = 0;
+  /** Statements queued by runAtCommit in the running transaction (transactions never overlap here). */
+  private readonly atCommit: string[] = [];
   private closed = false;
 
   private constructor(
@@ -75,7 +77,10 @@ export class SqliteStore implements Store {
         throw toStoreError(e);
       }
       try {
+        if (opts.beginWith !== undefined) this.db.exec(opts.beginWith);
+        this.atCommit.length = 0;
         const out = await fn(this.txView);
+        for (const sql of this.atCommit.splice(0)) this.db.exec(sql);
         this.db.exec("COMMIT");
         if (!opts.readOnly) this.commits++;
         return out;
@@ -118,6 +123,9 @@ export class SqliteStore implements Store {
     u64Nullable: (v) => (v === null ? null : sqliteU64.enc(v)),
     fromU64: sqliteU64.dec,
     fromU64Nullable: (v) => (v === null || v === undefined ? null : sqliteU64.dec(v)),
+    runAtCommit: (sql) => {
+      this.atCommit.push(sql);
+    },
     changeToken: async () => {
       // data_version changes when another connection (process) commits; `commits` covers this one
       const version = String(this.stmt("PRAGMA data_version").st.pluck().get());

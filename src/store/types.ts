@@ -23,11 +23,22 @@ export interface SqlTx {
    * transaction if this one commits. PostgreSQL: null (other processes write without notice).
    */
   changeToken(): Promise<{ now: string; mine: string } | null>;
+  /**
+   * Queues a statement to run as the last one of the transaction. PostgreSQL sends it in the same round
+   * trip as COMMIT, so it must carry no parameters: build it only from values that are safe as literals
+   * (see sqlLiteral.ts). SQLite runs it right before COMMIT. A failure fails the whole transaction.
+   */
+  runAtCommit(sql: string): void;
 }
 
 export interface TxOptions {
   /** Read-only transactions do not take SQLite's write lock. */
   readOnly?: boolean;
+  /**
+   * A parameter-free statement that runs first. PostgreSQL sends it in the same round trip as BEGIN
+   * (taking the key locks of a batch there saves one round trip per batch).
+   */
+  beginWith?: string;
 }
 
 export interface StoreInfo {

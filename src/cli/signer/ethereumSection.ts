@@ -16,6 +16,7 @@ import { keymanagerRoutes } from "../../signer/http/eth2/keymanagerRoutes.js";
 import { createEthSignerMetrics } from "../../signer/http/eth2/metrics.js";
 import { signRoutes } from "../../signer/http/eth2/signRoutes.js";
 import { writeFileDurable } from "../../util/durableFile.js";
+import { opt } from "../../util/opt.js";
 import type { SigningGate } from "../../util/signingGate.js";
 import { pick, validateSection } from "../config.js";
 import { parsePositiveInt } from "../options.js";
@@ -154,9 +155,4 @@ export function ethereumSection(hooks: EthereumHooks = {}): SignerSection {
       };
     },
   };
-}
-
-/** Spreads `{[k]: v}` only when v is defined (exactOptionalPropertyTypes). */
-function opt<K extends string, V>(k: K, v: V | undefined): { [P in K]?: V } {
-  return (v === undefined ? {} : { [k]: v }) as { [P in K]?: V };
 }

@@ -19,7 +19,7 @@ import type {
   NewBlock,
   StateChange,
 } from "../../store/ethereum/types.js";
-import { LockClass, lockKeys } from "../../store/locks.js";
+import { LockClass, type LockKey } from "../../store/locks.js";
 import type { SqlTx } from "../../store/types.js";
 import type { Settled } from "../../util/groupCommit.js";
 import { toHex } from "../../util/hex.js";
@@ -42,8 +42,16 @@ interface KeyView<S, R> {
   added: R[];
 }
 
+/** The locks a batch needs (the caller takes them first in its transaction: batchLockStatement). */
+export function batchLockKeys(items: readonly BatchItem[]): LockKey[] {
+  return items.map((it) => ({
+    cls: it.req.kind === "block" ? LockClass.EthBlock : LockClass.EthAttestation,
+    id: it.id,
+  }));
+}
+
 /**
- * Decides a batch inside one transaction: locks every key, reads each key's state, fetches stored
+ * Decides a batch inside one transaction that already holds the batch's key locks (batchLockKeys): reads each key's state, fetches stored
  * records only for keys whose requests need them, decides every request in arrival order (a later
  * request sees what an earlier one recorded), then writes the new records and states. The caller
  * commits before any answer is released.
@@ -56,10 +64,6 @@ export async function decideBatch(
   await repo.begin(tx);
   const blockItems = items.filter((it) => it.req.kind === "block");
   const attItems = items.filter((it) => it.req.kind === "attestation");
-  await lockKeys(tx, [
-    ...blockItems.map((it) => ({ cls: LockClass.EthBlock, id: it.id })),
-    ...attItems.map((it) => ({ cls: LockClass.EthAttestation, id: it.id })),
-  ]);
 
   const blocks = await loadViews<BlockStateRow, BlockState, BlockRecord>(
     blockItems,

@@ -2,12 +2,14 @@ import { ProtectionErrorCode, SlashingProtectionError } from "../../chains/ether
 import type { ProtectionOutcome, ProtectionRequest } from "../../chains/ethereum/protectionTypes.js";
 import { type EthSigningRepository, ethSigningRepository } from "../../store/ethereum/ethSigningRepository.js";
 import { ethValidatorsRepository } from "../../store/ethereum/ethValidatorsRepository.js";
+import { lockKeysStatement } from "../../store/locks.js";
 import type { Store } from "../../store/types.js";
 import { GroupCommit, type Settled } from "../../util/groupCommit.js";
 import { bytesEqual, toHex } from "../../util/hex.js";
 import { type Logger, shortKey } from "../../util/logger.js";
+import { opt } from "../../util/opt.js";
 import type { ProtectionMetrics } from "../metrics.js";
-import { type BatchItem, decideBatch } from "./decideBatch.js";
+import { type BatchItem, batchLockKeys, decideBatch } from "./decideBatch.js";
 
 export interface EthereumProtectionOptions {
   genesisValidatorsRoot: Uint8Array;
@@ -134,7 +136,10 @@ export class EthereumProtection {
   private async flush(batch: BatchItem[]): Promise<Settled<ProtectionOutcome>[]> {
     const started = performance.now();
     try {
-      const results = await this.store.tx((tx) => decideBatch(tx, this.repo, batch));
+      // the key locks travel with BEGIN (PostgreSQL), the writes with COMMIT: three round trips a batch
+      const results = await this.store.tx((tx) => decideBatch(tx, this.repo, batch), {
+        ...opt("beginWith", lockKeysStatement(this.store.dialect, batchLockKeys(batch))),
+      });
       this.metrics?.batchSize.observe({ chain: CHAIN }, batch.length);
       this.metrics?.batchSeconds.observe({ chain: CHAIN }, (performance.now() - started) / 1000);
       return results;

@@ -1,3 +1,4 @@
+import { pgLiteral } from "../sqlLiteral.js";
 import type { SqlScalar, SqlTx } from "../types.js";
 import type {
   AttestationHistoryQuery,
@@ -288,55 +289,25 @@ const postgresRepo: EthSigningRepository = {
     const blockLows = w.blockStates.filter((c) => c.persist);
     const attLows = w.attestationStates.filter((c) => c.persist);
     if (w.blocks.length + w.attestations.length + blockLows.length + attLows.length === 0) return;
-    // Data-modifying CTEs all run, in one round trip.
-    await tx.all(
-      `WITH b AS (
+    // One statement (data-modifying CTEs all run) sent with COMMIT: no round trip of its own.
+    const L = pgLiteral;
+    tx.runAtCommit(`WITH b AS (
          INSERT INTO eth_signed_blocks (validator_id, slot, signing_root)
-         SELECT * FROM unnest($1::int[], $2::numeric[], $3::bytea[])
+         SELECT * FROM unnest(${L.ints(w.blocks.map((r) => r.id))}, ${L.numerics(w.blocks.map((r) => r.slot))},
+           ${L.byteas(w.blocks.map((r) => r.signingRoot))})
        ), a AS (
          INSERT INTO eth_signed_attestations (validator_id, target_epoch, source_epoch, signing_root)
-         SELECT * FROM unnest($4::int[], $5::numeric[], $6::numeric[], $7::bytea[])
+         SELECT * FROM unnest(${L.ints(w.attestations.map((r) => r.id))}, ${L.numerics(w.attestations.map((r) => r.target))},
+           ${L.numerics(w.attestations.map((r) => r.source))}, ${L.byteas(w.attestations.map((r) => r.signingRoot))})
        ), bs AS (
          INSERT INTO eth_block_state (validator_id, low_slot)
-         SELECT * FROM unnest($8::int[], $9::numeric[])
+         SELECT * FROM unnest(${L.ints(blockLows.map((c) => c.id))}, ${L.numerics(blockLows.map((c) => c.state.lowSlot))})
          ON CONFLICT (validator_id) DO UPDATE SET low_slot = excluded.low_slot
        ), s AS (
          INSERT INTO eth_attestation_state (validator_id, low_source, low_target)
-         SELECT * FROM unnest($10::int[], $11::numeric[], $12::numeric[])
+         SELECT * FROM unnest(${L.ints(attLows.map((c) => c.id))}, ${L.numerics(attLows.map((c) => c.state.lowSource))},
+           ${L.numerics(attLows.map((c) => c.state.lowTarget))})
          ON CONFLICT (validator_id) DO UPDATE SET low_source = excluded.low_source, low_target = excluded.low_target
-       ) SELECT 1`,
-      [
-        w.blocks.map((r) => r.id),
-        u64s(
-          tx,
-          w.blocks.map((r) => r.slot),
-        ),
-        w.blocks.map((r) => r.signingRoot),
-        w.attestations.map((r) => r.id),
-        u64s(
-          tx,
-          w.attestations.map((r) => r.target),
-        ),
-        u64s(
-          tx,
-          w.attestations.map((r) => r.source),
-        ),
-        w.attestations.map((r) => r.signingRoot),
-        blockLows.map((c) => c.id),
-        u64s(
-          tx,
-          blockLows.map((c) => c.state.lowSlot),
-        ),
-        attLows.map((c) => c.id),
-        u64s(
-          tx,
-          attLows.map((c) => c.state.lowSource),
-        ),
-        u64s(
-          tx,
-          attLows.map((c) => c.state.lowTarget),
-        ),
-      ],
-    );
+       ) SELECT 1`);
   },
 };

@@ -11,6 +11,7 @@ import type { AlertStatus } from "../../../store/alerts/alertsRepository.js";
 import type { HistoryRow } from "../../../store/fleet/hostKeysRepository.js";
 import type { MaintenanceRow } from "../../../store/fleet/maintenanceRepository.js";
 import { BadRequestError } from "../../../util/errors.js";
+import { opt } from "../../../util/opt.js";
 import { authHook, READERS, REPORTERS, requireRole, scopeOf } from "./auth.js";
 import type { AlertFeed } from "./feed.js";
 import { actionBody, csvCell, optString, optTime, parseId, parseLimit, parseTime } from "./params.js";
@@ -236,10 +237,6 @@ export async function monitorRoutes(app: FastifyInstance, s: MonitorRouteService
     },
     { prefix: "/api/v1" },
   );
-}
-
-function opt<K extends string, V>(k: K, v: V | undefined): { [P in K]?: V } {
-  return (v === undefined ? {} : { [k]: v }) as { [P in K]?: V };
 }
 
 function parseCursor(v: unknown): { pubkey: string; hostId: number } | undefined {
