@@ -12,12 +12,10 @@ import { once } from "node:events";
 import { createWriteStream, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import pg from "pg";
-import { arg, machine, table } from "./lib.js";
+import { arg, freshPg, machine, table } from "./lib.js";
 
 const N = Number(arg("validators", "10000"));
 const ENGINES = arg("engines", "sqlite,postgres").split(",");
-const PG_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const REPO = resolve(import.meta.dirname, "..");
 const dir = mkdtempSync(join(tmpdir(), "sg-import-bench-"));
 
@@ -45,25 +43,6 @@ async function writeFile(path: string, validators: number): Promise<void> {
   await w("]}");
   out.end();
   await once(out, "finish");
-}
-
-async function pgDb(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `sg_ibench_${process.pid}_${Date.now()}`;
-  const c = new pg.Client({ connectionString: PG_URL });
-  await c.connect();
-  await c.query(`CREATE DATABASE ${name}`);
-  await c.end();
-  const u = new URL(PG_URL);
-  u.pathname = `/${name}`;
-  return {
-    url: u.toString(),
-    drop: async () => {
-      const d = new pg.Client({ connectionString: PG_URL });
-      await d.connect();
-      await d.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await d.end();
-    },
-  };
 }
 
 /** Runs one import as its own process under /usr/bin/time: wall seconds and peak RSS of exactly that process. */
@@ -101,7 +80,7 @@ try {
     for (const engine of ENGINES) {
       const db =
         engine === "postgres"
-          ? await pgDb()
+          ? await freshPg("ibench")
           : { url: `sqlite:${join(dir, `${engine}-${label.length}-${Date.now()}.db`)}`, drop: async () => {} };
       const r = run("slashguard", db.url, file);
       rows.push([`slashguard ${engine}`, `${label} (${mb(file)})`, r.seconds, r.maxRssMb]);

@@ -1,4 +1,5 @@
 import { cpus, totalmem } from "node:os";
+import pg from "pg";
 
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
@@ -41,3 +42,25 @@ export function arg(name: string, fallback: string): string {
 }
 
 export const now = (): number => performance.now();
+
+export const PG_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+
+/** A fresh PostgreSQL database for one benchmark run, and how to drop it. */
+export async function freshPg(tag: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  const name = `sg_${tag}_${process.pid}_${Date.now()}`;
+  const c = new pg.Client({ connectionString: PG_URL });
+  await c.connect();
+  await c.query(`CREATE DATABASE ${name}`);
+  await c.end();
+  const u = new URL(PG_URL);
+  u.pathname = `/${name}`;
+  return {
+    url: u.toString(),
+    drop: async () => {
+      const d = new pg.Client({ connectionString: PG_URL });
+      await d.connect();
+      await d.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await d.end();
+    },
+  };
+}

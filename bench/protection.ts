@@ -10,17 +10,15 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import pg from "pg";
 import { EthereumProtection } from "../src/protection/ethereum/ethereumProtection.js";
 import { openStore } from "../src/store/openStore.js";
 import type { Store } from "../src/store/types.js";
 import { nullLogger } from "../src/util/logger.js";
-import { arg, machine, now, stats, table } from "./lib.js";
+import { arg, freshPg, machine, now, stats, table } from "./lib.js";
 
 const N = Number(arg("validators", "10000"));
 const EPOCHS = Number(arg("epochs", "3"));
 const ENGINES = arg("engines", "sqlite,postgres").split(",");
-const PG_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const SLOTS = 32;
 const IN_FLIGHT = 1024;
 const FIRST_EPOCH = 10; // lodestar's surround store fills every epoch from 0 on a key's first vote: start low for fairness
@@ -123,28 +121,9 @@ async function rawInsertRate(store: Store): Promise<number> {
   return rate;
 }
 
-async function freshPg(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `sg_bench_${process.pid}_${Date.now()}`;
-  const admin = new pg.Client({ connectionString: PG_URL });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const u = new URL(PG_URL);
-  u.pathname = `/${name}`;
-  return {
-    url: u.toString(),
-    drop: async () => {
-      const c = new pg.Client({ connectionString: PG_URL });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
-    },
-  };
-}
-
 async function runSlashguard(engine: string): Promise<(string | number)[][]> {
   const dir = mkdtempSync(join(tmpdir(), "sg-bench-"));
-  const pgdb = engine === "postgres" ? await freshPg() : null;
+  const pgdb = engine === "postgres" ? await freshPg("bench") : null;
   const store = await openStore(pgdb?.url ?? `sqlite:${join(dir, "bench.db")}`);
   try {
     const raw = await rawInsertRate(store);

@@ -11,10 +11,9 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import pg from "pg";
 import { Agent, setGlobalDispatcher } from "undici";
 import { BlsPool } from "../src/keys/blsPool.js";
-import { arg, machine, now, stats, table } from "./lib.js";
+import { arg, freshPg, machine, now, stats, table } from "./lib.js";
 
 const SIZES = arg("validators", "10000,30000").split(",").map(Number);
 const ENGINES = arg("engines", "sqlite").split(",");
@@ -24,7 +23,6 @@ const REPO = resolve(import.meta.dirname, "..");
 const CLI = join(REPO, "dist", "cli", "main.js");
 const GVR = `0x${"11".repeat(32)}`;
 const KEYS_CACHE = join(tmpdir(), "slashguard-bench-keys");
-const PG_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 
 setGlobalDispatcher(new Agent({ connections: 512, pipelining: 1, keepAliveTimeout: 60_000 }));
 
@@ -177,25 +175,6 @@ async function rawBls(n: number): Promise<number> {
   return rate;
 }
 
-async function freshPg(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `sg_sbench_${process.pid}_${Date.now()}`;
-  const c = new pg.Client({ connectionString: PG_URL });
-  await c.connect();
-  await c.query(`CREATE DATABASE ${name}`);
-  await c.end();
-  const u = new URL(PG_URL);
-  u.pathname = `/${name}`;
-  return {
-    url: u.toString(),
-    drop: async () => {
-      const d = new pg.Client({ connectionString: PG_URL });
-      await d.connect();
-      await d.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await d.end();
-    },
-  };
-}
-
 const rows: (string | number)[][] = [];
 const raw = await rawBls(20_000);
 rows.push(["raw BLS signing, same worker pool (no HTTP, no store)", "-", "-", raw, "-", "-", "100%", "-"]);
@@ -203,7 +182,7 @@ for (const n of SIZES) {
   const keysPath = await keysDir(n);
   for (const engine of ENGINES) {
     const dir = mkdtempSync(join(tmpdir(), "sg-sbench-"));
-    const pgdb = engine === "postgres" ? await freshPg() : null;
+    const pgdb = engine === "postgres" ? await freshPg("sbench") : null;
     const { proc, url } = await startSigner(
       pgdb?.url ?? `sqlite:${join(dir, "s.db")}`,
       keysPath,

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import { SecretConnectionErrorCode } from "../../src/chains/cometbft/errors.js";
-import { MerlinTranscript } from "../../src/chains/cometbft/merlin.js";
 import {
   decodeAuthSig,
   deriveSecrets,
@@ -11,6 +10,7 @@ import {
   SecretConnection,
 } from "../../src/chains/cometbft/secretConnection.js";
 import { ed25519FromSeed, x25519FromSecret } from "../../src/util/curve25519.js";
+import { Transcript as MerlinTranscript } from "../../src/util/merlin.js";
 import { cometVector, hex, toHexStr } from "../utils/cometVectors.js";
 import { memoryPipe } from "../utils/memoryPipe.js";
 

@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, createHash, hkdfSync } from "node:crypto";
 import { type Ed25519Key, ed25519Verify, type X25519KeyPair, x25519Random } from "../../util/curve25519.js";
+import { Transcript as MerlinTranscript } from "../../util/merlin.js";
 import { SecretConnectionErrorCode as C, SecretConnectionError } from "./errors.js";
-import { MerlinTranscript } from "./merlin.js";
 import { delimit, ProtoReader, ProtoWriter, WireType } from "./protobuf.js";
 
 /** A byte stream below the SecretConnection (a TCP socket): ordered, reliable, no message boundaries. */

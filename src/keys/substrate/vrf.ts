@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { ed25519, ristretto255, ristretto255_hasher } from "@noble/curves/ed25519.js";
-import { Transcript } from "./merlin.js";
+import { Transcript } from "../../util/merlin.js";
 
 type Point = InstanceType<typeof ristretto255.Point>;
 const Point = ristretto255.Point;

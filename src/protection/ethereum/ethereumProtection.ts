@@ -8,6 +8,7 @@ import { GroupCommit, type Settled } from "../../util/groupCommit.js";
 import { bytesEqual, toHex } from "../../util/hex.js";
 import { type Logger, shortKey } from "../../util/logger.js";
 import { opt } from "../../util/opt.js";
+import { KeyIdRegistry } from "../keyIdRegistry.js";
 import type { ProtectionMetrics } from "../metrics.js";
 import { type BatchItem, batchLockKeys, decideBatch } from "./decideBatch.js";
 
@@ -41,9 +42,8 @@ export class EthereumProtection {
   private readonly logger: Logger;
   private readonly metrics: ProtectionMetrics | null;
   private readonly repo: EthSigningRepository;
-  private readonly ids = new Map<string, number>();
+  private readonly ids: KeyIdRegistry<Uint8Array>;
   private readonly decisions: GroupCommit<BatchItem, ProtectionOutcome>;
-  private readonly registrations: GroupCommit<Uint8Array, number>;
 
   private constructor(opts: EthereumProtectionOptions, modules: EthereumProtectionModules) {
     this.genesisValidatorsRoot = opts.genesisValidatorsRoot;
@@ -57,7 +57,7 @@ export class EthereumProtection {
       (batch) => this.flush(batch),
       (item) => item.id,
     );
-    this.registrations = new GroupCommit({ maxBatch: 1000 }, (keys) => this.register(keys));
+    this.ids = new KeyIdRegistry(keyHex, (keys) => this.store.tx((tx) => ethValidatorsRepository.upsert(tx, keys)));
   }
 
   /**
@@ -75,7 +75,7 @@ export class EthereumProtection {
   }
 
   async checkAndRecord(req: ProtectionRequest): Promise<ProtectionOutcome> {
-    const id = this.ids.get(keyHex(req.pubkey)) ?? (await this.validatorId(req.pubkey));
+    const id = this.ids.cached(req.pubkey) ?? (await this.ids.id(req.pubkey));
     try {
       const outcome = await this.decisions.submit({ req, id });
       this.metrics?.decisions.inc({ chain: CHAIN, kind: req.kind, outcome });
@@ -95,11 +95,11 @@ export class EthereumProtection {
 
   /** Registers keys ahead of their first request (the signer does it for every loaded key). */
   async registerValidators(pubkeys: readonly Uint8Array[]): Promise<void> {
-    await Promise.all(pubkeys.map((p) => this.validatorId(p)));
+    await Promise.all(pubkeys.map((p) => this.ids.id(p)));
   }
 
   async setEnabled(pubkeys: readonly Uint8Array[], enabled: boolean): Promise<void> {
-    const ids = await Promise.all(pubkeys.map((p) => this.validatorId(p)));
+    const ids = await Promise.all(pubkeys.map((p) => this.ids.id(p)));
     await this.store.tx((tx) => ethValidatorsRepository.setEnabled(tx, ids, enabled));
   }
 
@@ -111,26 +111,7 @@ export class EthereumProtection {
   /** Waits until every accepted request is decided; takes no new ones. */
   async close(): Promise<void> {
     await this.decisions.close();
-    await this.registrations.close();
-  }
-
-  private async validatorId(pubkey: Uint8Array): Promise<number> {
-    const hex = keyHex(pubkey);
-    const cached = this.ids.get(hex);
-    if (cached !== undefined) return cached;
-    const id = await this.registrations.submit(pubkey);
-    this.ids.set(hex, id);
-    return id;
-  }
-
-  private async register(keys: Uint8Array[]): Promise<Settled<number>[]> {
-    const ids = await this.store.tx((tx) => ethValidatorsRepository.upsert(tx, keys));
-    return keys.map((k) => {
-      const id = ids.get(keyHex(k));
-      return id === undefined
-        ? { ok: false, error: new Error("validator registration failed") }
-        : { ok: true, value: id };
-    });
+    await this.ids.close();
   }
 
   private async flush(batch: BatchItem[]): Promise<Settled<ProtectionOutcome>[]> {

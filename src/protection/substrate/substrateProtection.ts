@@ -13,6 +13,7 @@ import type { Store } from "../../store/types.js";
 import { GroupCommit, type Settled } from "../../util/groupCommit.js";
 import { toHex } from "../../util/hex.js";
 import { type Logger, shortKey } from "../../util/logger.js";
+import { KeyIdRegistry } from "../keyIdRegistry.js";
 import type { ProtectionMetrics } from "../metrics.js";
 import { type BatchItem, decideBatch } from "./decideBatch.js";
 import type { SubstrateOutcome, SubstrateProtectionRequest } from "./types.js";
@@ -50,9 +51,8 @@ export class SubstrateProtection {
   private readonly logger: Logger;
   private readonly metrics: ProtectionMetrics | null;
   private readonly repo: SubstrateSigningRepository;
-  private readonly ids = new Map<string, number>();
   private readonly decisions: GroupCommit<BatchItem, SubstrateOutcome>;
-  private readonly registrations: GroupCommit<SubstrateKeyRef, number>;
+  private readonly ids: KeyIdRegistry<SubstrateKeyRef>;
 
   constructor(opts: SubstrateProtectionOptions, modules: SubstrateProtectionModules) {
     this.store = modules.store;
@@ -65,12 +65,15 @@ export class SubstrateProtection {
       (batch) => this.flush(batch),
       (item) => item.id,
     );
-    this.registrations = new GroupCommit({ maxBatch: 1000 }, (keys) => this.register(keys));
+    this.ids = new KeyIdRegistry(
+      (k) => keyRefString(k.keyType, k.publicKey),
+      (keys) => this.store.tx((tx) => substrateKeysRepository.upsert(tx, keys)),
+    );
   }
 
   async checkAndRecord(req: SubstrateProtectionRequest): Promise<SubstrateOutcome> {
     const kind = kindOf(req.records);
-    const id = await this.keyId(req);
+    const id = await this.ids.id(req);
     try {
       const outcome = await this.decisions.submit({ req, id });
       this.metrics?.decisions.inc({ chain: CHAIN, kind, outcome });
@@ -97,11 +100,11 @@ export class SubstrateProtection {
 
   /** Registers keys ahead of their first request (the signer does it for every loaded key). */
   async registerKeys(keys: readonly SubstrateKeyRef[]): Promise<void> {
-    await Promise.all(keys.map((k) => this.keyId(k)));
+    await Promise.all(keys.map((k) => this.ids.id(k)));
   }
 
   async setEnabled(keys: readonly SubstrateKeyRef[], enabled: boolean): Promise<void> {
-    const ids = await Promise.all(keys.map((k) => this.keyId(k)));
+    const ids = await Promise.all(keys.map((k) => this.ids.id(k)));
     await this.store.tx((tx) => substrateKeysRepository.setEnabled(tx, ids, enabled));
   }
 
@@ -111,24 +114,7 @@ export class SubstrateProtection {
 
   async close(): Promise<void> {
     await this.decisions.close();
-    await this.registrations.close();
-  }
-
-  private async keyId(k: SubstrateKeyRef): Promise<number> {
-    const s = keyRefString(k.keyType, k.publicKey);
-    const cached = this.ids.get(s);
-    if (cached !== undefined) return cached;
-    const id = await this.registrations.submit({ keyType: k.keyType, publicKey: k.publicKey });
-    this.ids.set(s, id);
-    return id;
-  }
-
-  private async register(keys: SubstrateKeyRef[]): Promise<Settled<number>[]> {
-    const ids = await this.store.tx((tx) => substrateKeysRepository.upsert(tx, keys));
-    return keys.map((k) => {
-      const id = ids.get(keyRefString(k.keyType, k.publicKey));
-      return id === undefined ? { ok: false, error: new Error("key registration failed") } : { ok: true, value: id };
-    });
+    await this.ids.close();
   }
 
   private async flush(batch: BatchItem[]): Promise<Settled<SubstrateOutcome>[]> {

@@ -31,7 +31,9 @@ describe.each(ENGINES)("migrations on %s", (engine) => {
     const { url, cleanup } = await freshStoreUrl(engine);
     cleanups.push(cleanup);
     const s = await openStore(url);
-    await s.tx((tx) => tx.run("INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, 'future', 'x')"));
+    await s.tx((tx) =>
+      tx.run("INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, 'future', 'x')"),
+    );
     await s.close();
     await expect(openStore(url)).rejects.toMatchObject({ code: StoreErrorCode.SchemaTooNew });
   });

@@ -1,0 +1,45 @@
+import { GroupCommit, type Settled } from "../util/groupCommit.js";
+
+/**
+ * Store ids of signing keys, registered on first use (insert-or-get, many keys per transaction) and
+ * cached: ids never change once given, so the cache is valid in every process sharing the store.
+ */
+export class KeyIdRegistry<K> {
+  private readonly ids = new Map<string, number>();
+  private readonly registrations: GroupCommit<K, number>;
+
+  /**
+   * @param keyOf the key's identity as a string (the map key of `upsert`'s answer)
+   * @param upsert registers keys in one transaction and returns their ids by `keyOf`
+   */
+  constructor(
+    private readonly keyOf: (k: K) => string,
+    upsert: (keys: K[]) => Promise<Map<string, number>>,
+  ) {
+    this.registrations = new GroupCommit({ maxBatch: 1000 }, async (keys): Promise<Settled<number>[]> => {
+      const ids = await upsert(keys);
+      return keys.map((k) => {
+        const id = ids.get(this.keyOf(k));
+        return id === undefined ? { ok: false, error: new Error("key registration failed") } : { ok: true, value: id };
+      });
+    });
+  }
+
+  /** The id if this process has seen the key before (no await on the hot path). */
+  cached(k: K): number | undefined {
+    return this.ids.get(this.keyOf(k));
+  }
+
+  async id(k: K): Promise<number> {
+    const name = this.keyOf(k);
+    const hit = this.ids.get(name);
+    if (hit !== undefined) return hit;
+    const id = await this.registrations.submit(k);
+    this.ids.set(name, id);
+    return id;
+  }
+
+  close(): Promise<void> {
+    return this.registrations.close();
+  }
+}
