@@ -15,6 +15,11 @@ export const DomainType = {
   applicationBuilder: Uint8Array.of(0, 0, 0, 1),
 } as const;
 
+// A signer sees a handful of (domain type, fork version, genesis root) triples; hashing ForkData for
+// every request would cost two SHA-256 tree hashes each time.
+const domains = new Map<string, Uint8Array>();
+const MAX_CACHED_DOMAINS = 256;
+
 /** compute_domain: domain type ++ first 28 bytes of hash_tree_root(ForkData(fork version, genesis validators root)). */
 export function computeDomain(
   t: EthSszTypes,
@@ -22,10 +27,15 @@ export function computeDomain(
   forkVersion: Uint8Array,
   gvr: Uint8Array,
 ): Uint8Array {
+  const key = Buffer.concat([domainType, forkVersion, gvr]).toString("hex");
+  const hit = domains.get(key);
+  if (hit !== undefined) return hit;
   const forkDataRoot = t.forkData.hashTreeRoot({ currentVersion: forkVersion, genesisValidatorsRoot: gvr });
   const d = new Uint8Array(32);
   d.set(domainType, 0);
   d.set(forkDataRoot.subarray(0, 28), 4);
+  if (domains.size >= MAX_CACHED_DOMAINS) domains.clear();
+  domains.set(key, d);
   return d;
 }
 
