@@ -48,6 +48,8 @@ function startSigner(db: string, keys: string, port: number): Promise<{ proc: Ch
     const proc = spawn(
       process.execPath,
       [
+        // e.g. SIGNER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the signer under load
+        ...(process.env.SIGNER_NODE_ARGS?.split(" ").filter(Boolean) ?? []),
         CLI,
         "signer",
         "--db",
