@@ -13,13 +13,6 @@ type State = "active" | "present" | "absent";
 const stateOf = (i: HistoryInterval): State => (i.active ? "active" : i.present ? "present" : "absent");
 const STATE_LABEL: Record<State, string> = { active: "signing", present: "loaded, not signing", absent: "not loaded" };
 
-const timeFmt = new Intl.DateTimeFormat(undefined, {
-  month: "short",
-  day: "numeric",
-  hour: "2-digit",
-  minute: "2-digit",
-});
-
 /**
  * Which host held the key in which state when: one lane per host (signing, loaded but not signing,
  * stale where the node could not be asked), and a lane of the key's alerts, on one time axis.

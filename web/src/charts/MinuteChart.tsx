@@ -1,6 +1,6 @@
 import { useId, useRef } from "react";
 import type { MinuteStats } from "../api/types.js";
-import { countTicks, ticks, useWidth } from "./useWidth.js";
+import { countTicks, useWidth } from "./useWidth.js";
 
 const HALF = 80;
 const AXIS_H = 22;
