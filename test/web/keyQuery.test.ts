@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   DEFAULT_QUERY,
   facetsOf,
+  fingerprint,
   type KeyQuery,
   type KeyRecord,
   normalizePrefix,
@@ -101,6 +102,26 @@ describe("key filtering and sorting (the worker's logic)", () => {
       expect(got.size, JSON.stringify(q)).toBe(want.length);
       for (const w of want) expect(got.has(w.i)).toBe(true);
     }
+  });
+
+  it("a refresh that changed nothing has the same fingerprint; any change to a shown row changes it", () => {
+    const base = Array.from({ length: 500 }, (_, i) => keyRow(i));
+    const same = base.map((r) => ({ ...r }));
+    expect(fingerprint(same)).toBe(fingerprint(base));
+    const variants = [
+      (r: (typeof base)[number]) => ({
+        ...r,
+        status: r.status === "active" ? ("inactive" as const) : ("active" as const),
+      }),
+      (r: (typeof base)[number]) => ({ ...r, stale: !r.stale }),
+      (r: (typeof base)[number]) => ({ ...r, host_id: r.host_id + 10 }),
+      (r: (typeof base)[number]) => ({ ...r, changed_at: new Date(Date.parse(r.changed_at) + 1000).toISOString() }),
+    ];
+    for (const v of variants) {
+      const changed = base.map((r, i) => (i === 123 ? v(r) : r));
+      expect(fingerprint(changed)).not.toBe(fingerprint(base));
+    }
+    expect(fingerprint(base.slice(1))).not.toBe(fingerprint(base));
   });
 
   it("facets list every chain and host once, sorted", () => {

@@ -28,7 +28,7 @@ export function AlertBanner() {
         )}
         {worst.hosts.length > 0 && <> on {worst.hosts.join(", ")}</>}.
       </p>
-      <Link to="/alerts?status=open" className="btn btn-on-danger">
+      <Link to="/alerts" className="btn btn-on-danger">
         Open the alert panel
       </Link>
     </div>

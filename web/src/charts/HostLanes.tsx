@@ -34,7 +34,7 @@ export function HostLanes({ intervals, alerts, now }: { intervals: HistoryInterv
   const x = (t: number) => LABEL_W + ((t - t0) / (t1 - t0)) * plotW;
   const lanes = [...hosts, "alerts"];
   const height = lanes.length * LANE_H + AXIS_H;
-  const tickCount = Math.max(2, Math.floor(plotW / 120));
+  const tickCount = Math.max(2, Math.floor(plotW / 150));
   const timeFmt = timeTickFormat(t1 - t0);
   const tickTimes = Array.from({ length: tickCount + 1 }, (_, i) => t0 + ((t1 - t0) * i) / tickCount);
   const summary = `${hosts.length} host${hosts.length === 1 ? "" : "s"} held this key between ${absoluteTime(t0)} and now; ${alerts.length} alert${alerts.length === 1 ? "" : "s"}.`;

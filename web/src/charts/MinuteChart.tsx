@@ -8,12 +8,17 @@ const LEFT = 44;
 const PAD_R = 12;
 const hm = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
 
-/** Signatures per minute above the axis, refusals below it, so a burst of refusals stands out at once. */
-export function MinuteChart({ minutes }: { minutes: MinuteStats[] }) {
+/**
+ * Signatures per minute above the axis, refusals below it, so a burst of refusals stands out at once.
+ * The axis always spans `slots` minutes, the newest on the right; minutes before the signer started
+ * stay empty.
+ */
+export function MinuteChart({ minutes, slots = 60 }: { minutes: MinuteStats[]; slots?: number }) {
   const ref = useRef<HTMLDivElement>(null);
   const width = useWidth(ref);
   const titleId = useId();
-  const n = Math.max(1, minutes.length);
+  const n = Math.max(1, slots, minutes.length);
+  const offset = n - minutes.length;
   const maxUp = Math.max(1, ...minutes.map((m) => m.signed));
   const maxDown = Math.max(1, ...minutes.map((m) => m.refused));
   const plotW = Math.max(100, width - LEFT - PAD_R);
@@ -48,7 +53,7 @@ export function MinuteChart({ minutes }: { minutes: MinuteStats[] }) {
             </g>
           ))}
         {minutes.map((m, i) => {
-          const x = LEFT + i * bw + bw * 0.15;
+          const x = LEFT + (offset + i) * bw + bw * 0.15;
           const w = Math.max(1, bw * 0.7);
           const t = Date.parse(m.minute);
           return (
@@ -70,8 +75,8 @@ export function MinuteChart({ minutes }: { minutes: MinuteStats[] }) {
         <g className="axis">
           <line x1={LEFT} x2={LEFT + plotW} y1={mid} y2={mid} />
           {minutes.map((m, i) =>
-            i % labelEvery === 0 ? (
-              <text key={m.minute} x={LEFT + (i + 0.5) * bw} y={2 * HALF + 12 + 16} textAnchor="middle">
+            (minutes.length - 1 - i) % labelEvery === 0 ? (
+              <text key={m.minute} x={LEFT + (offset + i + 0.5) * bw} y={2 * HALF + 12 + 16} textAnchor="middle">
                 {hm.format(Date.parse(m.minute))}
               </text>
             ) : null,

@@ -8,7 +8,15 @@ import { count, shortKey } from "../format.js";
 import { useResource } from "../hooks.js";
 import { Link, useNav } from "../router.js";
 import { KeyIndex, type PortLike, startKeyWorker } from "./keyIndex.js";
-import { type Facets, type KeyQuery, normalizePrefix, type SortKey, type StatusFilter, toRecord } from "./keyQuery.js";
+import {
+  type Facets,
+  fingerprint,
+  type KeyQuery,
+  normalizePrefix,
+  type SortKey,
+  type StatusFilter,
+  toRecord,
+} from "./keyQuery.js";
 import { loadAllKeys } from "./loadKeys.js";
 
 const KEYS_POLL_MS = 15_000;
@@ -73,17 +81,26 @@ export function KeyTable({ portFactory = startKeyWorker }: { portFactory?: () =>
   const [result, setResult] = useState<{ rows: KeyRow[]; indices: Int32Array } | null>(null);
   const ids = { search: useId(), chain: useId(), status: useId(), host: useId(), count: useId() };
 
+  // The rows handed to the worker change only when a refresh brought something new.
+  const [rows, setRows] = useState<KeyRow[] | null>(null);
+  const shown = useRef("");
   useEffect(() => {
     if (keys.data === null) return;
-    void index.load(keys.data.map(toRecord)).then(setFacets);
-  }, [keys.data, index]);
+    const f = fingerprint(keys.data);
+    if (f === shown.current) return;
+    shown.current = f;
+    setRows(keys.data);
+  }, [keys.data]);
   useEffect(() => {
-    const rows = keys.data;
+    if (rows === null) return;
+    void index.load(rows.map(toRecord)).then(setFacets);
+  }, [rows, index]);
+  useEffect(() => {
     if (rows === null) return;
     void index.query(JSON.parse(queryKey) as KeyQuery).then((indices) => {
       if (indices !== null) setResult({ rows, indices });
     });
-  }, [keys.data, queryKey, index]);
+  }, [rows, queryKey, index]);
 
   const setParam = (k: string, v: string) => {
     const p = new URLSearchParams(search);
@@ -141,14 +158,14 @@ export function KeyTable({ portFactory = startKeyWorker }: { portFactory?: () =>
   };
 
   const hostName = useMemo(() => new Map((facets?.hosts ?? []).map((h) => [String(h.id), h.name])), [facets]);
-  const total = keys.data?.length ?? 0;
+  const total = rows?.length ?? 0;
 
   return (
     <section aria-labelledby="keys-title">
       <div className="page-head">
         <h1 id="keys-title">Keys</h1>
         <p className="muted" id={ids.count} role="status" aria-live="polite">
-          {keys.data === null
+          {rows === null
             ? ""
             : `Showing ${count(n)} of ${count(total)} keys${q.host !== "" && hostName.has(q.host) ? ` on ${hostName.get(q.host)}` : ""}`}
         </p>

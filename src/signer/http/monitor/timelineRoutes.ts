@@ -64,12 +64,19 @@ export async function timelineRoutes(app: FastifyInstance, s: TimelineRouteServi
 
         const intervals = await s.queries.history(owner, pubkey, from, to);
         const alerts = await s.alerts.list({ ownerId: owner, pubkey, limit: 1000 });
-        const held =
-          owner === null ||
-          (await s.queries.keys({ ownerId: owner, chain: "ethereum", prefix: pubkey, limit: 1 })).some(
-            (k) => k.pubkey === pubkey,
-          );
-        const signatures = await signaturesOf(s.store, pubkey, held, epochs, BigInt(slotsPerEpoch), toEpoch);
+        // The chains the caller's fleet has this key on (one row per host; a key is on few hosts).
+        const chains = new Set(
+          (await s.queries.keys({ ownerId: owner, prefix: pubkey, limit: 1000 }))
+            .filter((k) => k.pubkey === pubkey)
+            .map((k) => k.chain),
+        );
+        const signatures = await signaturesOf(s.store, pubkey, {
+          ethereumKey: ETH_PUBKEY_RE.test(pubkey) && (chains.size === 0 || chains.has("ethereum")),
+          held: owner === null || chains.has("ethereum"),
+          epochs,
+          slotsPerEpoch: BigInt(slotsPerEpoch),
+          toEpoch,
+        });
         return {
           data: {
             pubkey,
@@ -86,14 +93,18 @@ export async function timelineRoutes(app: FastifyInstance, s: TimelineRouteServi
   );
 }
 
-async function signaturesOf(
-  store: Store,
-  pubkey: string,
-  held: boolean,
-  epochs: number,
-  slotsPerEpoch: bigint,
-  toEpoch: bigint | null,
-): Promise<SignaturesView> {
+interface SignaturesQuery {
+  /** Could be an Ethereum key: 48 bytes, and not reported only under other chains. */
+  ethereumKey: boolean;
+  /** The caller may see its records: an admin, or the caller's fleet holds it as an Ethereum key. */
+  held: boolean;
+  epochs: number;
+  slotsPerEpoch: bigint;
+  toEpoch: bigint | null;
+}
+
+async function signaturesOf(store: Store, pubkey: string, q: SignaturesQuery): Promise<SignaturesView> {
+  const { epochs, slotsPerEpoch, toEpoch } = q;
   const none = (reason: string): SignaturesView => ({
     available: false,
     reason,
@@ -102,8 +113,8 @@ async function signaturesOf(
     to_epoch: null,
     epochs: [],
   });
-  if (!ETH_PUBKEY_RE.test(pubkey)) return none("Signatures per epoch are recorded for Ethereum keys only.");
-  if (!held) return none("No Ethereum key of your fleet has this public key.");
+  if (!q.ethereumKey) return none("Signatures per epoch are recorded for Ethereum keys only.");
+  if (!q.held) return none("No Ethereum key of your fleet has this public key.");
   const key = parseHex(pubkey, "pubkey", 48);
   return store.tx(
     async (tx) => {
