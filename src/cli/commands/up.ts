@@ -64,7 +64,11 @@ export function registerUpCommand(program: Command): void {
       );
       // The dashboard has a fleet to show from the first minute: this machine, reporting the signer's keys.
       const agent = o.agent ? startLocalAgent(running.url, { keymanager: tokenFile, agent: agentTokenFile }) : null;
-      printTryThis(running.url, { keymanager: tokenFile, owner: ownerTokenFile, agent: agentTokenFile }, agent !== null);
+      printTryThis(
+        running.url,
+        { keymanager: tokenFile, owner: ownerTokenFile, agent: agentTokenFile },
+        agent !== null,
+      );
       await shutdownSignal();
       await agent?.stop();
       await running.stop();
