@@ -164,9 +164,20 @@ describe.skipIf(!HAS_CHROMIUM)("dashboard in a real browser", () => {
     await page.getByText("Signatures per epoch are recorded for Ethereum keys only.").waitFor();
     await screenshot(page, "timeline");
 
+    // Maintenance for delta, scheduled and ended from the fleet view.
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Fleet" }).click();
     await page.getByRole("rowheader", { name: "delta" }).waitFor();
+    await page.getByLabel("Host", { exact: true }).selectOption({ label: "delta" });
+    await page.getByLabel("Reason").fill("kernel upgrade");
+    await page.getByRole("button", { name: "Schedule maintenance" }).click();
+    await page.getByText("Maintenance scheduled for delta.").waitFor();
+    const windows: any[] = (await apiGet(monitor.url, "/api/v1/maintenance", operator)).data;
+    expect(windows.map((w) => [w.host, w.reason])).toEqual([["delta", "kernel upgrade"]]);
+    await expect.poll(async () => page.getByRole("row", { name: /^delta/ }).textContent()).toContain("kernel upgrade");
     await screenshot(page, "fleet");
+    await page.getByRole("button", { name: "End maintenance of delta now" }).click();
+    await page.getByText("Maintenance of delta ended.").waitFor();
+    expect((await apiGet(monitor.url, "/api/v1/maintenance", operator)).data).toEqual([]);
 
     // A phone: the alert panel fits the width.
     await page.setViewportSize({ width: 390, height: 844 });

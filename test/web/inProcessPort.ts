@@ -16,9 +16,11 @@ export function inProcessPort(): PortLike & { transferred: ArrayBuffer[]; reques
     transferred,
     requests,
     onmessage: null,
-    postMessage(m: KeyWorkerRequest) {
-      requests.push(structuredClone(m));
-      setTimeout(() => handle(structuredClone(m)), 0);
+    postMessage(m: KeyWorkerRequest, transfer: Transferable[]) {
+      // Moved, as postMessage moves them: the sender's arrays are detached afterwards.
+      const delivered = structuredClone(m, { transfer: transfer as ArrayBuffer[] });
+      requests.push(delivered);
+      setTimeout(() => handle(delivered), 0);
     },
     terminate() {},
   };

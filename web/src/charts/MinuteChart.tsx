@@ -76,7 +76,12 @@ export function MinuteChart({ minutes, slots = 60 }: { minutes: MinuteStats[]; s
           <line x1={LEFT} x2={LEFT + plotW} y1={mid} y2={mid} />
           {minutes.map((m, i) =>
             (minutes.length - 1 - i) % labelEvery === 0 ? (
-              <text key={m.minute} x={LEFT + (offset + i + 0.5) * bw} y={2 * HALF + 12 + 16} textAnchor="middle">
+              <text
+                key={m.minute}
+                x={Math.min(LEFT + (offset + i + 0.5) * bw, LEFT + plotW)}
+                y={2 * HALF + 12 + 16}
+                textAnchor={LEFT + (offset + i + 0.5) * bw + 30 > LEFT + plotW ? "end" : "middle"}
+              >
                 {hm.format(Date.parse(m.minute))}
               </text>
             ) : null,

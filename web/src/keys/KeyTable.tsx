@@ -15,7 +15,6 @@ import {
   normalizePrefix,
   type SortKey,
   type StatusFilter,
-  toRecord,
 } from "./keyQuery.js";
 import { loadAllKeys } from "./loadKeys.js";
 
@@ -93,7 +92,7 @@ export function KeyTable({ portFactory = startKeyWorker }: { portFactory?: () =>
   }, [keys.data]);
   useEffect(() => {
     if (rows === null) return;
-    void index.load(rows.map(toRecord)).then(setFacets);
+    void index.load(rows).then(setFacets);
   }, [rows, index]);
   useEffect(() => {
     if (rows === null) return;

@@ -1,9 +1,11 @@
-import type { Facets, KeyQuery, KeyRecord } from "./keyQuery.js";
+import type { KeyRow } from "../api/types.js";
+import { encodeKeys, transferables } from "./keyColumns.js";
+import type { Facets, KeyQuery } from "./keyQuery.js";
 import type { KeyWorkerRequest, KeyWorkerResponse } from "./keyWorkerProtocol.js";
 
 /** A Worker, or anything that speaks to one the same way (tests use an in-process port). */
 export interface PortLike {
-  postMessage(m: KeyWorkerRequest): void;
+  postMessage(m: KeyWorkerRequest, transfer: Transferable[]): void;
   onmessage: ((e: { data: KeyWorkerResponse }) => void) | null;
   terminate(): void;
 }
@@ -28,11 +30,12 @@ export class KeyIndex {
     port.onmessage = (e) => this.receive(e.data);
   }
 
-  load(rows: KeyRecord[]): Promise<Facets> {
+  load(rows: readonly KeyRow[]): Promise<Facets> {
     const gen = ++this.gen;
+    const keys = encodeKeys(rows);
     return new Promise((resolve) => {
       this.loads.set(gen, resolve);
-      this.port.postMessage({ type: "load", gen, rows });
+      this.port.postMessage({ type: "load", gen, keys }, transferables(keys));
     });
   }
 
@@ -41,7 +44,7 @@ export class KeyIndex {
     this.latest = id;
     return new Promise((resolve) => {
       this.queries.set(id, resolve);
-      this.port.postMessage({ type: "query", id, gen: this.gen, query });
+      this.port.postMessage({ type: "query", id, gen: this.gen, query }, []);
     });
   }
 

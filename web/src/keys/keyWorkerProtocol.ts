@@ -1,8 +1,9 @@
+import { decodeKeys, type KeyColumns } from "./keyColumns.js";
 import { type Facets, facetsOf, type KeyQuery, type KeyRecord, queryKeys } from "./keyQuery.js";
 
 /** Messages to the key worker. `gen` numbers each loaded data set, so a result always names its data. */
 export type KeyWorkerRequest =
-  | { type: "load"; gen: number; rows: KeyRecord[] }
+  | { type: "load"; gen: number; keys: KeyColumns }
   | { type: "query"; id: number; gen: number; query: KeyQuery };
 
 export type KeyWorkerResponse =
@@ -20,7 +21,7 @@ export function keyWorkerHandler(
   let gen = -1;
   return (req) => {
     if (req.type === "load") {
-      rows = req.rows;
+      rows = decodeKeys(req.keys);
       gen = req.gen;
       post({ type: "loaded", gen, facets: facetsOf(rows) }, []);
       return;
