@@ -2,7 +2,14 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { afterEach, describe, expect, it } from "vitest";
-import { type BrowserSession, HAS_CHROMIUM, markChromiumSkipped, openBrowser, screenshot } from "../utils/browser.js";
+import {
+  axeViolations,
+  type BrowserSession,
+  HAS_CHROMIUM,
+  markChromiumSkipped,
+  openBrowser,
+  screenshot,
+} from "../utils/browser.js";
 import { startCli, waitForLine } from "../utils/cli.js";
 import { FakeHarmonyNode, FakeKeymanager, HARMONY_VECTORS } from "../utils/fakeNodes.js";
 import type { LoopbackServer } from "../utils/httpServer.js";
@@ -20,6 +27,7 @@ const apiGet = async (url: string, path: string, token: string): Promise<any> =>
 
 async function signIn(page: Page, url: string, token: string): Promise<void> {
   await page.goto(url);
+  expect(await axeViolations(page)).toEqual([]);
   await page.getByLabel("Owner token").fill(token);
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.getByRole("heading", { name: "Alerts", level: 1 }).waitFor();
@@ -114,6 +122,7 @@ describe.skipIf(!HAS_CHROMIUM)("dashboard in a real browser", () => {
     expect([ab.kind, gd.kind]).toEqual(["double_active", "double_active"]);
     await page.getByRole("article", { name: `Key active on two hosts #${gd.id}` }).waitFor();
     await screenshot(page, "alerts");
+    expect(await axeViolations(page)).toEqual([]);
 
     // Acknowledge one: it changes on screen at once and in the monitor.
     await banner.getByRole("link", { name: "Open the alert panel" }).click();
@@ -142,6 +151,7 @@ describe.skipIf(!HAS_CHROMIUM)("dashboard in a real browser", () => {
     const showing = page.getByText(/^Showing [0-9,]+ of/);
     await expect.poll(async () => showing.textContent(), { timeout: 60_000 }).toBe("Showing 10,004 of 10,004 keys");
     await screenshot(page, "keys");
+    expect(await axeViolations(page)).toEqual([]);
     const search = page.getByLabel("Public key starts with");
     await search.fill("0x000001"); // keys 0x100 .. 0x1ff
     await expect.poll(async () => showing.textContent()).toBe("Showing 256 of 10,004 keys");
@@ -163,6 +173,7 @@ describe.skipIf(!HAS_CHROMIUM)("dashboard in a real browser", () => {
     expect(await lanes.locator("g.al-critical").count()).toBe(1);
     await page.getByText("Signatures per epoch are recorded for Ethereum keys only.").waitFor();
     await screenshot(page, "timeline");
+    expect(await axeViolations(page)).toEqual([]);
 
     // Maintenance for delta, scheduled and ended from the fleet view.
     await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Fleet" }).click();
@@ -175,6 +186,7 @@ describe.skipIf(!HAS_CHROMIUM)("dashboard in a real browser", () => {
     expect(windows.map((w) => [w.host, w.reason])).toEqual([["delta", "kernel upgrade"]]);
     await expect.poll(async () => page.getByRole("row", { name: /^delta/ }).textContent()).toContain("kernel upgrade");
     await screenshot(page, "fleet");
+    expect(await axeViolations(page)).toEqual([]);
     await page.getByRole("button", { name: "End maintenance of delta now" }).click();
     await page.getByText("Maintenance of delta ended.").waitFor();
     expect((await apiGet(monitor.url, "/api/v1/maintenance", operator)).data).toEqual([]);
@@ -185,6 +197,7 @@ describe.skipIf(!HAS_CHROMIUM)("dashboard in a real browser", () => {
     await page.getByRole("article", { name: `Key active on two hosts #${gd.id}` }).waitFor();
     expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(390);
     await screenshot(page, "phone-alerts", true);
+    expect(await axeViolations(page)).toEqual([]);
 
     expect(await browser.problems()).toEqual([]);
   });
@@ -259,6 +272,7 @@ describe.skipIf(!HAS_CHROMIUM)("dashboard in a real browser", () => {
     if (dg.status === 404) await page.getByTestId("doppelganger-off").waitFor();
     else expect(await page.locator("[class*=pill-dg-]").count()).toBe(keys.length);
     await screenshot(page, "signer");
+    expect(await axeViolations(page)).toEqual([]);
 
     // The key's timeline: this host holds it; three epochs with an attestation, one without, between.
     await page.goto(`${url}/keys/${key}`);
@@ -269,6 +283,7 @@ describe.skipIf(!HAS_CHROMIUM)("dashboard in a real browser", () => {
     expect(await bars.locator("rect.bar-att").count()).toBe(3);
     await page.getByRole("img", { name: /^1 host held this key/ }).waitFor();
     await screenshot(page, "timeline-signatures");
+    expect(await axeViolations(page)).toEqual([]);
     expect(await browser.problems()).toEqual([]);
   });
 });

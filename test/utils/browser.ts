@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
@@ -80,4 +80,20 @@ export async function screenshot(page: Page, name: string, fullPage = false): Pr
     mkdirSync(DOC_IMAGES, { recursive: true });
     copyFileSync(file, join(DOC_IMAGES, `dashboard-${name}.png`));
   }
+}
+
+const AXE = readFileSync(join(REPO_ROOT, "node_modules", "axe-core", "axe.min.js"), "utf8");
+
+/**
+ * Accessibility check of the page as it is now (axe-core: WCAG 2.1 A and AA rules and best practices).
+ * Returns "impact rule: elements" for every violation. Evaluated through the browser's debugging
+ * protocol, which the page's Content-Security-Policy does not govern (the page itself may not run
+ * inline scripts).
+ */
+export async function axeViolations(page: Page): Promise<string[]> {
+  await page.evaluate(AXE);
+  return (await page.evaluate(
+    `axe.run(document, { runOnly: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"] })
+      .then((r) => r.violations.map((v) => v.impact + " " + v.id + ": " + v.nodes.map((n) => n.target.join(" ")).join(", ")))`,
+  )) as string[];
 }

@@ -123,10 +123,7 @@ describe("alert banner and panel", () => {
     const api = alertApi(list);
     const { alerts } = renderApp(<AlertPanel />, { fetch: api.fetch, path: "/alerts" });
     await act(() => alerts.load());
-    const ids = () =>
-      screen
-        .queryAllByRole("article")
-        .map((a) => a.getAttribute("aria-labelledby") && a.querySelector("h3")!.textContent);
+    const ids = () => screen.queryAllByRole("article").map((a) => a.querySelector("h2")!.textContent);
     expect(ids()).toEqual(["Key active on two hosts #1", "Agent silent #2"]);
     fireEvent.change(screen.getByLabelText("Kind"), { target: { value: "agent_silent" } });
     expect(ids()).toEqual(["Agent silent #2"]);

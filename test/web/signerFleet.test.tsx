@@ -135,9 +135,9 @@ describe("fleet view", () => {
     const row1 = screen.getByRole("rowheader", { name: "host-1" }).closest("tr")!;
     expect(row1.textContent).toContain("0.1.0");
     expect(row1.textContent).toContain("reachable");
-    expect(within(row1).getByRole("link", { name: "Keys of host-1: 2 active of 3" }).getAttribute("href")).toBe(
-      "/keys?host=1",
-    );
+    expect(
+      within(row1).getByRole("link", { name: "2 / 3 keys of host-1 (active / present)" }).getAttribute("href"),
+    ).toBe("/keys?host=1");
   });
 
   it("schedules a maintenance window and ends a running one", async () => {

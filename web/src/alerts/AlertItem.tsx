@@ -50,9 +50,9 @@ export function AlertItem({ alert, onDone }: { alert: Alert; onDone: (message: s
     <article className={`alert alert-${alert.severity} alert-status-${alert.status}`} aria-labelledby={headingId}>
       <header className="alert-head">
         <span className={`badge badge-${alert.severity}`}>{alert.severity}</span>
-        <h3 id={headingId} className="alert-title">
+        <h2 id={headingId} className="alert-title">
           {kindLabel(alert.kind)} <span className="alert-id">#{alert.id}</span>
-        </h3>
+        </h2>
         <span className={`pill pill-${alert.status}`}>
           {alert.status}
           {alert.status === "suppressed" && alert.suppressed_until !== null && (

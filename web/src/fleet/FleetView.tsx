@@ -107,11 +107,9 @@ export function FleetView() {
                     <Nodes host={h} />
                   </td>
                   <td>
-                    <Link
-                      to={`/keys?host=${h.id}`}
-                      aria-label={`Keys of ${h.name}: ${h.keys_active} active of ${h.keys_present}`}
-                    >
+                    <Link to={`/keys?host=${h.id}`}>
                       {count(h.keys_active)} / {count(h.keys_present)}
+                      <span className="sr-only"> keys of {h.name} (active / present)</span>
                     </Link>
                   </td>
                   <td>

@@ -279,8 +279,9 @@ export function KeyTable({ portFactory = startKeyWorker }: { portFactory?: () =>
                     style={{ transform: `translateY(${item.start - scrollMargin}px)`, height: item.size }}
                   >
                     <td className="c-key">
-                      <Link to={`/keys/${row.pubkey}`} aria-label={`${row.pubkey} on ${row.host}: open its timeline`}>
-                        <code>{shortKey(row.pubkey, 10, 6)}</code>
+                      <Link to={`/keys/${row.pubkey}`}>
+                        <code title={row.pubkey}>{shortKey(row.pubkey, 10, 6)}</code>
+                        <span className="sr-only"> on {row.host}: open its timeline</span>
                       </Link>
                     </td>
                     <td className="c-chain">{row.chain}</td>
