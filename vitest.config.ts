@@ -1,3 +1,4 @@
+import react from "@vitejs/plugin-react";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
@@ -7,6 +8,17 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["test/unit/**/*.test.ts"],
+          pool: "threads",
+          testTimeout: 30_000,
+        },
+      },
+      {
+        // The dashboard (web/): its worker logic and components, in a simulated DOM.
+        plugins: [react()],
+        test: {
+          name: "web",
+          include: ["test/web/**/*.test.{ts,tsx}"],
+          environment: "happy-dom",
           pool: "threads",
           testTimeout: 30_000,
         },

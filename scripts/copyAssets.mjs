@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Copies the non-TypeScript files the program reads at run time (SQL migrations, proto files) into dist/.
-import { cpSync, existsSync, readdirSync, statSync } from "node:fs";
+import { cpSync, existsSync, readdirSync, rmSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -21,6 +21,8 @@ for (const file of walk(src)) {
   cpSync(file, join(root, "dist", relative(src, file)));
   n++;
 }
+// The dashboard bundle: replaced whole, so hashed files of an earlier build do not pile up.
+rmSync(join(root, "dist", "web"), { recursive: true, force: true });
 if (existsSync(join(root, "web", "dist")))
   cpSync(join(root, "web", "dist"), join(root, "dist", "web"), { recursive: true });
 console.log(`copied ${n} assets`);

@@ -36,7 +36,8 @@ interface AgentFlags {
 
 const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
 
-function version(): string {
+/** The package version, reported by agents. */
+export function version(): string {
   return (JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string })
     .version;
 }

@@ -1,17 +1,25 @@
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import type { Command } from "commander";
+import { Agent } from "../../agent/agent.js";
+import { EthCollector } from "../../agent/collectors/ethCollector.js";
 import { generateKeystores } from "../../keys/generate.js";
+import { systemClock } from "../../util/clock.js";
 import { writeFileDurable } from "../../util/durableFile.js";
+import { createLogger } from "../../util/logger.js";
 import { parsePort } from "../options.js";
 import { shutdownSignal } from "../run.js";
 import { ethereumSection } from "../signer/ethereumSection.js";
 import { monitorSection } from "../signer/monitorSection.js";
+import { version } from "./agent.js";
 import { startSigner } from "./signer.js";
 
 /** Demo keys use a light KDF so the first start takes a second, not a minute; they are demo keys only. */
 const DEMO_KEYS = 4;
 const DEMO_SCRYPT_N = 1 << 14;
+/** The built-in agent reports as often as a default agent does. */
+const LOCAL_AGENT_INTERVAL_MS = 15_000;
 
 export function registerUpCommand(program: Command): void {
   program
@@ -22,7 +30,8 @@ export function registerUpCommand(program: Command): void {
     .option("--data-dir <dir>", "where the database, keys and tokens live", "./data")
     .option("--port <n>", "HTTP port", parsePort, 9000)
     .option("--host <host>", "HTTP listen address", "127.0.0.1")
-    .action(async (o: { dataDir: string; port: number; host: string }) => {
+    .option("--no-agent", "do not run the built-in host agent that reports this signer's keys to the monitor")
+    .action(async (o: { dataDir: string; port: number; host: string; agent: boolean }) => {
       const keysDir = join(o.dataDir, "keys");
       if (!existsSync(keysDir) || readdirSync(keysDir).filter((f) => f.endsWith(".json")).length === 0) {
         process.stdout.write(
@@ -53,13 +62,51 @@ export function registerUpCommand(program: Command): void {
           }),
         ],
       );
-      printTryThis(running.url, { keymanager: tokenFile, owner: ownerTokenFile, agent: agentTokenFile });
+      // The dashboard has a fleet to show from the first minute: this machine, reporting the signer's keys.
+      const agent = o.agent ? startLocalAgent(running.url, { keymanager: tokenFile, agent: agentTokenFile }) : null;
+      printTryThis(
+        running.url,
+        { keymanager: tokenFile, owner: ownerTokenFile, agent: agentTokenFile },
+        agent !== null,
+      );
       await shutdownSignal();
+      await agent?.stop();
       await running.stop();
     });
 }
 
-function printTryThis(url: string, files: { keymanager: string; owner: string; agent: string }): void {
+/** A host agent in this process that reads the signer's keys through its own keymanager API. */
+function startLocalAgent(url: string, files: { keymanager: string; agent: string }): Agent {
+  const { logger } = createLogger({ level: "warn" });
+  const agent = new Agent(
+    {
+      hostName: hostname(),
+      intervalMs: LOCAL_AGENT_INTERVAL_MS,
+      agentVersion: version(),
+      reporter: {
+        monitorUrl: url,
+        token: readFileSync(files.agent, "utf8").trim(),
+        maxQueue: 100,
+        timeoutMs: 5000,
+        initialBackoffMs: 1000,
+        maxBackoffMs: 60_000,
+      },
+    },
+    {
+      collectors: [new EthCollector({ url, tokenFile: files.keymanager, timeoutMs: 5000 })],
+      logger: logger.child({ service: "agent" }),
+      clock: systemClock,
+    },
+  );
+  agent.start();
+  return agent;
+}
+
+function printTryThis(
+  url: string,
+  files: { keymanager: string; owner: string; agent: string },
+  localAgent: boolean,
+): void {
   const body = (root: string): string =>
     JSON.stringify({
       type: "ATTESTATION",
@@ -79,6 +126,8 @@ function printTryThis(url: string, files: { keymanager: string; owner: string; a
   process.stdout.write(`
 slashguard is up: ${url}  (Web3Signer-compatible API; point a validator client's external signer here)
 
+Dashboard: ${url}/  (sign in with the owner token in ${files.owner})
+
 Try:
   curl ${url}/api/v1/eth2/publicKeys
   curl ${url}/healthcheck
@@ -88,10 +137,10 @@ Try:
   curl -H "authorization: Bearer $(cat ${files.keymanager})" ${url}/eth/v1/keystores
   curl ${url}/metrics
 
-Fleet monitor (same port): alerts, hosts and keys for owner "demo":
+Fleet monitor (same port): alerts, hosts and keys for owner "demo"${localAgent ? ` (a built-in agent reports this machine, ${hostname()}, every 15 s)` : ""}:
   curl -H "authorization: Bearer $(cat ${files.owner})" ${url}/api/v1/alerts
-  # a host agent reporting this machine's keys (read through the keymanager API):
-  node dist/cli/main.js agent --monitor ${url} --token-file ${files.agent} \\
+  # a second host that reports the same keys: a key active on two hosts, a critical alert on the dashboard
+  node dist/cli/main.js agent --monitor ${url} --token-file ${files.agent} --host-name second-host \\
     --eth-keymanager ${url} --eth-keymanager-token-file ${files.keymanager} --interval 15s
 
 Stop with Ctrl-C; the signing history stays in the database.

@@ -27,6 +27,8 @@ export const monitorSectionSchema = z
       .default(1 << 20),
     notification_poll: duration.default(1000),
     notification_lease: duration.default(60_000),
+    /** Serve the web dashboard at `/` (false: API only). */
+    dashboard: z.boolean().default(true),
   })
   .strict();
 

@@ -16,8 +16,11 @@ import { createFleetMetrics } from "../../fleet/metrics.js";
 import { TokenService } from "../../fleet/tokens.js";
 import type { HealthReport } from "../../signer/common/service.js";
 import { buildHttpApp } from "../../signer/http/app.js";
+import { dashboardRoutes } from "../../signer/http/dashboard/dashboardRoutes.js";
+import { loadStaticBundle } from "../../signer/http/dashboard/staticBundle.js";
 import { AlertFeed } from "../../signer/http/monitor/feed.js";
 import { monitorRoutes } from "../../signer/http/monitor/monitorRoutes.js";
+import { timelineRoutes } from "../../signer/http/monitor/timelineRoutes.js";
 import { httpStatusOf } from "../../signer/http/statusCodes.js";
 import { notificationsRepository } from "../../store/alerts/notificationsRepository.js";
 import { hostsRepository } from "../../store/fleet/hostsRepository.js";
@@ -27,6 +30,7 @@ import type { Store } from "../../store/types.js";
 import { errorMessage } from "../../util/errors.js";
 import { createLogger, type Logger, type LogLevel } from "../../util/logger.js";
 import { pick, readYamlFile } from "../config.js";
+import { defaultDashboardDir } from "./dashboardDir.js";
 import { readMonitorConfig } from "./monitorConfig.js";
 
 export interface MonitorOptions {
@@ -38,6 +42,8 @@ export interface MonitorOptions {
   configDoc?: Record<string, unknown>;
   webhook?: string;
   logLevel?: LogLevel;
+  /** Built dashboard to serve at `/` (default: the one shipped in the package). */
+  dashboardDir?: string;
 }
 
 /** What `slashguard up` shares with the monitor when both run in one process. */
@@ -172,6 +178,13 @@ export async function startMonitor(opts: MonitorOptions, modules: MonitorModules
       return host !== null;
     },
   });
+  await timelineRoutes(app, { tokens, queries, alerts, store, now });
+  const dashboardDir = cfg.dashboard ? (opts.dashboardDir ?? defaultDashboardDir()) : null;
+  const bundle = dashboardDir === null ? null : loadStaticBundle(dashboardDir);
+  if (dashboardDir !== null) {
+    if (bundle === null) logger.warn("Dashboard not built: / answers 404", { dir: dashboardDir });
+    await app.register(dashboardRoutes, { bundle });
+  }
 
   const stop = async (): Promise<void> => {
     clearInterval(timer);
@@ -195,6 +208,7 @@ export async function startMonitor(opts: MonitorOptions, modules: MonitorModules
       address,
       store: store.url,
       sinks: router.names,
+      dashboard: bundle !== null,
     });
     return { url: address, store, tokens, alerts, sweep: () => sweep(true), stop };
   } catch (e) {

@@ -15,6 +15,8 @@ import { Keymanager } from "../../signer/http/eth2/keymanager.js";
 import { keymanagerRoutes } from "../../signer/http/eth2/keymanagerRoutes.js";
 import { createEthSignerMetrics } from "../../signer/http/eth2/metrics.js";
 import { signRoutes } from "../../signer/http/eth2/signRoutes.js";
+import { requestTotals, SignStats } from "../../signer/http/eth2/signStats.js";
+import { STATS_KEEP_MINUTES, statsRoutes } from "../../signer/http/eth2/statsRoutes.js";
 import { writeFileDurable } from "../../util/durableFile.js";
 import { opt } from "../../util/opt.js";
 import type { SigningGate } from "../../util/signingGate.js";
@@ -49,6 +51,8 @@ interface EthFlags {
 }
 
 export const DEFAULT_TOKEN_FILE = "./data/keymanager-token";
+/** How often the per-minute signing counts are brought up to date (each request for them also does). */
+const STATS_SAMPLE_MS = 5000;
 
 /** Reads the keymanager bearer token, creating it (mode 0600) on first start. */
 export function keymanagerToken(file: string): string {
@@ -118,6 +122,10 @@ export function ethereumSection(hooks: EthereumHooks = {}): SignerSection {
       hooks.onKeysActivated?.(signer.listKeys().map((k) => k.pubkeyHex));
 
       await ctx.http.register(signRoutes, { signer, metrics });
+      // Signatures and refusals per minute for the dashboard's signer view (sampled from the counters).
+      const stats = new SignStats({ keepMinutes: STATS_KEEP_MINUTES, now: Date.now }, requestTotals(metrics.requests));
+      await stats.start(STATS_SAMPLE_MS);
+      await ctx.http.register(statsRoutes, { stats, keyCount: () => signer.keyCount });
       const keymanagerOn = f.keymanager !== false && c.keymanager?.enabled !== false;
       const tokenFile = pick(f.keymanagerTokenFile, c.keymanager?.token_file, DEFAULT_TOKEN_FILE);
       if (keymanagerOn) {
@@ -149,6 +157,7 @@ export function ethereumSection(hooks: EthereumHooks = {}): SignerSection {
           },
         }),
         stop: async () => {
+          stats.stop();
           await protection.close();
           await pool.close();
         },

@@ -299,7 +299,7 @@ function hostView(h: Awaited<ReturnType<FleetQueries["hosts"]>>[number]) {
   };
 }
 
-function historyView(r: HistoryRow) {
+export function historyView(r: HistoryRow) {
   return {
     host_id: r.hostId,
     host: r.hostName,
