@@ -256,7 +256,7 @@ export class DoppelgangerGuard implements SigningGate {
       for (const ep of epochs) {
         const v = answer.byEpoch.get(ep)?.get(e.index!);
         if (v !== undefined)
-          observations.push({ epoch: ep, live: v, ours: v && ours !== null && ours.explains(e.validatorId!, ep) });
+          observations.push({ epoch: ep, live: v, ours: v && ours?.explains(e.validatorId!, ep) === true });
       }
       const before = e.state!;
       const after = applyRound(before, { requestMs, responseMs, observations }, t);

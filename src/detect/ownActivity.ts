@@ -19,16 +19,11 @@ export class OwnActivity {
     const a = new OwnActivity(t);
     const lo = from > 0n ? from - 1n : 0n;
     for (const r of await ethActivityRepository.attestations(tx, ids, lo, to)) {
-      let m = a.attestations.get(r.validatorId);
-      if (m === undefined) a.attestations.set(r.validatorId, (m = new Map()));
-      let roots = m.get(r.at);
-      if (roots === undefined) m.set(r.at, (roots = []));
-      roots.push(r.signingRoot);
+      const byTarget = getOrSet(a.attestations, r.validatorId, () => new Map<bigint, (Uint8Array | null)[]>());
+      getOrSet(byTarget, r.at, () => []).push(r.signingRoot);
     }
     for (const r of await ethActivityRepository.blocks(tx, ids, firstSlot(t, from), lastSlot(t, to))) {
-      let m = a.blocks.get(r.validatorId);
-      if (m === undefined) a.blocks.set(r.validatorId, (m = new Map()));
-      m.set(r.at, r.signingRoot);
+      getOrSet(a.blocks, r.validatorId, () => new Map<bigint, Uint8Array | null>()).set(r.at, r.signingRoot);
     }
     return a;
   }
@@ -52,4 +47,13 @@ export class OwnActivity {
   explains(id: number, epoch: bigint): boolean {
     return this.attested(id, epoch) || (epoch > 0n && this.attested(id, epoch - 1n)) || this.proposedIn(id, epoch);
   }
+}
+
+export function getOrSet<K, V>(m: Map<K, V>, k: K, make: () => V): V {
+  let v = m.get(k);
+  if (v === undefined) {
+    v = make();
+    m.set(k, v);
+  }
+  return v;
 }

@@ -215,9 +215,9 @@ export class BeaconClient implements BeaconApi {
   ): Promise<BeaconAnswer | null> {
     const a = await this.http.call(node, method, path, body);
     if (a.status === 404 || a.status === 405) {
-      let s = this.oldForms.get(node);
-      if (s === undefined) this.oldForms.set(node, (s = new Set()));
+      const s = this.oldForms.get(node) ?? new Set<OldForm>();
       s.add(f);
+      this.oldForms.set(node, s);
       return null;
     }
     return this.expectOk(node, path, a);
