@@ -61,7 +61,9 @@ export class FakeBeaconNode {
   constructor(readonly opts: FakeBeaconOptions) {
     this.secondsPerSlot = opts.secondsPerSlot ?? 12;
     this.slotsPerEpoch = opts.slotsPerEpoch ?? 8;
-    this.server = new LoopbackServer((req, res) => this.handle(req, res));
+    this.server = new LoopbackServer((req, res) => {
+      this.handle(req, res);
+    });
   }
 
   async start(): Promise<string> {
@@ -130,14 +132,13 @@ export class FakeBeaconNode {
     return root;
   }
 
-  private handle(req: Recorded, res: ServerResponse): void {
-    if (this.down) return sendJson(res, 503, { code: 503, message: "node is down" });
+  private handle(req: Recorded, res: ServerResponse): true {
+    if (this.down) return send(res, 503, { code: 503, message: "node is down" });
     const [path = "", query = ""] = req.url.split("?");
     const q = new URLSearchParams(query);
-    const notFound = (): void =>
-      sendJson(res, 404, { message: `Route ${req.method}:${path} not found`, statusCode: 404 });
+    const notFound = (): true => send(res, 404, { message: `Route ${req.method}:${path} not found`, statusCode: 404 });
     if (req.method === "GET" && path === "/eth/v1/beacon/genesis")
-      return sendJson(res, 200, {
+      return send(res, 200, {
         data: {
           genesis_time: String(this.opts.genesisTimeSec),
           genesis_validators_root: this.opts.genesisValidatorsRoot,
@@ -145,7 +146,7 @@ export class FakeBeaconNode {
         },
       });
     if (req.method === "GET" && path === "/eth/v1/config/spec")
-      return sendJson(res, 200, {
+      return send(res, 200, {
         data: {
           SECONDS_PER_SLOT: String(this.secondsPerSlot),
           SLOTS_PER_EPOCH: String(this.slotsPerEpoch),
@@ -153,7 +154,7 @@ export class FakeBeaconNode {
         },
       });
     if (req.method === "GET" && path === "/eth/v1/node/syncing")
-      return sendJson(res, 200, {
+      return send(res, 200, {
         data: {
           is_syncing: this.syncing,
           sync_distance: this.syncing ? "100" : "0",
@@ -161,31 +162,29 @@ export class FakeBeaconNode {
           is_optimistic: false,
         },
       });
-    if (req.method === "GET" && path === "/eth/v1/beacon/states/head/fork")
-      return sendJson(res, 200, { data: this.fork });
+    if (req.method === "GET" && path === "/eth/v1/beacon/states/head/fork") return send(res, 200, { data: this.fork });
     if (path === "/eth/v1/beacon/states/head/validators") {
       if (req.method === "POST" && !this.oldForms) {
         const ids = (req.json as { ids?: string[] } | null)?.ids ?? [];
-        return sendJson(res, 200, { data: this.validatorsFor(ids) });
+        return send(res, 200, { data: this.validatorsFor(ids) });
       }
-      if (req.method === "GET") return sendJson(res, 200, { data: this.validatorsFor(q.getAll("id")) });
+      if (req.method === "GET") return send(res, 200, { data: this.validatorsFor(q.getAll("id")) });
       return notFound();
     }
     if (path.startsWith("/eth/v1/validator/liveness")) this.livenessAsked.push(this.opts.now());
     const liveness = /^\/eth\/v1\/validator\/liveness\/(\d+)$/.exec(path);
     if (liveness !== null && req.method === "POST" && !this.oldForms) {
       const epoch = BigInt(liveness[1]!);
-      if (!this.epochAnswerable(epoch))
-        return sendJson(res, 400, { code: 400, message: `epoch ${epoch} out of range` });
+      if (!this.epochAnswerable(epoch)) return send(res, 400, { code: 400, message: `epoch ${epoch} out of range` });
       const indices = ((req.json as string[] | null) ?? []).map(Number);
-      return sendJson(res, 200, {
+      return send(res, 200, {
         data: indices.map((i) => ({ index: String(i), is_live: this.live.get(epoch)?.has(i) === true })),
       });
     }
     if (path === "/eth/v1/validator/liveness" && req.method === "GET") {
       const epoch = BigInt(q.get("epoch") ?? "0");
-      if (!this.epochAnswerable(epoch)) return sendJson(res, 500, { code: 500, message: "epoch out of range" });
-      return sendJson(res, 200, {
+      if (!this.epochAnswerable(epoch)) return send(res, 500, { code: 500, message: "epoch out of range" });
+      return send(res, 200, {
         data: q.getAll("indices").map((i) => ({
           index: Number(i),
           epoch: Number(epoch),
@@ -201,14 +200,14 @@ export class FakeBeaconNode {
         slot: String(first + BigInt(k)),
         validators: this.committee(first + BigInt(k)).map(String),
       }));
-      return sendJson(res, 200, { data });
+      return send(res, 200, { data });
     }
     const header = /^\/eth\/v1\/beacon\/headers\/(\d+)$/.exec(path);
     if (header !== null && req.method === "GET") {
       const slot = BigInt(header[1]!);
       const b = this.blocks.get(slot);
-      if (b === undefined) return sendJson(res, 404, { code: 404, message: "Block not found" });
-      return sendJson(res, 200, {
+      if (b === undefined) return send(res, 404, { code: 404, message: "Block not found" });
+      return send(res, 200, {
         data: {
           root: b.root,
           canonical: true,
@@ -231,9 +230,9 @@ export class FakeBeaconNode {
       const b = [...this.blocks.values()].find((x) => x.root === root);
       if (sub !== undefined && version === "2" && this.oldForms) return notFound();
       if (sub === undefined && version === "1") return notFound();
-      if (b === undefined) return sendJson(res, 404, { code: 404, message: "Block not found" });
-      if (sub !== undefined) return sendJson(res, 200, { version: "altair", data: b.attestations });
-      return sendJson(res, 200, { version: "altair", data: { message: { body: { attestations: b.attestations } } } });
+      if (b === undefined) return send(res, 404, { code: 404, message: "Block not found" });
+      if (sub !== undefined) return send(res, 200, { version: "altair", data: b.attestations });
+      return send(res, 200, { version: "altair", data: { message: { body: { attestations: b.attestations } } } });
     }
     return notFound();
   }
@@ -259,6 +258,11 @@ export class FakeBeaconNode {
         },
       }));
   }
+}
+
+function send(res: ServerResponse, status: number, body: unknown): true {
+  sendJson(res, status, body);
+  return true;
 }
 
 /** An SSZ Bitlist of `length` bits with `set` positions set (and the length bit). */
