@@ -1,0 +1,233 @@
+import type { BeaconApi } from "../chains/ethereum/beaconClient.js";
+import { describeBeaconFailure } from "../chains/ethereum/beaconErrors.js";
+import {
+  type ChainTime,
+  chainTimeOf,
+  epochAt,
+  firstSlot,
+  lastSlot,
+  slotAt,
+  slotTimeMs,
+} from "../chains/ethereum/chainTime.js";
+import { loadEthSszTypes, type Preset } from "../chains/ethereum/sszTypes.js";
+import { ethActivityRepository } from "../store/ethereum/ethActivityRepository.js";
+import { ethValidatorsRepository } from "../store/ethereum/ethValidatorsRepository.js";
+import { ethKeyHostsRepository } from "../store/fleet/ethKeyHostsRepository.js";
+import { sweepRepository } from "../store/fleet/sweepRepository.js";
+import type { Store } from "../store/types.js";
+import type { Clock } from "../util/clock.js";
+import type { Logger } from "../util/logger.js";
+import type { ForeignSignerMetrics } from "./doppelgangerMetrics.js";
+import { emptyBatch, LIVE_SILENT, LIVE_YES } from "./foreignSignerBatch.js";
+import { foreignDetections, type KeyContext, type PeerView } from "./foreignSignerDetections.js";
+import type { ForeignSignerScanner } from "./foreignSignerScanner.js";
+import { OnchainEvidenceScanner } from "./onchainEvidence.js";
+import { OwnActivity } from "./ownActivity.js";
+import type { Detection } from "./types.js";
+
+export interface ForeignSignerWatchOptions {
+  /** Owner of alerts for keys no fleet agent reports (null: no owner, admins see them). */
+  ownerId: number | null;
+  /** Remote-signer origins that count as ours; empty: every remote signer. */
+  expectedSigners: readonly string[];
+  /** Process-wide SSZ preset already chosen (`up` shares the process with the signer); else the node's. */
+  preset?: Preset;
+}
+
+export interface ForeignSignerWatchModules {
+  beacon: BeaconApi;
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  scanner: ForeignSignerScanner;
+  metrics?: ForeignSignerMetrics | null;
+  /** Findings of a pass (raised as alerts by cli). */
+  onDetections(d: Detection[]): Promise<void>;
+  /** The pass could not run (reason) or runs again (null). */
+  onCheckState(reason: string | null): Promise<void>;
+}
+
+const RETRY_MS = 3000;
+
+/**
+ * The continuous foreign-signer check: once per epoch, at three quarters of its last slot, for every
+ * key of our signing log — the chain's liveness of the last two epochs against our records, and every
+ * attestation and block of those epochs on chain against what we signed.
+ */
+export class ForeignSignerWatch {
+  private time: ChainTime | null = null;
+  private evidence: OnchainEvidenceScanner | null = null;
+  private readonly indices = new Map<string, number>();
+  private indexEpoch = -1n;
+  private failure: string | null = null;
+  private loop: Promise<void> | null = null;
+  private readonly abort = new AbortController();
+
+  constructor(
+    private readonly opts: ForeignSignerWatchOptions,
+    private readonly m: ForeignSignerWatchModules,
+  ) {}
+
+  start(): void {
+    if (this.loop !== null) return;
+    this.loop = (async () => {
+      while (!this.abort.signal.aborted) {
+        const now = this.m.clock.nowMs();
+        const next = this.time === null ? now + RETRY_MS : nextPassMs(this.time, now);
+        try {
+          await this.m.clock.sleep(next - now, this.abort.signal);
+        } catch {
+          return;
+        }
+        await this.pass();
+      }
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await this.loop;
+  }
+
+  /** One pass now (the window ends with the current epoch). Failures are reported, never thrown. */
+  async pass(): Promise<Detection[]> {
+    const started = performance.now();
+    try {
+      const found = await this.run();
+      this.m.metrics?.passes.inc({ result: "ok" });
+      this.m.metrics?.passSeconds.observe((performance.now() - started) / 1000);
+      await this.setFailure(null);
+      return found;
+    } catch (e) {
+      this.m.metrics?.passes.inc({ result: "failed" });
+      await this.setFailure(describeBeaconFailure(e));
+      return [];
+    }
+  }
+
+  private async run(): Promise<Detection[]> {
+    const root = await this.m.store.tx((tx) => ethValidatorsRepository.getGenesisRoot(tx), { readOnly: true });
+    if (this.time === null) {
+      const genesis = await this.m.beacon.genesis(root ?? undefined);
+      const spec = await this.m.beacon.spec();
+      const preset = this.opts.preset ?? (spec.presetBase === "minimal" ? "minimal" : "mainnet");
+      this.time = chainTimeOf(genesis, spec);
+      this.evidence = new OnchainEvidenceScanner(
+        this.m.beacon,
+        await loadEthSszTypes(preset),
+        genesis.genesisValidatorsRoot,
+        this.time,
+        this.m.logger,
+      );
+    }
+    const t = this.time;
+    const now = this.m.clock.nowMs();
+    const cur = epochAt(t, now);
+    if (cur < 1n) return [];
+    const prev = cur - 1n;
+    const keys = await this.m.store.tx((tx) => ethActivityRepository.enabledKeys(tx), { readOnly: true });
+    this.m.metrics?.keysWatched.set(keys.length);
+    if (keys.length === 0) return [];
+    const missing = keys.filter((k) => !this.indices.has(k.pubkey));
+    if (missing.length > 0 && cur > this.indexEpoch) {
+      for (const [pubkey, v] of await this.m.beacon.validatorIndices(missing.map((k) => k.pubkey)))
+        this.indices.set(pubkey, v.index);
+      this.indexEpoch = cur;
+    }
+    const watched = keys.filter((k) => this.indices.has(k.pubkey));
+    const byIndex = new Map(watched.map((k) => [this.indices.get(k.pubkey)!, k.validatorId]));
+    const live = await this.m.beacon.liveness([prev, cur], [...byIndex.keys()]);
+    const ids = watched.map((k) => k.validatorId);
+    const { ours, hosts, inMaintenance } = await this.m.store.tx(
+      async (tx) => ({
+        ours: await OwnActivity.load(tx, t, ids, prev, cur),
+        hosts: await ethKeyHostsRepository.present(tx),
+        inMaintenance: await sweepRepository.hostsInMaintenance(tx, now),
+      }),
+      { readOnly: true },
+    );
+    const onchain = await this.evidence!.scan(firstSlot(t, prev), slotAt(t, now), {
+      watched: byIndex,
+      ours,
+      fork: await this.m.beacon.fork(),
+      fromEpoch: prev,
+      toEpoch: cur,
+    });
+
+    const batch = emptyBatch(watched.length);
+    const peers = new Map<string, PeerView>();
+    for (const h of hosts) {
+      const p = peers.get(h.pubkey) ?? { ownerId: h.ownerId, expected: [], unrecognized: [], maintenance: false };
+      const expected = h.source === "remote" && this.isExpectedSigner(h.signerUrl);
+      if (expected) {
+        p.expected.push(h.hostName);
+        if (inMaintenance.has(h.hostId)) p.maintenance = true;
+      } else if (h.active) p.unrecognized.push(h.hostName);
+      peers.set(h.pubkey, p);
+    }
+    const contexts: KeyContext[] = watched.map((k, i) => {
+      const index = this.indices.get(k.pubkey)!;
+      const id = k.validatorId;
+      for (const [j, e] of [prev, cur].entries()) {
+        const v = live.byEpoch.get(e)?.get(index);
+        if (v !== undefined) batch.live[2 * i + j] = v ? LIVE_YES : LIVE_SILENT;
+      }
+      batch.attested[i] =
+        (ours.attested(id, prev - 1n) ? 1 : 0) | (ours.attested(id, prev) ? 2 : 0) | (ours.attested(id, cur) ? 4 : 0);
+      batch.proposed[i] = (ours.proposedIn(id, prev) ? 1 : 0) | (ours.proposedIn(id, cur) ? 2 : 0);
+      const ev = onchain.get(id) ?? [];
+      batch.mismatch[i] = ev.length > 0 ? 1 : 0;
+      const peer = peers.get(k.pubkey) ?? null;
+      batch.unrecognized[i] = Math.min(65535, peer?.unrecognized.length ?? 0);
+      batch.maintenance[i] = peer?.maintenance === true ? 1 : 0;
+      return { pubkey: k.pubkey, index, peer, onchain: ev };
+    });
+    const result = await this.m.scanner.scan(batch);
+    const found = foreignDetections(contexts, result, {
+      prev,
+      cur,
+      node: live.node,
+      ownerId: this.opts.ownerId,
+    });
+    for (const d of found)
+      for (const s of (d.evidence.signals as string[]) ?? []) this.m.metrics?.detections.inc({ signal: s });
+    if (found.length > 0) {
+      this.m.logger.error("Foreign signer: the chain shows keys signing that slashguard did not sign", {
+        keys: found.length,
+        epoch: cur,
+      });
+      await this.m.onDetections(found);
+    }
+    this.m.logger.debug("Foreign-signer pass", { epoch: cur, keys: watched.length, findings: found.length });
+    return found;
+  }
+
+  private isExpectedSigner(url: string | null): boolean {
+    if (this.opts.expectedSigners.length === 0) return true;
+    if (url === null) return false;
+    try {
+      const origin = new URL(url).origin.toLowerCase();
+      return this.opts.expectedSigners.some((s) => new URL(s).origin.toLowerCase() === origin);
+    } catch {
+      return false;
+    }
+  }
+
+  private async setFailure(reason: string | null): Promise<void> {
+    if (reason === this.failure) return;
+    this.failure = reason;
+    if (reason !== null) this.m.logger.error("Foreign-signer check cannot run", { reason });
+    else this.m.logger.info("Foreign-signer check running");
+    await this.m
+      .onCheckState(reason)
+      .catch((e) => this.m.logger.warn("Foreign-signer check state not reported", {}, e));
+  }
+}
+
+/** Three quarters into the last slot of the current epoch (or of the next, when that moment is past). */
+export function nextPassMs(t: ChainTime, now: number): number {
+  const e = epochAt(t, now);
+  const epoch = e < 0n ? 0n : e;
+  const at = slotTimeMs(t, lastSlot(t, epoch), 0.75);
+  return at > now ? at : slotTimeMs(t, lastSlot(t, epoch + 1n), 0.75);
+}
