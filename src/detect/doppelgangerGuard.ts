@@ -139,6 +139,9 @@ export class DoppelgangerGuard implements SigningGate {
       pubkey: e.pubkey,
       index: e.index,
       status: e.state?.status ?? "unverified",
+      checkedEpochs: e.state?.checkedEpochs ?? 0,
+      remainingEpochs: e.state?.remainingEpochs ?? this.opts.epochs,
+      sinceEpoch: e.state === null || e.state.sinceEpoch < 0n ? null : e.state.sinceEpoch,
       state: e.state,
       detail: this.detail(e),
     }));

@@ -24,6 +24,10 @@ export interface DoppelgangerKeyStatus {
   pubkey: string;
   index: number | null;
   status: DoppelgangerStatus;
+  checkedEpochs: number;
+  remainingEpochs: number;
+  /** Epoch the check started (null while the chain's time is unknown, or before genesis). */
+  sinceEpoch: bigint | null;
   /** null while the key waits for registration (chain time unknown). */
   state: DoppelgangerState | null;
   detail: string;

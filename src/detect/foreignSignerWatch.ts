@@ -11,18 +11,20 @@ import {
 } from "../chains/ethereum/chainTime.js";
 import { loadEthSszTypes, type Preset } from "../chains/ethereum/sszTypes.js";
 import { ethActivityRepository } from "../store/ethereum/ethActivityRepository.js";
+import { ethDoppelgangerRepository } from "../store/ethereum/ethDoppelgangerRepository.js";
 import { ethValidatorsRepository } from "../store/ethereum/ethValidatorsRepository.js";
 import { ethKeyHostsRepository } from "../store/fleet/ethKeyHostsRepository.js";
 import { sweepRepository } from "../store/fleet/sweepRepository.js";
 import type { Store } from "../store/types.js";
 import type { Clock } from "../util/clock.js";
-import type { Logger } from "../util/logger.js";
+import { type Logger, shortKey } from "../util/logger.js";
 import type { ForeignSignerMetrics } from "./doppelgangerMetrics.js";
 import { emptyBatch, LIVE_SILENT, LIVE_YES } from "./foreignSignerBatch.js";
 import { foreignDetections, type KeyContext, type PeerView } from "./foreignSignerDetections.js";
 import type { ForeignSignerScanner } from "./foreignSignerScanner.js";
 import { OnchainEvidenceScanner } from "./onchainEvidence.js";
 import { OwnActivity } from "./ownActivity.js";
+import { signerEventDedupKey, toDetection } from "./signerEvents.js";
 import type { Detection } from "./types.js";
 
 export interface ForeignSignerWatchOptions {
@@ -43,6 +45,8 @@ export interface ForeignSignerWatchModules {
   metrics?: ForeignSignerMetrics | null;
   /** Findings of a pass (raised as alerts by cli). */
   onDetections(d: Detection[]): Promise<void>;
+  /** Events whose condition an operator ended (a doppelganger detection cleared on a signer). */
+  onCleared(dedupKeys: string[]): Promise<void>;
   /** The pass could not run (reason) or runs again (null). */
   onCheckState(reason: string | null): Promise<void>;
 }
@@ -60,6 +64,7 @@ export class ForeignSignerWatch {
   private readonly indices = new Map<string, number>();
   private indexEpoch = -1n;
   private failure: string | null = null;
+  private clearedSince = 0;
   private loop: Promise<void> | null = null;
   private readonly abort = new AbortController();
 
@@ -183,12 +188,10 @@ export class ForeignSignerWatch {
       return { pubkey: k.pubkey, index, peer, onchain: ev };
     });
     const result = await this.m.scanner.scan(batch);
-    const found = foreignDetections(contexts, result, {
-      prev,
-      cur,
-      node: live.node,
-      ownerId: this.opts.ownerId,
-    });
+    const found = [
+      ...foreignDetections(contexts, result, { prev, cur, node: live.node, ownerId: this.opts.ownerId }),
+      ...(await this.signerDetections(peers, now)),
+    ];
     for (const d of found)
       for (const s of (d.evidence.signals as string[]) ?? []) this.m.metrics?.detections.inc({ signal: s });
     if (found.length > 0) {
@@ -200,6 +203,40 @@ export class ForeignSignerWatch {
     }
     this.m.logger.debug("Foreign-signer pass", { epoch: cur, keys: watched.length, findings: found.length });
     return found;
+  }
+
+  /**
+   * Doppelganger detections that signers sharing this store recorded: alerts here too (a signer
+   * without --monitor-url still reaches the monitor through the store); cleared ones resolve.
+   */
+  private async signerDetections(peers: Map<string, PeerView>, now: number): Promise<Detection[]> {
+    const { rows, cleared } = await this.m.store.tx(
+      async (tx) => ({
+        rows: await ethDoppelgangerRepository.detected(tx),
+        cleared: await ethDoppelgangerRepository.clearedSince(tx, this.clearedSince),
+      }),
+      { readOnly: true },
+    );
+    const owner = (pubkey: string): number | null => peers.get(pubkey)?.ownerId ?? this.opts.ownerId;
+    if (cleared.length > 0)
+      await this.m.onCleared(
+        cleared.map((c) => signerEventDedupKey("doppelganger_detected", owner(c.pubkey), c.pubkey, "")),
+      );
+    this.clearedSince = now;
+    return rows.map((r) =>
+      toDetection(
+        {
+          action: "raise",
+          kind: "doppelganger_detected",
+          pubkey: r.pubkey,
+          source: r.by,
+          confidence: 1,
+          summary: `Ethereum key ${shortKey(r.pubkey)} was found live on the network by ${r.by} while it refused to sign with it: another signer uses this key`,
+          evidence: { epoch: String(r.epoch), detail: r.detail, detected_at: new Date(r.at).toISOString() },
+        },
+        owner(r.pubkey),
+      ),
+    );
   }
 
   private isExpectedSigner(url: string | null): boolean {

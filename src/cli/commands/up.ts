@@ -2,9 +2,11 @@ import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
 import { generateKeystores } from "../../keys/generate.js";
+import { ownersRepository } from "../../store/fleet/ownersRepository.js";
 import { writeFileDurable } from "../../util/durableFile.js";
 import { parsePort } from "../options.js";
 import { shutdownSignal } from "../run.js";
+import { inProcessSink, LateAlertSink } from "../signer/alertRelay.js";
 import { ethereumSection } from "../signer/ethereumSection.js";
 import { monitorSection } from "../signer/monitorSection.js";
 import { startSigner } from "./signer.js";
@@ -22,7 +24,12 @@ export function registerUpCommand(program: Command): void {
     .option("--data-dir <dir>", "where the database, keys and tokens live", "./data")
     .option("--port <n>", "HTTP port", parsePort, 9000)
     .option("--host <host>", "HTTP listen address", "127.0.0.1")
-    .action(async (o: { dataDir: string; port: number; host: string }) => {
+    .option(
+      "--beacon-node <url>",
+      "beacon node (mainnet): turns on the doppelganger guard and the foreign-signer check (repeat for failover)",
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
+    .action(async (o: { dataDir: string; port: number; host: string; beaconNode?: string[] }) => {
       const keysDir = join(o.dataDir, "keys");
       if (!existsSync(keysDir) || readdirSync(keysDir).filter((f) => f.endsWith(".json")).length === 0) {
         process.stdout.write(
@@ -33,6 +40,15 @@ export function registerUpCommand(program: Command): void {
       const tokenFile = join(o.dataDir, "keymanager-token");
       const ownerTokenFile = join(o.dataDir, "owner-token");
       const agentTokenFile = join(o.dataDir, "agent-token");
+      const beacon = o.beaconNode ?? [];
+      if (beacon.length === 0) {
+        process.stdout.write(
+          "doppelganger protection is OFF: `slashguard up` has no beacon node to ask whether a key is already signing elsewhere.\n" +
+            "  Give --beacon-node URL to turn on the guard at start and the continuous foreign-signer check.\n",
+        );
+      }
+      // the monitor starts after the signer: the signer's doppelganger alerts wait for it
+      const alerts = new LateAlertSink();
       const running = await startSigner(
         {
           db: `sqlite:${join(o.dataDir, "slashguard.db")}`,
@@ -41,16 +57,22 @@ export function registerUpCommand(program: Command): void {
           keystores: keysDir,
           network: "mainnet",
           keymanagerTokenFile: tokenFile,
+          ...(beacon.length === 0 ? { doppelganger: false } : { beaconNode: beacon }),
         },
         [
-          ethereumSection(),
-          monitorSection({}, async (m) => {
-            // first start: one owner ("demo") with a dashboard/API token and an agent token, kept in files
-            if (!existsSync(ownerTokenFile))
-              writeFileDurable(ownerTokenFile, `${(await m.tokens.create("demo", "operator", "up")).token}\n`);
-            if (!existsSync(agentTokenFile))
-              writeFileDurable(agentTokenFile, `${(await m.tokens.create("demo", "agent", "up")).token}\n`);
-          }),
+          ethereumSection({ alerts }),
+          monitorSection(
+            { preset: "mainnet", ethereumOwner: "demo", ...(beacon.length === 0 ? {} : { beaconNode: beacon }) },
+            async (m) => {
+              // first start: one owner ("demo") with a dashboard/API token and an agent token, kept in files
+              if (!existsSync(ownerTokenFile))
+                writeFileDurable(ownerTokenFile, `${(await m.tokens.create("demo", "operator", "up")).token}\n`);
+              if (!existsSync(agentTokenFile))
+                writeFileDurable(agentTokenFile, `${(await m.tokens.create("demo", "agent", "up")).token}\n`);
+              const demo = await m.store.tx((tx) => ownersRepository.findOwner(tx, "demo"));
+              await alerts.attach(inProcessSink(m.alerts, demo));
+            },
+          ),
         ],
       );
       printTryThis(running.url, { keymanager: tokenFile, owner: ownerTokenFile, agent: agentTokenFile });

@@ -6,6 +6,7 @@ import { createAlertMetrics } from "../../alerts/metrics.js";
 import { AlertRouter } from "../../alerts/router.js";
 import { buildSinks } from "../../alerts/sinkConfig.js";
 import { EmailSink } from "../../alerts/sinks/emailSink.js";
+import type { Preset } from "../../chains/ethereum/sszTypes.js";
 import { FleetDetector } from "../../detect/fleetDetector.js";
 import { detectKeys, loadSweepInput } from "../../detect/fleetSnapshot.js";
 import { FLEET_KINDS } from "../../detect/types.js";
@@ -16,6 +17,7 @@ import { createFleetMetrics } from "../../fleet/metrics.js";
 import { TokenService } from "../../fleet/tokens.js";
 import type { HealthReport } from "../../signer/common/service.js";
 import { buildHttpApp } from "../../signer/http/app.js";
+import { eventRoutes } from "../../signer/http/monitor/eventRoutes.js";
 import { AlertFeed } from "../../signer/http/monitor/feed.js";
 import { monitorRoutes } from "../../signer/http/monitor/monitorRoutes.js";
 import { httpStatusOf } from "../../signer/http/statusCodes.js";
@@ -27,6 +29,7 @@ import type { Store } from "../../store/types.js";
 import { errorMessage } from "../../util/errors.js";
 import { createLogger, type Logger, type LogLevel } from "../../util/logger.js";
 import { pick, readYamlFile } from "../config.js";
+import { type RunningWatch, startEthereumWatch } from "./ethereumWatch.js";
 import { readMonitorConfig } from "./monitorConfig.js";
 
 export interface MonitorOptions {
@@ -38,6 +41,12 @@ export interface MonitorOptions {
   configDoc?: Record<string, unknown>;
   webhook?: string;
   logLevel?: LogLevel;
+  /** Beacon nodes for the foreign-signer check (win over `monitor.ethereum.beacon_nodes`). */
+  beaconNode?: string[];
+  /** Owner of alerts about keys no agent reports (wins over `monitor.ethereum.owner`). */
+  ethereumOwner?: string;
+  /** SSZ preset the process already uses (`up`: the signer's); else the beacon node's. */
+  preset?: Preset;
 }
 
 /** What `slashguard up` shares with the monitor when both run in one process. */
@@ -56,6 +65,8 @@ export interface RunningMonitor {
   alerts: AlertService;
   /** Runs one full detection pass now (tests, and `up` after start-up). */
   sweep(): Promise<void>;
+  /** The continuous foreign-signer check, when beacon nodes are configured. */
+  ethereum: RunningWatch | null;
   stop(): Promise<void>;
 }
 
@@ -172,9 +183,20 @@ export async function startMonitor(opts: MonitorOptions, modules: MonitorModules
       return host !== null;
     },
   });
+  await eventRoutes(app, { tokens, alerts });
+  const ethereum = await startEthereumWatch({
+    cfg: { ...cfg.ethereum, ...(opts.ethereumOwner === undefined ? {} : { owner: opts.ethereumOwner }) },
+    ...(opts.beaconNode === undefined ? {} : { beaconNodes: opts.beaconNode }),
+    store,
+    alerts,
+    logger,
+    registry,
+    ...(opts.preset === undefined ? {} : { preset: opts.preset }),
+  });
 
   const stop = async (): Promise<void> => {
     clearInterval(timer);
+    await ethereum?.stop();
     feed.close();
     if (modules.http === undefined) await app.close();
     await ingest.close();
@@ -196,7 +218,7 @@ export async function startMonitor(opts: MonitorOptions, modules: MonitorModules
       store: store.url,
       sinks: router.names,
     });
-    return { url: address, store, tokens, alerts, sweep: () => sweep(true), stop };
+    return { url: address, store, tokens, alerts, sweep: () => sweep(true), ethereum, stop };
   } catch (e) {
     await stop();
     throw e;

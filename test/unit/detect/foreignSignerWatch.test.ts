@@ -65,6 +65,7 @@ describe.each(ENGINES)("foreign-signer check (%s)", (engine) => {
         onCheckState: async (r) => {
           states.push(r);
         },
+        onCleared: async () => {},
       },
     );
     cleanups.push(async () => {
