@@ -179,6 +179,8 @@ export class DoppelgangerGuard implements SigningGate {
   start(): void {
     if (this.loop !== null) return;
     this.loop = (async () => {
+      // the first round at once: it learns the chain's time and finds detections and restarts in the store
+      await this.tick();
       while (!this.abort.signal.aborted) {
         const now = this.m.clock.nowMs();
         const next = this.time === null ? now + RETRY_MS : nextCheckTimeMs(this.time, now);

@@ -49,6 +49,8 @@ export class FakeBeaconNode {
   /** epoch -> live validator indices. */
   readonly live = new Map<bigint, Set<number>>();
   readonly blocks = new Map<bigint, FakeBlock>();
+  /** Give every public key asked about the next free index (a chain where every key has a deposit). */
+  autoIndex = false;
   /** Answer 503 to everything. */
   down = false;
   syncing = false;
@@ -242,8 +244,17 @@ export class FakeBeaconNode {
     return epoch >= cur - 1n && epoch <= cur + 1n;
   }
 
+  /** Index of a validator by public key. */
+  indexOf(pubkey: string): number | undefined {
+    return this.validators.find((v) => v.pubkey === pubkey)?.index;
+  }
+
   private validatorsFor(ids: string[]) {
     const want = new Set(ids.map((i) => i.toLowerCase()));
+    if (this.autoIndex)
+      for (const id of want)
+        if (id.startsWith("0x") && this.indexOf(id) === undefined)
+          this.validators.push({ index: this.validators.length, pubkey: id });
     return this.validators
       .filter((v) => want.has(v.pubkey) || want.has(String(v.index)))
       .map((v) => ({

@@ -32,6 +32,7 @@ describe.each(ENGINES)("doppelganger guard in the Ethereum signer (%s)", (engine
     const genesisTimeSec = 1_700_000_000;
     const clock = new FakeClock(genesisTimeSec * 1000 + 5 * 8 * 12_000 + 1000);
     const bn = new FakeBeaconNode({ genesisTimeSec, genesisValidatorsRoot: TEST_GVR_HEX, now: clock.nowMs });
+    bn.autoIndex = true; // the signer's fresh keys all have deposits
     await bn.start();
     const alerts = o.alerts ?? new RecordingAlerts();
     const h = await startSignerHarness(engine, {
@@ -43,7 +44,6 @@ describe.each(ENGINES)("doppelganger guard in the Ethereum signer (%s)", (engine
       await h.close();
       await bn.stop();
     });
-    bn.validators = h.keys.map((pubkey, index) => ({ index, pubkey }));
     /** Moves the clock and lets the guard's loop run its round(s). */
     const at = async (ms: number): Promise<void> => {
       await clock.untilSleeping();
@@ -75,7 +75,7 @@ describe.each(ENGINES)("doppelganger guard in the Ethereum signer (%s)", (engine
     expect((await status(h)).data).toEqual(
       [...h.keys].sort().map((pubkey) => ({
         pubkey,
-        index: String(h.keys.indexOf(pubkey)),
+        index: String(bn.indexOf(pubkey)),
         status: "unverified",
         checked_epochs: 0,
         remaining_epochs: 1,
@@ -99,13 +99,13 @@ describe.each(ENGINES)("doppelganger guard in the Ethereum signer (%s)", (engine
 
   it("a twin: 412 ERR_DOPPELGANGER_DETECTED and an alert; cleared only with the keymanager token", async () => {
     const { h, bn, at, alerts } = await start();
-    bn.setLive(6, 1);
-    await at(bn.timeOf(6 * 8 + 2, 0.75));
     const twin = h.keys[1]!;
+    bn.setLive(6, bn.indexOf(twin)!);
+    await at(bn.timeOf(6 * 8 + 2, 0.75));
     expect((await sign(h, twin, 10)).json().code).toBe("ERR_DOPPELGANGER_DETECTED");
     const raised = (alerts as RecordingAlerts).events;
     expect(raised.map((e) => [e.action, e.kind, e.pubkey])).toEqual([["raise", "doppelganger_detected", twin]]);
-    expect(raised[0]!.evidence).toMatchObject({ index: 1, epoch: "6" });
+    expect(raised[0]!.evidence).toMatchObject({ index: bn.indexOf(twin), epoch: "6" });
     const url = `/api/v1/eth2/doppelganger/${twin}/clear`;
     expect((await h.app.inject({ method: "POST", url, payload: { by: "alice" } })).statusCode).toBe(401);
     const bad = await h.app.inject({
@@ -170,7 +170,7 @@ describe.each(ENGINES)("doppelganger guard in the Ethereum signer (%s)", (engine
 
     // over HTTP: --monitor-url and an agent token
     const remote = await start({ flags: { monitorUrl: mon.url, monitorTokenFile: tokenFile } });
-    remote.bn.setLive(6, 0);
+    remote.bn.setLive(6, remote.bn.indexOf(remote.h.keys[0]!)!);
     await remote.at(remote.bn.timeOf(6 * 8 + 1, 0.75));
     for (let i = 0; i < 200 && (await alertsOf()).length === 0; i++) await new Promise((r) => setTimeout(r, 100));
     expect((await alertsOf()).map((a) => [a.kind, a.pubkey, a.severity, a.status])).toEqual([
@@ -179,7 +179,7 @@ describe.each(ENGINES)("doppelganger guard in the Ethereum signer (%s)", (engine
 
     // in one process (`slashguard up`): straight into the monitor's alerts
     const local = await start({ alerts: inProcessSink(mon.alerts, owner) });
-    local.bn.setLive(6, 1);
+    local.bn.setLive(6, local.bn.indexOf(local.h.keys[1]!)!);
     await local.at(local.bn.timeOf(6 * 8 + 1, 0.75));
     for (let i = 0; i < 200 && (await alertsOf()).length < 2; i++) await new Promise((r) => setTimeout(r, 100));
     expect((await alertsOf()).map((a) => a.pubkey).sort()).toEqual([remote.h.keys[0], local.h.keys[1]].sort());
