@@ -3,6 +3,7 @@ import { describeBeaconFailure } from "../chains/ethereum/beaconErrors.js";
 import { type ChainTime, chainTimeOf, epochAt, lastSlot, nextCheckTimeMs } from "../chains/ethereum/chainTime.js";
 import {
   applyRound,
+  DOPPELGANGER_GUARDED_TYPES,
   DOPPELGANGER_STATUSES,
   type DoppelgangerState,
   type LivenessObservation,
@@ -86,7 +87,8 @@ export class DoppelgangerGuard implements SigningGate {
     private readonly m: DoppelgangerGuardModules,
   ) {}
 
-  assertMaySign(pubkey: string): void {
+  assertMaySign(pubkey: string, kind: string): void {
+    if (!DOPPELGANGER_GUARDED_TYPES.has(kind)) return;
     const e = this.keys.get(pubkey);
     const s = e?.state ?? null;
     if (s?.status === "verified") return;

@@ -20,6 +20,22 @@ export type DoppelgangerReason =
  */
 export const DEFAULT_DOPPELGANGER_EPOCHS = 1;
 
+/**
+ * Signing types a key under check (or detected) may not sign: what is slashable or makes the key live
+ * on the network. Selection proofs, sync-committee messages, contributions, validator registrations
+ * and deposits are neither (Lighthouse signs them during its check too); refusing selection proofs
+ * would even stop a validator client from fetching the attester duties of its verified keys.
+ */
+export const DOPPELGANGER_GUARDED_TYPES: ReadonlySet<string> = new Set([
+  "BLOCK",
+  "BLOCK_V2",
+  "ATTESTATION",
+  "AGGREGATE_AND_PROOF",
+  "AGGREGATE_AND_PROOF_V2",
+  "RANDAO_REVEAL",
+  "VOLUNTARY_EXIT",
+]);
+
 export interface DoppelgangerState {
   status: DoppelgangerStatus;
   reason: DoppelgangerReason;

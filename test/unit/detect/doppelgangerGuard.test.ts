@@ -46,7 +46,7 @@ describe.each(ENGINES)("doppelganger guard (%s)", (engine) => {
       ["unverified", 0, 5n],
       ["unverified", 1, 5n],
     ]);
-    expect(refusal(() => guard.assertMaySign(keys[0]!))).toBe(DoppelgangerErrorCode.Unverified);
+    expect(refusal(() => guard.assertMaySign(keys[0]!, "ATTESTATION"))).toBe(DoppelgangerErrorCode.Unverified);
     for (const ms of [bn.epochCheckTime(5), bn.epochCheckTime(6), bn.epochCheckTime(7) - 12_000]) {
       clock.set(ms);
       await guard.tick();
@@ -58,8 +58,10 @@ describe.each(ENGINES)("doppelganger guard (%s)", (engine) => {
       ["verified", 1],
       ["verified", 1],
     ]);
-    expect(refusal(() => guard.assertMaySign(keys[0]!))).toBeNull();
-    expect(refusal(() => guard.assertMaySign(fakePubkeys(1, 0x10)[0]!))).toBe(DoppelgangerErrorCode.Unverified);
+    expect(refusal(() => guard.assertMaySign(keys[0]!, "ATTESTATION"))).toBeNull();
+    expect(refusal(() => guard.assertMaySign(fakePubkeys(1, 0x10)[0]!, "ATTESTATION"))).toBe(
+      DoppelgangerErrorCode.Unverified,
+    );
   });
 
   it("a twin live from the start: refused, reported, and refused by every signer on the store, after restarts too", async () => {
@@ -70,7 +72,10 @@ describe.each(ENGINES)("doppelganger guard (%s)", (engine) => {
     clock.set(bn.timeOf(6 * 8 + 3, 0.75));
     await guard.tick();
     expect(guard.statuses().map((s) => s.status)).toEqual(["unverified", "doppelganger_detected"]);
-    expect(refusal(() => guard.assertMaySign(keys[1]!))).toBe(DoppelgangerErrorCode.Detected);
+    expect(refusal(() => guard.assertMaySign(keys[1]!, "BLOCK_V2"))).toBe(DoppelgangerErrorCode.Detected);
+    expect(refusal(() => guard.assertMaySign(keys[1]!, "RANDAO_REVEAL"))).toBe(DoppelgangerErrorCode.Detected);
+    // neither slashable nor visible as liveness: selection proofs keep the client's duties going
+    expect(refusal(() => guard.assertMaySign(keys[1]!, "AGGREGATION_SLOT"))).toBeNull();
     expect(events.detections.map((d) => [d.pubkey, d.index, d.epoch])).toEqual([[keys[1], 1, 6n]]);
     const rows = await store.tx((tx) => ethDoppelgangerRepository.detected(tx));
     expect(rows.map((r) => [r.pubkey, r.epoch, r.by])).toEqual([[keys[1], 6n, "signer-a"]]);
@@ -173,7 +178,7 @@ describe.each(ENGINES)("doppelganger guard (%s)", (engine) => {
     await bn.stop();
     guard.activate(keys);
     await guard.tick();
-    expect(refusal(() => guard.assertMaySign(keys[0]!))).toBe(DoppelgangerErrorCode.Unverified);
+    expect(refusal(() => guard.assertMaySign(keys[0]!, "ATTESTATION"))).toBe(DoppelgangerErrorCode.Unverified);
     expect(events.failures[0]!.reason).toMatch(/unreachable/);
     expect(guard.statuses()[0]!.detail).toMatch(/waiting for a beacon node/);
   });

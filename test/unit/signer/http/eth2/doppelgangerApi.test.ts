@@ -1,12 +1,13 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { DOPPELGANGER_GUARDED_TYPES } from "../../../../../src/chains/ethereum/doppelgangerRules.js";
 import { startMonitor } from "../../../../../src/cli/monitor/startMonitor.js";
 import { inProcessSink, type SignerAlertSink } from "../../../../../src/cli/signer/alertRelay.js";
 import type { SignerEvent } from "../../../../../src/detect/signerEvents.js";
 import { ethHistoryRepository } from "../../../../../src/store/ethereum/ethHistoryRepository.js";
 import { ownersRepository } from "../../../../../src/store/fleet/ownersRepository.js";
-import { attestationRequest, TEST_GVR_HEX } from "../../../../utils/ethRequests.js";
+import { attestationRequest, everyType, TEST_GVR_HEX } from "../../../../utils/ethRequests.js";
 import { FakeBeaconNode } from "../../../../utils/fakeBeacon.js";
 import { FakeClock } from "../../../../utils/fakeClock.js";
 import { type SignerHarness, startSignerHarness } from "../../../../utils/signerHarness.js";
@@ -83,6 +84,17 @@ describe.each(ENGINES)("doppelganger guard in the Ethereum signer (%s)", (engine
         detail: expect.stringMatching(/checking liveness from epoch 6/),
       })),
     );
+    // what is neither slashable nor makes the key live signs during the check (duties need selection proofs)
+    for (const r of everyType(10)) {
+      const res = await h.app.inject({
+        method: "POST",
+        url: `/api/v1/eth2/sign/${h.keys[1]}`,
+        payload: r.body,
+        headers: { accept: "application/json" },
+      });
+      const type = String(r.body.type);
+      expect([type, res.statusCode]).toEqual([type, DOPPELGANGER_GUARDED_TYPES.has(type) ? 412 : 200]);
+    }
     await at(bn.epochCheckTime(6));
     expect((await sign(h, h.keys[0]!, 10)).statusCode).toBe(412);
     await at(bn.epochCheckTime(7));
