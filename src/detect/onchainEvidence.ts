@@ -69,6 +69,7 @@ export class OnchainEvidenceScanner {
   }
 
   private async scanSlot(slot: bigint, input: ScanInput): Promise<void> {
+    if (slot === 0n) return; // the genesis block is signed by nobody (its proposer index 0 means nothing)
     const header = await this.beacon.header(slot);
     if (header === null) return;
     const found = new Map<number, OnchainEvidence[]>();

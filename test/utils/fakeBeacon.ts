@@ -130,7 +130,8 @@ export class FakeBeaconNode {
     });
     this.blocks.set(slot, { root, proposerIndex, attestations });
     const epoch = slot / BigInt(this.slotsPerEpoch);
-    this.setLive(epoch, proposerIndex, ...included.flatMap((a) => a.attesters));
+    // the genesis block has no proposer: nobody was seen proposing it
+    this.setLive(epoch, ...(slot === 0n ? [] : [proposerIndex]), ...included.flatMap((a) => a.attesters));
     return root;
   }
 

@@ -42,11 +42,11 @@ describe.each(ENGINES)("foreign-signer check (%s)", (engine) => {
     for (const c of cleanups.splice(0).reverse()) await c();
   });
 
-  async function setup(n = 3) {
+  async function setup(n = 3, epochsSinceGenesis = 10) {
     const ts: TestStore = await openTestStore(engine);
     const keys = fakePubkeys(n);
     await registerKeys(ts.store, keys);
-    const { bn, clock } = await startFakeChain(keys, { genesisEpochsAgo: 10 });
+    const { bn, clock } = await startFakeChain(keys, { genesisEpochsAgo: epochsSinceGenesis });
     const protection = await openProtection(ts.store);
     const found: Detection[][] = [];
     const states: (string | null)[] = [];
@@ -101,7 +101,10 @@ describe.each(ENGINES)("foreign-signer check (%s)", (engine) => {
   }
 
   it("our own signing, included on time or one epoch late, is never a foreign signer", async () => {
-    const c = await setup(2);
+    const c = await setup(2, 1);
+    c.bn.addBlock(0n, 0); // the genesis block names proposer 0, who signed nothing
+    expect(await passAt(c, 1)).toEqual([]);
+    expect(c.bn.server.requests.some((r) => r.url === "/eth/v1/beacon/headers/1")).toBe(true); // the window was scanned
     for (const epoch of [10, 11, 12]) {
       for (const i of [0, 1]) {
         if (epoch === 12 && i === 1) continue; // key 1 misses epoch 12 …
