@@ -19,8 +19,8 @@ import type { Store } from "../store/types.js";
 import type { Clock } from "../util/clock.js";
 import { type Logger, shortKey } from "../util/logger.js";
 import type { ForeignSignerMetrics } from "./doppelgangerMetrics.js";
-import { emptyBatch, LIVE_SILENT, LIVE_YES } from "./foreignSignerBatch.js";
-import { foreignDetections, type KeyContext, type PeerView } from "./foreignSignerDetections.js";
+import { foreignDetections, type PeerView } from "./foreignSignerDetections.js";
+import { buildForeignBatch, peerViews } from "./foreignSignerInput.js";
 import type { ForeignSignerScanner } from "./foreignSignerScanner.js";
 import { OnchainEvidenceScanner } from "./onchainEvidence.js";
 import { OwnActivity } from "./ownActivity.js";
@@ -159,34 +159,15 @@ export class ForeignSignerWatch {
       toEpoch: cur,
     });
 
-    const batch = emptyBatch(watched.length);
-    const peers = new Map<string, PeerView>();
-    for (const h of hosts) {
-      const p = peers.get(h.pubkey) ?? { ownerId: h.ownerId, expected: [], unrecognized: [], maintenance: false };
-      const expected = h.source === "remote" && this.isExpectedSigner(h.signerUrl);
-      if (expected) {
-        p.expected.push(h.hostName);
-        if (inMaintenance.has(h.hostId)) p.maintenance = true;
-      } else if (h.active) p.unrecognized.push(h.hostName);
-      peers.set(h.pubkey, p);
-    }
-    const contexts: KeyContext[] = watched.map((k, i) => {
-      const index = this.indices.get(k.pubkey)!;
-      const id = k.validatorId;
-      for (const [j, e] of [prev, cur].entries()) {
-        const v = live.byEpoch.get(e)?.get(index);
-        if (v !== undefined) batch.live[2 * i + j] = v ? LIVE_YES : LIVE_SILENT;
-      }
-      batch.attested[i] =
-        (ours.attested(id, prev - 1n) ? 1 : 0) | (ours.attested(id, prev) ? 2 : 0) | (ours.attested(id, cur) ? 4 : 0);
-      batch.proposed[i] = (ours.proposedIn(id, prev) ? 1 : 0) | (ours.proposedIn(id, cur) ? 2 : 0);
-      const ev = onchain.get(id) ?? [];
-      batch.mismatch[i] = ev.length > 0 ? 1 : 0;
-      const peer = peers.get(k.pubkey) ?? null;
-      batch.unrecognized[i] = Math.min(65535, peer?.unrecognized.length ?? 0);
-      batch.maintenance[i] = peer?.maintenance === true ? 1 : 0;
-      return { pubkey: k.pubkey, index, peer, onchain: ev };
-    });
+    const peers = peerViews(hosts, inMaintenance, (url) => this.isExpectedSigner(url));
+    const { batch, contexts } = buildForeignBatch(
+      watched.map((k) => ({ validatorId: k.validatorId, pubkey: k.pubkey, index: this.indices.get(k.pubkey)! })),
+      { prev, cur },
+      live,
+      ours,
+      onchain,
+      peers,
+    );
     const result = await this.m.scanner.scan(batch);
     const found = [
       ...foreignDetections(contexts, result, { prev, cur, node: live.node, ownerId: this.opts.ownerId }),
