@@ -5,12 +5,9 @@ import {
   applyRound,
   DOPPELGANGER_GUARDED_TYPES,
   DOPPELGANGER_STATUSES,
-  type DoppelgangerState,
   type LivenessObservation,
-  markDetected,
   registerKey,
   roundEpochs,
-  skipForRestart,
 } from "../chains/ethereum/doppelgangerRules.js";
 import { ethDoppelgangerRepository } from "../store/ethereum/ethDoppelgangerRepository.js";
 import { ethValidatorsRepository } from "../store/ethereum/ethValidatorsRepository.js";
@@ -21,6 +18,7 @@ import { type Logger, shortKey } from "../util/logger.js";
 import type { SigningGate } from "../util/signingGate.js";
 import { detailOf } from "./doppelgangerDetail.js";
 import type { DoppelgangerMetrics } from "./doppelgangerMetrics.js";
+import { DoppelgangerSharedState, type GuardEntry } from "./doppelgangerShared.js";
 import {
   type DetectedKey,
   DoppelgangerError,
@@ -51,18 +49,6 @@ export interface DoppelgangerGuardModules {
 /** Retry interval while the chain's genesis and slot length are unknown (no beacon node answered yet). */
 const RETRY_MS = 3000;
 
-interface Entry {
-  pubkey: string;
-  validatorId: number | null;
-  index: number | null;
-  activatedMs: number;
-  state: DoppelgangerState | null;
-  /** The detection is in the store (or came from it): its absence there later means an operator cleared it. */
-  persisted: boolean;
-  detectedDetail: string | null;
-  cleared: { by: string; at: number } | null;
-}
-
 /**
  * The doppelganger guard at start (a SigningGate): a key loaded, imported or re-enabled is refused
  * until the beacon nodes have shown it silent for the configured epochs, from the epoch after its
@@ -72,20 +58,20 @@ interface Entry {
  * signing through slashguard in the previous epoch is verified at once.
  */
 export class DoppelgangerGuard implements SigningGate {
-  private readonly keys = new Map<string, Entry>();
+  private readonly keys = new Map<string, GuardEntry>();
+  private readonly shared: DoppelgangerSharedState;
   private time: ChainTime | null = null;
   private queue: Promise<unknown> = Promise.resolve();
   private failure: string | null = null;
-  private heldEpoch = -1n;
-  private lastSkipEpoch = -1n;
-  private lastIndexEpoch = -1n;
   private loop: Promise<void> | null = null;
   private readonly abort = new AbortController();
 
   constructor(
     private readonly opts: DoppelgangerGuardOptions,
     private readonly m: DoppelgangerGuardModules,
-  ) {}
+  ) {
+    this.shared = new DoppelgangerSharedState(m.store, opts.instance, m.logger);
+  }
 
   assertMaySign(pubkey: string, kind: string): void {
     if (!DOPPELGANGER_GUARDED_TYPES.has(kind)) return;
@@ -109,6 +95,7 @@ export class DoppelgangerGuard implements SigningGate {
         pubkey,
         validatorId: null,
         index: null,
+        indexMissingEpoch: null,
         activatedMs: now,
         state: null,
         persisted: false,
@@ -226,11 +213,14 @@ export class DoppelgangerGuard implements SigningGate {
     const epoch = await this.prepare();
     const waiting = [...this.keys.values()].filter((e) => e.state?.status === "unverified" && e.validatorId !== null);
     if (waiting.length === 0) return;
-    if (waiting.some((e) => e.index === null) && epoch > this.lastIndexEpoch) {
-      // keys without a deposit on chain yet are looked up again once per epoch
-      const found = await this.m.beacon.validatorIndices(waiting.filter((e) => e.index === null).map((e) => e.pubkey));
-      for (const e of waiting) e.index ??= found.get(e.pubkey)?.index ?? null;
-      this.lastIndexEpoch = epoch;
+    // new keys at once; keys without a deposit on chain yet again once per epoch
+    const lookup = waiting.filter((e) => e.index === null && (e.indexMissingEpoch ?? -1n) < epoch);
+    if (lookup.length > 0) {
+      const found = await this.m.beacon.validatorIndices(lookup.map((e) => e.pubkey));
+      for (const e of lookup) {
+        e.index = found.get(e.pubkey)?.index ?? null;
+        e.indexMissingEpoch = e.index === null ? epoch : null;
+      }
     }
     const asked = waiting.filter((e) => e.index !== null);
     const requestMs = this.m.clock.nowMs();
@@ -257,7 +247,7 @@ export class DoppelgangerGuard implements SigningGate {
             { readOnly: true },
           );
     const detected: DetectedKey[] = [];
-    const verified: Entry[] = [];
+    const verified: GuardEntry[] = [];
     for (const e of asked) {
       const observations: LivenessObservation[] = [];
       for (const ep of epochs) {
@@ -281,16 +271,6 @@ export class DoppelgangerGuard implements SigningGate {
         });
       }
     }
-    if (verified.length > 0) {
-      await this.m.store.tx((tx) =>
-        ethDoppelgangerRepository.hold(
-          tx,
-          verified.map((e) => e.validatorId!),
-          epoch,
-        ),
-      );
-      this.m.logger.info("Doppelganger check passed: keys may sign", { keys: verified.length, epoch });
-    }
     if (detected.length > 0) {
       this.m.metrics?.detections.inc(detected.length);
       for (const d of detected)
@@ -300,17 +280,25 @@ export class DoppelgangerGuard implements SigningGate {
           epoch: d.epoch,
           node: d.node,
         });
-      await this.persistDetections();
+      // reported first: refused in memory already, the store write is retried every round until it lands
       this.m.events?.detected(detected);
+      await this.shared.persist([...this.keys.values()], this.m.clock.nowMs());
+    }
+    if (verified.length > 0) {
+      await this.shared.hold(verified, epoch);
+      this.m.logger.info("Doppelganger check passed: keys may sign", { keys: verified.length, epoch });
     }
   }
 
   /** Registration, shared detections and the per-epoch work, before any liveness question; returns the epoch. */
   private async prepare(): Promise<bigint> {
     await this.register();
-    await this.syncShared();
-    const epoch = epochAt(this.time!, this.m.clock.nowMs());
-    await this.perEpoch(epoch);
+    const now = this.m.clock.nowMs();
+    await this.shared.sync([...this.keys.values()], now, (e) =>
+      this.restart(e, now, { by: "another slashguard process", at: now }),
+    );
+    const epoch = epochAt(this.time!, now);
+    await this.shared.perEpoch([...this.keys.values()], epoch);
     return epoch;
   }
 
@@ -334,94 +322,10 @@ export class DoppelgangerGuard implements SigningGate {
       e.validatorId = id;
       e.state = registerKey(epochAt(t, e.activatedMs), this.opts.epochs);
     }
-    this.lastSkipEpoch = -1n; // new keys: look for the restart skip now
+    this.shared.keysAdded();
   }
 
-  /**
-   * Detections in the store are the truth for every signer sharing it: a key another signer (or the
-   * monitor) detected is refused here too, and a persisted detection that vanished was cleared.
-   */
-  private async syncShared(): Promise<void> {
-    await this.persistDetections();
-    const rows = await this.m.store.tx((tx) => ethDoppelgangerRepository.detected(tx), { readOnly: true });
-    const byId = new Map(rows.map((r) => [r.validatorId, r]));
-    const now = this.m.clock.nowMs();
-    for (const e of this.keys.values()) {
-      if (e.state === null || e.validatorId === null) continue;
-      const row = byId.get(e.validatorId);
-      if (row !== undefined && e.state.status !== "doppelganger_detected") {
-        e.state = markDetected(e.state, row.epoch, "shared");
-        e.detectedDetail = `${row.detail} (found by ${row.by})`;
-        e.persisted = true;
-        this.m.logger.error("Doppelganger detection in the shared store: refusing this key", {
-          pubkey: shortKey(e.pubkey),
-        });
-      } else if (row === undefined && e.state.status === "doppelganger_detected" && e.persisted) {
-        this.restart(e, now, { by: "another slashguard process", at: now });
-      }
-    }
-  }
-
-  private async persistDetections(): Promise<void> {
-    const todo = [...this.keys.values()].filter((e) => e.state?.status === "doppelganger_detected" && !e.persisted);
-    if (todo.length === 0) return;
-    const at = this.m.clock.nowMs();
-    await this.m.store.tx((tx) =>
-      ethDoppelgangerRepository.markDetected(
-        tx,
-        todo.map((e) => ({
-          validatorId: e.validatorId!,
-          epoch: e.state!.detectedEpoch!,
-          at,
-          by: this.opts.instance,
-          detail: e.detectedDetail ?? "",
-        })),
-      ),
-    );
-    for (const e of todo) e.persisted = true;
-  }
-
-  /**
-   * Once per epoch: the heartbeat (keys held verified here, for the restart skip of a later start)
-   * and the restart skip itself for keys still unverified.
-   */
-  private async perEpoch(epoch: bigint): Promise<void> {
-    const all = [...this.keys.values()].filter((e) => e.validatorId !== null);
-    if (epoch > this.heldEpoch) {
-      const held = all.filter((e) => e.state?.status === "verified").map((e) => e.validatorId!);
-      await this.m.store.tx((tx) => ethDoppelgangerRepository.hold(tx, held, epoch));
-      this.heldEpoch = epoch;
-    }
-    if (epoch <= this.lastSkipEpoch || epoch < 1n) return;
-    const unverified = all.filter((e) => e.state?.status === "unverified");
-    const skip = await this.m.store.tx(
-      (tx) =>
-        ethDoppelgangerRepository.signedAndHeldIn(
-          tx,
-          unverified.map((e) => e.validatorId!),
-          epoch - 1n,
-        ),
-      { readOnly: true },
-    );
-    this.lastSkipEpoch = epoch;
-    const skipped = unverified.filter((e) => skip.has(e.validatorId!));
-    for (const e of skipped) e.state = skipForRestart(e.state!);
-    if (skipped.length > 0) {
-      await this.m.store.tx((tx) =>
-        ethDoppelgangerRepository.hold(
-          tx,
-          skipped.map((e) => e.validatorId!),
-          epoch,
-        ),
-      );
-      this.m.logger.info("Doppelganger check skipped: these keys signed through slashguard in the previous epoch", {
-        keys: skipped.length,
-        epoch: epoch - 1n,
-      });
-    }
-  }
-
-  private restart(e: Entry, at: number, cleared: { by: string; at: number }): void {
+  private restart(e: GuardEntry, at: number, cleared: { by: string; at: number }): void {
     e.activatedMs = at;
     e.state = this.time === null ? null : registerKey(epochAt(this.time, at), this.opts.epochs);
     e.persisted = false;
@@ -443,13 +347,13 @@ export class DoppelgangerGuard implements SigningGate {
     this.m.events?.checkFailed(reason, waiting);
   }
 
-  private detail(e: Entry): string {
+  private detail(e: GuardEntry): string {
     return detailOf(e.state, {
       index: e.index,
       failure: this.failure,
       detected: e.detectedDetail,
       cleared: e.cleared,
-      hasIndexLookup: this.lastIndexEpoch >= 0n,
+      hasIndexLookup: e.indexMissingEpoch !== null,
       lastSlotOf: (epoch) => (this.time === null ? null : lastSlot(this.time, epoch)),
     });
   }

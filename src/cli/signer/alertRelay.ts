@@ -46,7 +46,7 @@ const MAX_BACKOFF_MS = 30_000;
 export class HttpAlertSink implements SignerAlertSink {
   private queue: SignerEvent[] = [];
   private running: Promise<void> | null = null;
-  private stopped = false;
+  private readonly abort = new AbortController();
 
   constructor(
     private readonly opts: { url: string; token: string; timeoutMs?: number },
@@ -64,15 +64,20 @@ export class HttpAlertSink implements SignerAlertSink {
     });
   }
 
-  /** Stops retrying after one last attempt. */
+  /** Stops retrying (what is still queued is lost: it is in the logs). */
   async close(): Promise<void> {
-    this.stopped = true;
+    this.abort.abort();
     await this.running;
+  }
+
+  private remove(sent: readonly SignerEvent[]): void {
+    const done = new Set(sent);
+    this.queue = this.queue.filter((e) => !done.has(e));
   }
 
   private async drain(): Promise<void> {
     let backoff = 1000;
-    while (this.queue.length > 0) {
+    while (this.queue.length > 0 && !this.abort.signal.aborted) {
       const batch = this.queue.slice(0, 500);
       try {
         const res = await fetch(`${this.opts.url.replace(/\/+$/, "")}/api/v1/agent/events`, {
@@ -87,19 +92,19 @@ export class HttpAlertSink implements SignerAlertSink {
             status: res.status,
             body: (await res.text()).slice(0, 300),
           });
-          this.queue.splice(0, batch.length);
+          this.remove(batch);
           continue;
         }
         if (!res.ok) throw new Error(`HTTP ${res.status}`);
-        this.queue.splice(0, batch.length);
+        this.remove(batch);
         backoff = 1000;
       } catch (e) {
         this.m.logger.warn("Alert events not delivered to the monitor yet", {
           queued: this.queue.length,
           error: errorMessage(e),
         });
-        if (this.stopped) return;
-        await (this.m.clock ?? systemClock).sleep(backoff);
+        if (this.abort.signal.aborted) return;
+        await (this.m.clock ?? systemClock).sleep(backoff, this.abort.signal).catch(() => {});
         backoff = Math.min(MAX_BACKOFF_MS, backoff * 2);
       }
     }

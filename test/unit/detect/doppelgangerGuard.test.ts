@@ -173,6 +173,25 @@ describe.each(ENGINES)("doppelganger guard (%s)", (engine) => {
     expect(guard.statuses()[0]).toMatchObject({ status: "verified" });
   });
 
+  it("a key without a deposit waits (looked up once per epoch); a key added later is looked up at once", async () => {
+    const { keys, bn, clock, guard } = await setup(2);
+    const deposited = bn.validators;
+    bn.validators = [deposited[0]!];
+    guard.activate([keys[0]!, keys[1]!]);
+    await guard.tick();
+    expect(guard.statuses().map((s) => [s.index, s.detail.startsWith("no validator index")])).toEqual([
+      [0, false],
+      [null, true],
+    ]);
+    bn.validators = deposited; // the deposit is processed
+    clock.advance(12_000);
+    await guard.tick(); // same epoch: not asked again
+    expect(guard.statuses()[1]!.index).toBeNull();
+    clock.set(bn.timeOf(6 * 8, 0.75));
+    await guard.tick();
+    expect(guard.statuses()[1]!.index).toBe(1);
+  });
+
   it("no beacon node at all: unverified from the start, with the reason", async () => {
     const { keys, bn, guard, events } = await setup(1);
     await bn.stop();
