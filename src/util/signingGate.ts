@@ -4,6 +4,9 @@
  * either importing the other.
  */
 export interface SigningGate {
-  /** Throws a typed error when `pubkey` (lower-case 0x-hex) may not sign now. */
-  assertMaySign(pubkey: string): void;
+  /**
+   * Throws a typed error when `pubkey` (lower-case 0x-hex) may not sign a message of this kind now
+   * (`kind`: the chain's name for it, e.g. the Ethereum signing type "ATTESTATION").
+   */
+  assertMaySign(pubkey: string, kind: string): void;
 }

@@ -8,7 +8,8 @@ import { attestationRequest, blockRequest, TEST_GVR_HEX } from "../utils/ethRequ
 import { generateTestKeys, postJson, type SignerProcess, startSignerProcess } from "../utils/signerProcess.js";
 import { ENGINES, type Engine, freshStoreUrl, markPostgresSkipped, tempDir } from "../utils/stores.js";
 
-const NET = ["--network", "custom", "--genesis-validators-root", TEST_GVR_HEX];
+// these tests are about signing and protection; the doppelganger guard has tests of its own
+const NET = ["--network", "custom", "--genesis-validators-root", TEST_GVR_HEX, "--no-doppelganger"];
 
 describe.each(ENGINES)("Ethereum signer processes on %s", (engine: Engine) => {
   const cleanups: (() => Promise<void> | void)[] = [];

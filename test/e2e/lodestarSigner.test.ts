@@ -61,6 +61,7 @@ describe.skipIf(!LODESTAR_AVAILABLE)("Lodestar validator client through slashgua
       spec.GENESIS_FORK_VERSION!,
       "--keystores",
       keys,
+      "--no-doppelganger", // every key signs from genesis here (the guard's own e2e: lodestarDoppelganger.test.ts)
       "--keymanager-token-file",
       join(t.dir, "token"),
     ]);

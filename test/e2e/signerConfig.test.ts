@@ -26,6 +26,7 @@ describe("signer configuration", () => {
         "  network: custom",
         `  genesis_validators_root: "${TEST_GVR_HEX}"`,
         `  keystores: ${join(t.dir, "keys")}`,
+        "  doppelganger: false",
         "  keymanager:",
         "    enabled: false",
         "",

@@ -48,15 +48,15 @@ function start(args: string[], cwd: string): Proc {
   };
 }
 
-/** `lodestar dev`: a single-node beacon chain of 8 interop validators (none run here: they sign elsewhere). */
-export async function startBeaconNode(dir: string): Promise<{ proc: Proc; url: string }> {
+/** `lodestar dev`: a single-node beacon chain of interop validators (8 by default; none run here: they sign elsewhere). */
+export async function startBeaconNode(dir: string, validators = 8): Promise<{ proc: Proc; url: string }> {
   const rest = await freePort();
   const p2p = await freePort();
   const proc = start(
     [
       "dev",
       "--genesisValidators",
-      "8",
+      String(validators),
       "--reset",
       "--dataDir",
       join(dir, "bn"),
@@ -101,8 +101,8 @@ export function startExternalSignerVc(dir: string, beaconUrl: string, signerUrl:
   );
 }
 
-/** A Lodestar validator client with its own interop keys (a twin, for doppelganger tests). */
-export function startLocalKeysVc(dir: string, beaconUrl: string, indexes: string): Proc {
+/** A Lodestar validator client with its own interop keys (a twin, for doppelganger tests; or the rest of the network). */
+export function startLocalKeysVc(dir: string, beaconUrl: string, indexes: string, name = "vc-twin"): Proc {
   return start(
     [
       "validator",
@@ -112,7 +112,7 @@ export function startLocalKeysVc(dir: string, beaconUrl: string, indexes: string
       "--server",
       beaconUrl,
       "--dataDir",
-      join(dir, "vc-twin"),
+      join(dir, name),
       "--interopIndexes",
       indexes,
       "--suggestedFeeRecipient",

@@ -26,7 +26,7 @@ export interface SignerHarness {
 /** The real Ethereum signer section, composed as `slashguard signer` does, on a fresh store and keys. */
 export async function startSignerHarness(
   engine: Engine,
-  opts: { keys?: number; hooks?: EthereumHooks } = {},
+  opts: { keys?: number; hooks?: EthereumHooks; flags?: Record<string, unknown> } = {},
 ): Promise<SignerHarness> {
   const t = tempDir("sg-signer-");
   const keystores = join(t.dir, "keys");
@@ -52,6 +52,7 @@ export async function startSignerHarness(
       keystores,
       keymanagerTokenFile: tokenFile,
       blsThreads: 1,
+      ...(opts.flags ?? { doppelganger: false }),
     },
     config: {},
     configFile: "",

@@ -16,6 +16,8 @@ interface MonitorFlags {
   config?: string;
   webhook?: string;
   logLevel?: LogLevel;
+  beaconNode?: string[];
+  ethereumOwner?: string;
 }
 
 function parseRole(v: string): TokenRole {
@@ -43,6 +45,12 @@ export function registerMonitorCommand(program: Command): void {
     .option("--config <file>", "YAML config: monitor settings and alert sinks (flags win)")
     .option("--webhook <url>", "send every alert as JSON to this URL (the simplest sink)")
     .option("--log-level <level>", "debug, info, warn, error (default info)", parseLogLevel)
+    .option(
+      "--beacon-node <url>",
+      "beacon node for the continuous foreign-signer check of the keys in this store (repeat for failover)",
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
+    .option("--ethereum-owner <name>", "fleet owner of foreign-signer alerts about keys no agent reports")
     .action(async (flags: MonitorFlags) => {
       const m = await startMonitor({
         ...flags,

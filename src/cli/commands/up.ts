@@ -5,11 +5,13 @@ import type { Command } from "commander";
 import { Agent } from "../../agent/agent.js";
 import { EthCollector } from "../../agent/collectors/ethCollector.js";
 import { generateKeystores } from "../../keys/generate.js";
+import { ownersRepository } from "../../store/fleet/ownersRepository.js";
 import { systemClock } from "../../util/clock.js";
 import { writeFileDurable } from "../../util/durableFile.js";
 import { createLogger } from "../../util/logger.js";
 import { parsePort } from "../options.js";
 import { shutdownSignal } from "../run.js";
+import { inProcessSink, LateAlertSink } from "../signer/alertRelay.js";
 import { ethereumSection } from "../signer/ethereumSection.js";
 import { monitorSection } from "../signer/monitorSection.js";
 import { version } from "./agent.js";
@@ -31,7 +33,12 @@ export function registerUpCommand(program: Command): void {
     .option("--port <n>", "HTTP port", parsePort, 9000)
     .option("--host <host>", "HTTP listen address", "127.0.0.1")
     .option("--no-agent", "do not run the built-in host agent that reports this signer's keys to the monitor")
-    .action(async (o: { dataDir: string; port: number; host: string; agent: boolean }) => {
+    .option(
+      "--beacon-node <url>",
+      "beacon node (mainnet): turns on the doppelganger guard and the foreign-signer check (repeat for failover)",
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
+    .action(async (o: { dataDir: string; port: number; host: string; agent: boolean; beaconNode?: string[] }) => {
       const keysDir = join(o.dataDir, "keys");
       if (!existsSync(keysDir) || readdirSync(keysDir).filter((f) => f.endsWith(".json")).length === 0) {
         process.stdout.write(
@@ -42,6 +49,15 @@ export function registerUpCommand(program: Command): void {
       const tokenFile = join(o.dataDir, "keymanager-token");
       const ownerTokenFile = join(o.dataDir, "owner-token");
       const agentTokenFile = join(o.dataDir, "agent-token");
+      const beacon = o.beaconNode ?? [];
+      if (beacon.length === 0) {
+        process.stdout.write(
+          "doppelganger protection is OFF: `slashguard up` has no beacon node to ask whether a key is already signing elsewhere.\n" +
+            "  Give --beacon-node URL to turn on the guard at start and the continuous foreign-signer check.\n",
+        );
+      }
+      // the monitor starts after the signer: the signer's doppelganger alerts wait for it
+      const alerts = new LateAlertSink();
       const running = await startSigner(
         {
           db: `sqlite:${join(o.dataDir, "slashguard.db")}`,
@@ -50,16 +66,22 @@ export function registerUpCommand(program: Command): void {
           keystores: keysDir,
           network: "mainnet",
           keymanagerTokenFile: tokenFile,
+          ...(beacon.length === 0 ? { doppelganger: false } : { beaconNode: beacon }),
         },
         [
-          ethereumSection(),
-          monitorSection({}, async (m) => {
-            // first start: one owner ("demo") with a dashboard/API token and an agent token, kept in files
-            if (!existsSync(ownerTokenFile))
-              writeFileDurable(ownerTokenFile, `${(await m.tokens.create("demo", "operator", "up")).token}\n`);
-            if (!existsSync(agentTokenFile))
-              writeFileDurable(agentTokenFile, `${(await m.tokens.create("demo", "agent", "up")).token}\n`);
-          }),
+          ethereumSection({ alerts }),
+          monitorSection(
+            { preset: "mainnet", ethereumOwner: "demo", ...(beacon.length === 0 ? {} : { beaconNode: beacon }) },
+            async (m) => {
+              // first start: one owner ("demo") with a dashboard/API token and an agent token, kept in files
+              if (!existsSync(ownerTokenFile))
+                writeFileDurable(ownerTokenFile, `${(await m.tokens.create("demo", "operator", "up")).token}\n`);
+              if (!existsSync(agentTokenFile))
+                writeFileDurable(agentTokenFile, `${(await m.tokens.create("demo", "agent", "up")).token}\n`);
+              const demo = await m.store.tx((tx) => ownersRepository.findOwner(tx, "demo"));
+              await alerts.attach(inProcessSink(m.alerts, demo));
+            },
+          ),
         ],
       );
       // The dashboard has a fleet to show from the first minute: this machine, reporting the signer's keys.

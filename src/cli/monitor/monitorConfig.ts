@@ -29,6 +29,20 @@ export const monitorSectionSchema = z
     notification_lease: duration.default(60_000),
     /** Serve the web dashboard at `/` (false: API only). */
     dashboard: z.boolean().default(true),
+    ethereum: z
+      .object({
+        /** Beacon nodes for the continuous foreign-signer check (off without any). */
+        beacon_nodes: z.array(z.string().url()).default([]),
+        beacon_timeout: duration.default(4000),
+        /** Fleet owner of alerts about keys no agent reports (keys of the signing log only). */
+        owner: z.string().min(1).max(100).optional(),
+        /** Remote-signer URLs that count as ours; empty: any remote signer an agent reports. */
+        expected_signers: z.array(z.string().url()).default([]),
+        workers: z.number().int().min(0).max(64).default(1),
+        batch_size: z.number().int().min(1).max(100_000).default(1000),
+      })
+      .strict()
+      .default({ beacon_nodes: [], beacon_timeout: 4000, expected_signers: [], workers: 1, batch_size: 1000 }),
   })
   .strict();
 

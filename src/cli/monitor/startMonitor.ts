@@ -6,6 +6,7 @@ import { createAlertMetrics } from "../../alerts/metrics.js";
 import { AlertRouter } from "../../alerts/router.js";
 import { buildSinks } from "../../alerts/sinkConfig.js";
 import { EmailSink } from "../../alerts/sinks/emailSink.js";
+import type { Preset } from "../../chains/ethereum/sszTypes.js";
 import { FleetDetector } from "../../detect/fleetDetector.js";
 import { detectKeys, loadSweepInput } from "../../detect/fleetSnapshot.js";
 import { FLEET_KINDS } from "../../detect/types.js";
@@ -18,6 +19,7 @@ import type { HealthReport } from "../../signer/common/service.js";
 import { buildHttpApp } from "../../signer/http/app.js";
 import { dashboardRoutes } from "../../signer/http/dashboard/dashboardRoutes.js";
 import { loadStaticBundle } from "../../signer/http/dashboard/staticBundle.js";
+import { eventRoutes } from "../../signer/http/monitor/eventRoutes.js";
 import { AlertFeed } from "../../signer/http/monitor/feed.js";
 import { monitorRoutes } from "../../signer/http/monitor/monitorRoutes.js";
 import { timelineRoutes } from "../../signer/http/monitor/timelineRoutes.js";
@@ -31,6 +33,7 @@ import { errorMessage } from "../../util/errors.js";
 import { createLogger, type Logger, type LogLevel } from "../../util/logger.js";
 import { pick, readYamlFile } from "../config.js";
 import { defaultDashboardDir } from "./dashboardDir.js";
+import { type RunningWatch, startEthereumWatch } from "./ethereumWatch.js";
 import { readMonitorConfig } from "./monitorConfig.js";
 
 export interface MonitorOptions {
@@ -44,6 +47,12 @@ export interface MonitorOptions {
   logLevel?: LogLevel;
   /** Built dashboard to serve at `/` (default: the one shipped in the package). */
   dashboardDir?: string;
+  /** Beacon nodes for the foreign-signer check (win over `monitor.ethereum.beacon_nodes`). */
+  beaconNode?: string[];
+  /** Owner of alerts about keys no agent reports (wins over `monitor.ethereum.owner`). */
+  ethereumOwner?: string;
+  /** SSZ preset the process already uses (`up`: the signer's); else the beacon node's. */
+  preset?: Preset;
 }
 
 /** What `slashguard up` shares with the monitor when both run in one process. */
@@ -62,6 +71,8 @@ export interface RunningMonitor {
   alerts: AlertService;
   /** Runs one full detection pass now (tests, and `up` after start-up). */
   sweep(): Promise<void>;
+  /** The continuous foreign-signer check, when beacon nodes are configured. */
+  ethereum: RunningWatch | null;
   stop(): Promise<void>;
 }
 
@@ -185,9 +196,20 @@ export async function startMonitor(opts: MonitorOptions, modules: MonitorModules
     if (bundle === null) logger.warn("Dashboard not built: / answers 404", { dir: dashboardDir });
     await app.register(dashboardRoutes, { bundle });
   }
+  await eventRoutes(app, { tokens, alerts });
+  const ethereum = await startEthereumWatch({
+    cfg: { ...cfg.ethereum, ...(opts.ethereumOwner === undefined ? {} : { owner: opts.ethereumOwner }) },
+    ...(opts.beaconNode === undefined ? {} : { beaconNodes: opts.beaconNode }),
+    store,
+    alerts,
+    logger,
+    registry,
+    ...(opts.preset === undefined ? {} : { preset: opts.preset }),
+  });
 
   const stop = async (): Promise<void> => {
     clearInterval(timer);
+    await ethereum?.stop();
     feed.close();
     if (modules.http === undefined) await app.close();
     await ingest.close();
@@ -210,7 +232,7 @@ export async function startMonitor(opts: MonitorOptions, modules: MonitorModules
       sinks: router.names,
       dashboard: bundle !== null,
     });
-    return { url: address, store, tokens, alerts, sweep: () => sweep(true), stop };
+    return { url: address, store, tokens, alerts, sweep: () => sweep(true), ethereum, stop };
   } catch (e) {
     await stop();
     throw e;

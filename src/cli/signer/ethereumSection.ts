@@ -23,6 +23,13 @@ import type { SigningGate } from "../../util/signingGate.js";
 import { pick, validateSection } from "../config.js";
 import { parsePositiveInt } from "../options.js";
 import { ProgressLine } from "../progress.js";
+import {
+  addDoppelgangerOptions,
+  type DoppelgangerFlags,
+  type DoppelgangerHooks,
+  doppelgangerConfigShape,
+  setUpDoppelganger,
+} from "./doppelganger.js";
 import type { SignerContext, SignerSection } from "./section.js";
 
 const EthereumConfig = z
@@ -35,10 +42,11 @@ const EthereumConfig = z
     passwords: z.string().optional(),
     bls_threads: z.number().int().positive().optional(),
     keymanager: z.object({ enabled: z.boolean().optional(), token_file: z.string().optional() }).strict().optional(),
+    ...doppelgangerConfigShape,
   })
   .strict();
 
-interface EthFlags {
+interface EthFlags extends DoppelgangerFlags {
   network?: string;
   genesisValidatorsRoot?: string;
   genesisForkVersion?: string;
@@ -63,8 +71,8 @@ export function keymanagerToken(file: string): string {
   return token;
 }
 
-/** Extra wiring other jobs hook into (doppelganger guard). */
-export interface EthereumHooks {
+/** Extra wiring other jobs hook into (more gates; where doppelganger alerts go; a clock for tests). */
+export interface EthereumHooks extends DoppelgangerHooks {
   gates?: SigningGate[];
   onKeysActivated?: (pubkeys: string[]) => void;
 }
@@ -86,6 +94,7 @@ export function ethereumSection(hooks: EthereumHooks = {}): SignerSection {
           "--keymanager-token-file <file>",
           `bearer token for the keymanager API, created at first start (default ${DEFAULT_TOKEN_FILE})`,
         );
+      addDoppelgangerOptions(cmd);
     },
 
     async start(ctx: SignerContext): Promise<SignerService | null> {
@@ -101,13 +110,28 @@ export function ethereumSection(hooks: EthereumHooks = {}): SignerSection {
       });
       const types = await loadEthSszTypes(network.preset);
       const logger = ctx.logger.child({ chain: "ethereum" });
+      const doppelganger = setUpDoppelganger({
+        flags: f,
+        config: c,
+        configFile: ctx.configFile,
+        network,
+        store: ctx.store,
+        logger,
+        registry: ctx.registry,
+        hooks,
+      });
+      const activated = (pubkeys: string[]): void => {
+        doppelganger.activated(pubkeys);
+        hooks.onKeysActivated?.(pubkeys);
+      };
       const protection = await EthereumProtection.open(
         { genesisValidatorsRoot: network.genesisValidatorsRoot },
         { store: ctx.store, logger, metrics: createProtectionMetrics(ctx.registry) },
       );
       const pool = new BlsPool({ ...opt("threads", f.blsThreads ?? c.bls_threads) });
       const metrics = createEthSignerMetrics(ctx.registry);
-      const signer = new EthSigner({ network, types, pool, protection, logger, metrics, gates: hooks.gates ?? [] });
+      const gates = [...(hooks.gates ?? []), ...(doppelganger.guard === null ? [] : [doppelganger.guard])];
+      const signer = new EthSigner({ network, types, pool, protection, logger, metrics, gates });
 
       mkdirSync(keystores, { recursive: true });
       const progress = new ProgressLine("decrypting keystores");
@@ -119,7 +143,7 @@ export function ethereumSection(hooks: EthereumHooks = {}): SignerSection {
       for (const x of failures) logger.error("Keystore not loaded", { file: x.file, code: x.error.code }, x.error);
       metrics.keyLoadErrors.set(failures.length);
       await signer.addKeys(keys);
-      hooks.onKeysActivated?.(signer.listKeys().map((k) => k.pubkeyHex));
+      activated(signer.listKeys().map((k) => k.pubkeyHex));
 
       await ctx.http.register(signRoutes, { signer, metrics });
       // Signatures and refusals per minute for the dashboard's signer view (sampled from the counters).
@@ -128,6 +152,8 @@ export function ethereumSection(hooks: EthereumHooks = {}): SignerSection {
       await ctx.http.register(statsRoutes, { stats, keyCount: () => signer.keyCount });
       const keymanagerOn = f.keymanager !== false && c.keymanager?.enabled !== false;
       const tokenFile = pick(f.keymanagerTokenFile, c.keymanager?.token_file, DEFAULT_TOKEN_FILE);
+      const token = keymanagerToken(tokenFile);
+      await doppelganger.start(ctx.http, signer, token);
       if (keymanagerOn) {
         const keymanager = new Keymanager({
           signer,
@@ -136,9 +162,10 @@ export function ethereumSection(hooks: EthereumHooks = {}): SignerSection {
           network,
           logger,
           keystoresDir: keystores,
-          ...opt("onKeysActivated", hooks.onKeysActivated),
+          onKeysActivated: activated,
+          onKeysRemoved: (p) => doppelganger.removed(p),
         });
-        await ctx.http.register(keymanagerRoutes, { keymanager, token: keymanagerToken(tokenFile) });
+        await ctx.http.register(keymanagerRoutes, { keymanager, token });
       }
       logger.info("Ethereum signer ready", { network: network.name, keys: signer.keyCount, failed: failures.length });
       return {
@@ -148,16 +175,19 @@ export function ethereumSection(hooks: EthereumHooks = {}): SignerSection {
           keymanagerOn
             ? `keymanager API on /eth/v1/keystores, bearer token in ${tokenFile}`
             : "keymanager API disabled",
+          ...doppelganger.describe(),
         ],
         health: async () => ({
           ok: failures.length === 0 && pool.liveThreads > 0,
           checks: {
             keys: { ok: failures.length === 0, detail: `${signer.keyCount} loaded, ${failures.length} failed` },
             signingThreads: { ok: pool.liveThreads > 0, detail: `${pool.liveThreads} of ${pool.threads} alive` },
+            doppelganger: doppelganger.health(),
           },
         }),
         stop: async () => {
           stats.stop();
+          await doppelganger.stop();
           await protection.close();
           await pool.close();
         },

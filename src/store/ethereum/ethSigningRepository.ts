@@ -40,7 +40,6 @@ export function ethSigningRepository(dialect: SqlTx["dialect"]): EthSigningRepos
 type Raw = Record<string, unknown>;
 
 const root = (v: unknown): Uint8Array | null => (v === null || v === undefined ? null : new Uint8Array(v as Buffer));
-const hexOrNull = (v: Uint8Array | null): string => (v === null ? "null" : `"${Buffer.from(v).toString("hex")}"`);
 
 function blockState(tx: SqlTx, r: Raw): BlockStateRow {
   return {

@@ -103,7 +103,7 @@ export class EthSigner {
         given: toHex(gvr),
       });
     }
-    for (const g of this.m.gates ?? []) g.assertMaySign(key.pubkeyHex);
+    for (const g of this.m.gates ?? []) g.assertMaySign(key.pubkeyHex, request.type);
     const p = request.protected;
     if (p !== null) {
       await this.m.protection.checkAndRecord(

@@ -29,6 +29,8 @@ export interface KeymanagerModules {
   keystoresDir: string;
   /** Called for every key that becomes active (the doppelganger guard starts watching it). */
   onKeysActivated?: (pubkeys: string[]) => void;
+  /** Called for every key deleted from the signer (the doppelganger guard forgets it). */
+  onKeysRemoved?: (pubkeys: string[]) => void;
 }
 
 /**
@@ -146,6 +148,7 @@ export class Keymanager {
           // 1. the key can no longer sign: disabled in the store (waits for in-flight decisions), then out of the pool
           await this.m.protection.setEnabled([bytes], false);
           this.m.signer.removeKey(hex);
+          this.m.onKeysRemoved?.([hex]);
           if (key.file !== null) {
             rmSync(key.file, { force: true });
             rmSync(key.file.replace(/\.json$/, ".txt"), { force: true });

@@ -3,7 +3,7 @@ import type { AlertService } from "../../../alerts/alertService.js";
 import { toAlertView } from "../../../alerts/types.js";
 import type { FleetQueries } from "../../../fleet/fleetQueries.js";
 import type { TokenService } from "../../../fleet/tokens.js";
-import { ethActivityRepository } from "../../../store/ethereum/ethActivityRepository.js";
+import { ethTimelineRepository } from "../../../store/ethereum/ethTimelineRepository.js";
 import type { Store } from "../../../store/types.js";
 import { BadRequestError } from "../../../util/errors.js";
 import { parseHex } from "../../../util/hex.js";
@@ -118,12 +118,12 @@ async function signaturesOf(store: Store, pubkey: string, q: SignaturesQuery): P
   const key = parseHex(pubkey, "pubkey", 48);
   return store.tx(
     async (tx) => {
-      const id = await ethActivityRepository.validatorId(tx, key);
+      const id = await ethTimelineRepository.validatorId(tx, key);
       if (id === null) return none("The signer using this store does not know this key.");
-      const last = toEpoch ?? (await ethActivityRepository.latestEpoch(tx, id, slotsPerEpoch));
+      const last = toEpoch ?? (await ethTimelineRepository.latestEpoch(tx, id, slotsPerEpoch));
       if (last === null) return none("The signer has recorded no signature for this key yet.");
       const first = maxBig(0n, last - BigInt(epochs - 1));
-      const rows = await ethActivityRepository.perEpoch(tx, id, first, last, slotsPerEpoch);
+      const rows = await ethTimelineRepository.perEpoch(tx, id, first, last, slotsPerEpoch);
       return {
         available: true,
         reason: null,

@@ -1,0 +1,125 @@
+import type { AlertService } from "../../alerts/alertService.js";
+import { applySignerEvents } from "../../alerts/signerEvents.js";
+import type { DoppelgangerEvents } from "../../detect/doppelgangerTypes.js";
+import { checkFailedEvent, detectedEvent, type SignerEvent } from "../../detect/signerEvents.js";
+import { type Clock, systemClock } from "../../util/clock.js";
+import { errorMessage } from "../../util/errors.js";
+import type { Logger } from "../../util/logger.js";
+
+/** Where a signer's alerts go: the monitor's AlertService, here or on another machine. */
+export interface SignerAlertSink {
+  send(events: SignerEvent[]): Promise<void>;
+}
+
+/** The monitor runs in this process (`slashguard up`): straight into its alerts, owned by `ownerId`. */
+export function inProcessSink(alerts: AlertService, ownerId: number | null): SignerAlertSink {
+  return {
+    send: (events) => applySignerEvents(alerts, events, ownerId),
+  };
+}
+
+/** Bound later: `up` starts the signer before the monitor, so events wait here until it is up. */
+export class LateAlertSink implements SignerAlertSink {
+  private sink: SignerAlertSink | null = null;
+  private waiting: SignerEvent[] = [];
+
+  async attach(sink: SignerAlertSink): Promise<void> {
+    this.sink = sink;
+    const w = this.waiting.splice(0);
+    if (w.length > 0) await sink.send(w);
+  }
+
+  async send(events: SignerEvent[]): Promise<void> {
+    if (this.sink === null) this.waiting.push(...events);
+    else await this.sink.send(events);
+  }
+}
+
+/** Events kept while the monitor cannot be reached (the oldest go first beyond this). */
+const MAX_QUEUED = 10_000;
+const MAX_BACKOFF_MS = 30_000;
+
+/**
+ * A monitor on another machine: `POST {url}/api/v1/agent/events` with an agent token. Events are sent
+ * in order and retried with back-off until the monitor takes them.
+ */
+export class HttpAlertSink implements SignerAlertSink {
+  private queue: SignerEvent[] = [];
+  private running: Promise<void> | null = null;
+  private readonly abort = new AbortController();
+
+  constructor(
+    private readonly opts: { url: string; token: string; timeoutMs?: number },
+    private readonly m: { logger: Logger; clock?: Clock },
+  ) {}
+
+  async send(events: SignerEvent[]): Promise<void> {
+    this.queue.push(...events);
+    if (this.queue.length > MAX_QUEUED) {
+      const dropped = this.queue.splice(0, this.queue.length - MAX_QUEUED);
+      this.m.logger.error("Monitor unreachable: oldest alert events dropped", { dropped: dropped.length });
+    }
+    this.running ??= this.drain().finally(() => {
+      this.running = null;
+    });
+  }
+
+  /** Stops retrying (what is still queued is lost: it is in the logs). */
+  async close(): Promise<void> {
+    this.abort.abort();
+    await this.running;
+  }
+
+  private remove(sent: readonly SignerEvent[]): void {
+    const done = new Set(sent);
+    this.queue = this.queue.filter((e) => !done.has(e));
+  }
+
+  private async drain(): Promise<void> {
+    let backoff = 1000;
+    while (this.queue.length > 0 && !this.abort.signal.aborted) {
+      const batch = this.queue.slice(0, 500);
+      try {
+        const res = await fetch(`${this.opts.url.replace(/\/+$/, "")}/api/v1/agent/events`, {
+          method: "POST",
+          headers: { "content-type": "application/json", authorization: `Bearer ${this.opts.token}` },
+          body: JSON.stringify({ events: batch }),
+          signal: AbortSignal.timeout(this.opts.timeoutMs ?? 10_000),
+        });
+        if (res.status === 400) {
+          // the monitor refuses these events for good (an older monitor, or a bug): do not retry them
+          this.m.logger.error("Monitor refused alert events", {
+            status: res.status,
+            body: (await res.text()).slice(0, 300),
+          });
+          this.remove(batch);
+          continue;
+        }
+        if (!res.ok) throw new Error(`HTTP ${res.status}`);
+        this.remove(batch);
+        backoff = 1000;
+      } catch (e) {
+        this.m.logger.warn("Alert events not delivered to the monitor yet", {
+          queued: this.queue.length,
+          error: errorMessage(e),
+        });
+        if (this.abort.signal.aborted) return;
+        await (this.m.clock ?? systemClock).sleep(backoff, this.abort.signal).catch(() => {});
+        backoff = Math.min(MAX_BACKOFF_MS, backoff * 2);
+      }
+    }
+  }
+}
+
+/** The guard's events as alerts from `source` (one signer instance). */
+export function guardEvents(sink: SignerAlertSink, source: string, logger: Logger): DoppelgangerEvents {
+  const send = (events: SignerEvent[]): void => {
+    sink.send(events).catch((e) => logger.error("Doppelganger alert not raised", {}, e));
+  };
+  return {
+    detected: (keys) => send(keys.map((k) => detectedEvent(k, source))),
+    cleared: (pubkey) => send([{ action: "clear", kind: "doppelganger_detected", pubkey, source }]),
+    checkFailed: (reason, waiting) => send([checkFailedEvent(reason, waiting, source)]),
+    checkRecovered: () => send([{ action: "clear", kind: "doppelganger_check_failed", pubkey: null, source }]),
+  };
+}

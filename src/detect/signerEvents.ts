@@ -1,0 +1,121 @@
+import { BadRequestError } from "../util/errors.js";
+import { shortKey } from "../util/logger.js";
+import type { DetectedKey } from "./doppelgangerTypes.js";
+import { dedupKey } from "./fleetRules.js";
+import type { Detection, Severity } from "./types.js";
+
+/** Alerts a signer raises through the monitor (in one process, or over `POST /api/v1/agent/events`). */
+export const SIGNER_EVENT_KINDS = ["doppelganger_detected", "doppelganger_check_failed"] as const;
+export type SignerEventKind = (typeof SIGNER_EVENT_KINDS)[number];
+
+const SEVERITY: Record<SignerEventKind, Severity> = {
+  doppelganger_detected: "critical",
+  doppelganger_check_failed: "warning",
+};
+
+/** Wire form (snake_case JSON). */
+export interface SignerEvent {
+  action: "raise" | "clear";
+  kind: SignerEventKind;
+  /** The key (doppelganger_detected); null for events about the signer as a whole. */
+  pubkey: string | null;
+  /** The signer instance that speaks (e.g. "signer@host:9000"). */
+  source: string;
+  confidence?: number;
+  summary?: string;
+  evidence?: Record<string, unknown>;
+}
+
+const MAX_EVENTS = 10_000;
+const MAX_TEXT = 1000;
+const MAX_EVIDENCE = 16_384;
+const PUBKEY_RE = /^0x[0-9a-f]{96}$/;
+const SOURCE_RE = /^[A-Za-z0-9@._:/[\]-]{1,200}$/;
+
+/**
+ * The identity of a signer event: a detection is one event per key whoever finds it (two signers on
+ * one store report the same twin once); a failing check is one event per signer instance.
+ */
+export function signerEventDedupKey(
+  kind: SignerEventKind,
+  ownerId: number | null,
+  pubkey: string | null,
+  source: string,
+): string {
+  return dedupKey(kind, ownerId, "ethereum", pubkey, [], kind === "doppelganger_detected" ? "" : source);
+}
+
+export function toDetection(e: SignerEvent, ownerId: number | null): Detection {
+  return {
+    kind: e.kind,
+    severity: SEVERITY[e.kind],
+    ownerId,
+    chain: "ethereum",
+    pubkey: e.pubkey,
+    hosts: [],
+    confidence: e.confidence ?? 1,
+    evidence: { ...(e.evidence ?? {}), source: e.source },
+    summary: e.summary ?? e.kind,
+    dedupKey: signerEventDedupKey(e.kind, ownerId, e.pubkey, e.source),
+  };
+}
+
+export function detectedEvent(k: DetectedKey, source: string): SignerEvent {
+  return {
+    action: "raise",
+    kind: "doppelganger_detected",
+    pubkey: k.pubkey,
+    source,
+    confidence: 1,
+    summary: `Ethereum key ${shortKey(k.pubkey)} (validator ${k.index ?? "?"}) is live on the network while ${source} refuses to sign with it: another signer uses this key. The key is refused until an operator clears it.`,
+    evidence: { index: k.index, epoch: String(k.epoch), beacon_node: k.node, detail: k.detail },
+  };
+}
+
+export function checkFailedEvent(reason: string, waiting: number, source: string): SignerEvent {
+  return {
+    action: "raise",
+    kind: "doppelganger_check_failed",
+    pubkey: null,
+    source,
+    confidence: 1,
+    summary: `Doppelganger check of ${source} cannot progress: ${reason}. ${waiting} key(s) stay unverified and refuse to sign.`,
+    evidence: { reason, waiting },
+  };
+}
+
+/** Parses `{"events":[…]}`; anything malformed is ERR_BAD_REQUEST naming the field. */
+export function parseSignerEvents(body: unknown): SignerEvent[] {
+  const events = (body as { events?: unknown } | null)?.events;
+  if (!Array.isArray(events) || events.length > MAX_EVENTS)
+    throw new BadRequestError(`events must be an array of at most ${MAX_EVENTS}`, "events");
+  return events.map((v, i) => {
+    const f = (name: string): string => `events[${i}].${name}`;
+    if (typeof v !== "object" || v === null || Array.isArray(v))
+      throw new BadRequestError(`events[${i}] must be an object`, `events[${i}]`);
+    const o = v as Record<string, unknown>;
+    if (o.action !== "raise" && o.action !== "clear")
+      throw new BadRequestError(`${f("action")} must be raise or clear`, f("action"));
+    if (!(SIGNER_EVENT_KINDS as readonly unknown[]).includes(o.kind))
+      throw new BadRequestError(`${f("kind")} must be one of ${SIGNER_EVENT_KINDS.join(", ")}`, f("kind"));
+    const kind = o.kind as SignerEventKind;
+    const pubkey = o.pubkey ?? null;
+    if (pubkey !== null && (typeof pubkey !== "string" || !PUBKEY_RE.test(pubkey)))
+      throw new BadRequestError(`${f("pubkey")} must be a lower-case 0x-hex BLS public key`, f("pubkey"));
+    if ((kind === "doppelganger_detected") !== (pubkey !== null))
+      throw new BadRequestError(`${f("pubkey")} is required for doppelganger_detected only`, f("pubkey"));
+    if (typeof o.source !== "string" || !SOURCE_RE.test(o.source))
+      throw new BadRequestError(`${f("source")} must name the signer`, f("source"));
+    const e: SignerEvent = { action: o.action, kind, pubkey: pubkey as string | null, source: o.source };
+    if (o.action === "clear") return e;
+    const c = o.confidence;
+    if (typeof c !== "number" || !(c >= 0 && c <= 1))
+      throw new BadRequestError(`${f("confidence")} must be within [0, 1]`, f("confidence"));
+    if (typeof o.summary !== "string" || o.summary.length === 0 || o.summary.length > MAX_TEXT)
+      throw new BadRequestError(`${f("summary")} must be a text of at most ${MAX_TEXT} characters`, f("summary"));
+    const ev = o.evidence ?? {};
+    if (typeof ev !== "object" || ev === null || Array.isArray(ev) || JSON.stringify(ev).length > MAX_EVIDENCE)
+      throw new BadRequestError(`${f("evidence")} must be an object of at most ${MAX_EVIDENCE} bytes`, f("evidence"));
+    return { ...e, confidence: c, summary: o.summary, evidence: ev as Record<string, unknown> };
+  });
+}
