@@ -8,6 +8,9 @@ import { REPO_ROOT } from "./vectors.js";
 export const LODESTAR_DIR = join(REPO_ROOT, "test", "e2e", "lodestar");
 const LODESTAR_CLI = join(LODESTAR_DIR, "node_modules", "@chainsafe", "lodestar", "lib", "index.js");
 export const LODESTAR_AVAILABLE = existsSync(LODESTAR_CLI);
+if (!LODESTAR_AVAILABLE) {
+  console.warn(`Lodestar is not installed in ${LODESTAR_DIR}: its end-to-end tests are SKIPPED (run npm ci there)`);
+}
 export const SECONDS_PER_SLOT = 2;
 export const SLOTS_PER_EPOCH = 8;
 const CHAIN_PARAMS = ["--params.SECONDS_PER_SLOT", String(SECONDS_PER_SLOT), "--params.ALTAIR_FORK_EPOCH", "0"];
