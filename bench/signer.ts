@@ -65,6 +65,8 @@ function startSigner(db: string, keys: string, port: number): Promise<{ proc: Ch
         "--log-level",
         "warn",
         "--no-keymanager",
+        // the bench measures signing; the guard's beacon-node check is not on this path
+        "--no-doppelganger",
       ],
       { stdio: ["ignore", "pipe", "inherit"] },
     );
