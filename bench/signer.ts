@@ -11,7 +11,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { Agent, setGlobalDispatcher } from "undici";
+import { Agent, request, setGlobalDispatcher } from "undici";
 import { BlsPool } from "../src/keys/blsPool.js";
 import { arg, freshPg, machine, now, stats, table } from "./lib.js";
 
@@ -104,15 +104,42 @@ function body(i: number, epoch: number): string {
   });
 }
 
+// undici's request() rather than fetch(): the load generator shares the machine's cores with the signer,
+// and fetch's WHATWG streams cost it several times more CPU per request
 async function post(url: string, key: string, b: string): Promise<number> {
-  const r = await fetch(`${url}/api/v1/eth2/sign/${key}`, {
+  const r = await request(`${url}/api/v1/eth2/sign/${key}`, {
     method: "POST",
     headers: { "content-type": "application/json", accept: "application/json" },
     body: b,
   });
-  await r.arrayBuffer();
-  if (r.status !== 200) throw new Error(`status ${r.status}`);
-  return r.status;
+  await r.body.arrayBuffer();
+  if (r.statusCode !== 200) throw new Error(`status ${r.statusCode}`);
+  return r.statusCode;
+}
+
+/** CPU seconds (user + system) a process has used so far. */
+function cpuSeconds(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100 on Linux)
+}
+
+interface Load {
+  rate: number;
+  p50: number;
+  p99: number;
+  /** cores the signer process and this load generator kept busy during the workload */
+  signerCores: number;
+  clientCores: number;
+}
+
+async function measured(pid: number, work: () => Promise<{ rate: number; p50: number; p99: number }>): Promise<Load> {
+  const s0 = cpuSeconds(pid);
+  const c0 = process.cpuUsage();
+  const t0 = now();
+  const r = await work();
+  const secs = (now() - t0) / 1000;
+  const c = process.cpuUsage(c0);
+  return { ...r, signerCores: (cpuSeconds(pid) - s0) / secs, clientCores: (c.user + c.system) / 1e6 / secs };
 }
 
 async function burst(url: string, keys: string[], first: number): Promise<{ rate: number; p50: number; p99: number }> {
@@ -181,7 +208,7 @@ async function rawBls(n: number): Promise<number> {
 
 const rows: (string | number)[][] = [];
 const raw = await rawBls(20_000);
-rows.push(["raw BLS signing, same worker pool (no HTTP, no store)", "-", "-", raw, "-", "-", "100%", "-"]);
+rows.push(["raw BLS signing, same worker pool (no HTTP, no store)", "-", "-", raw, "-", "-", "100%", "-", "-"]);
 for (const n of SIZES) {
   const keysPath = await keysDir(n);
   for (const engine of ENGINES) {
@@ -195,10 +222,11 @@ for (const n of SIZES) {
     try {
       const keys = (await (await fetch(`${url}/api/v1/eth2/publicKeys`)).json()) as string[];
       const loaded = rssMb(proc.pid!);
-      const b = await burst(url, keys, 10);
-      const s = await sustained(url, keys, 10 + EPOCHS);
+      const b = await measured(proc.pid!, () => burst(url, keys, 10));
+      const s = await measured(proc.pid!, () => sustained(url, keys, 10 + EPOCHS));
       const after = rssMb(proc.pid!);
       const pct = (r: number): string => `${((100 * r) / raw).toFixed(0)}%`;
+      const cores = (l: Load): string => `${l.signerCores.toFixed(2)} / ${l.clientCores.toFixed(2)}`;
       rows.push([
         `slashguard ${engine}, ${n.toLocaleString("en-US")} keys`,
         "burst",
@@ -207,6 +235,7 @@ for (const n of SIZES) {
         b.p50,
         b.p99,
         pct(b.rate),
+        cores(b),
         `${loaded.rss.toFixed(0)} / ${after.peak.toFixed(0)}`,
       ]);
       rows.push([
@@ -217,6 +246,7 @@ for (const n of SIZES) {
         s.p50,
         s.p99,
         pct(s.rate),
+        cores(s),
         `${loaded.rss.toFixed(0)} / ${after.peak.toFixed(0)}`,
       ]);
     } finally {
@@ -232,7 +262,17 @@ console.log(
 );
 console.log(
   table(
-    ["run", "workload", "concurrency", "signatures/s", "p50 ms", "p99 ms", "of raw BLS", "RSS MB loaded / peak"],
+    [
+      "run",
+      "workload",
+      "concurrency",
+      "signatures/s",
+      "p50 ms",
+      "p99 ms",
+      "of raw BLS",
+      "CPU cores signer / load generator",
+      "RSS MB loaded / peak",
+    ],
     rows,
   ),
 );

@@ -5,10 +5,13 @@ import { StoreError, StoreErrorCode, toStoreError } from "./errors.js";
 import { applyMigrations, loadMigrations } from "./migrate.js";
 import type { Row, SqlTx, SqlValue, Store, TxOptions } from "./types.js";
 import { sqliteU64 } from "./u64Codec.js";
+import { type SyncFn, WalSync } from "./walSync.js";
 
 export interface SqliteOptions {
   /** How long a transaction waits for another process's write lock before failing closed. */
   busyTimeoutMs?: number;
+  /** fdatasync replacement for fault-injection tests. */
+  syncFn?: SyncFn;
 }
 
 type Statement = Database.Statement<unknown[]>;
@@ -20,8 +23,11 @@ interface Prepared {
 }
 
 /**
- * SQLite store: WAL, synchronous=FULL (a commit survives power loss), one connection, transactions
- * run one at a time. Writers use BEGIN IMMEDIATE so two processes on one file serialise too.
+ * SQLite store: WAL, one connection, transactions run one at a time. A write transaction resolves only
+ * once its commit is on disk (survives power loss): `synchronous=NORMAL` plus an fdatasync of the WAL on
+ * the thread pool (WalSync), which is `synchronous=FULL`'s guarantee without blocking the event loop.
+ * The next transaction may begin while the previous one's sync runs. Writers use BEGIN IMMEDIATE so two
+ * processes on one file serialise too.
  */
 export class SqliteStore implements Store {
   readonly dialect = "sqlite" as const;
@@ -34,6 +40,8 @@ export class SqliteStore implements Store {
   /** Statements queued by runAtCommit in the running transaction (transactions never overlap here). */
   private readonly atCommit: string[] = [];
   private closed = false;
+  /** null for :memory: (nothing to make durable) */
+  private readonly wal: WalSync | null;
 
   private constructor(
     readonly url: string,
@@ -44,8 +52,9 @@ export class SqliteStore implements Store {
     this.db = new Database(path, { timeout: opts.busyTimeoutMs ?? 5000 });
     this.db.defaultSafeIntegers(true);
     this.db.pragma("journal_mode = WAL");
-    this.db.pragma("synchronous = FULL");
+    this.db.pragma("synchronous = NORMAL");
     this.db.pragma("foreign_keys = ON");
+    this.wal = path === ":memory:" ? null : new WalSync(`${path}-wal`, opts.syncFn);
   }
 
   static async open(url: string, path: string, opts: SqliteOptions = {}): Promise<SqliteStore> {
@@ -69,7 +78,7 @@ export class SqliteStore implements Store {
   }
 
   tx<T>(fn: (tx: SqlTx) => Promise<T>, opts: TxOptions = {}): Promise<T> {
-    const run = async (): Promise<T> => {
+    const run = async (): Promise<{ out: T; synced?: Promise<void> | undefined }> => {
       if (this.closed) throw new StoreError({ code: StoreErrorCode.Closed }, "store is closed");
       try {
         this.db.exec(opts.readOnly ? "BEGIN" : "BEGIN IMMEDIATE");
@@ -82,16 +91,21 @@ export class SqliteStore implements Store {
         const out = await fn(this.txView);
         for (const sql of this.atCommit.splice(0)) this.db.exec(sql);
         this.db.exec("COMMIT");
-        if (!opts.readOnly) this.commits++;
-        return out;
+        if (opts.readOnly) return { out };
+        this.commits++;
+        return { out, synced: this.wal?.durable() };
       } catch (e) {
         if (this.db.inTransaction) this.db.exec("ROLLBACK");
         throw e instanceof StoreError || !isDriverError(e) ? e : toStoreError(e);
       }
     };
-    const p = this.queue.then(run, run);
-    this.queue = p.catch(() => undefined);
-    return p;
+    const committed = this.queue.then(run, run);
+    // the queue moves on at COMMIT; the caller hears of success only once the commit is durable
+    this.queue = committed.catch(() => undefined);
+    return committed.then(async ({ out, synced }) => {
+      await synced;
+      return out;
+    });
   }
 
   async ping(): Promise<void> {
@@ -103,6 +117,8 @@ export class SqliteStore implements Store {
     if (this.closed) return;
     this.closed = true;
     await this.queue;
+    await this.wal?.durable().catch(() => undefined);
+    this.wal?.close();
     this.db.close();
   }
 

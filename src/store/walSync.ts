@@ -1,0 +1,79 @@
+import { closeSync, fdatasync, fsyncSync, openSync } from "node:fs";
+import { dirname } from "node:path";
+import { StoreError, StoreErrorCode } from "./errors.js";
+
+export type SyncFn = (fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => void;
+
+/**
+ * Makes SQLite WAL commits durable off the event loop. The connection runs `synchronous=NORMAL` (the
+ * WAL is synced before every checkpoint, the database after it) and every commit then waits here for an
+ * fdatasync of the WAL file on libuv's thread pool: the same disk guarantee as `synchronous=FULL`, which
+ * syncs the WAL inside COMMIT, but without blocking the event loop for the length of an fsync.
+ *
+ * Commits that arrive while a sync is still waiting to start share it; a sync that is already running
+ * may have missed a later commit's frames, so that commit waits for the next one.
+ */
+export class WalSync {
+  private fd: number | null = null;
+  private running: Promise<void> = Promise.resolve();
+  private next: Promise<void> | null = null;
+  /** After a failed fsync the kernel may have dropped the dirty pages: nothing is trusted any more. */
+  private failed: StoreError | null = null;
+
+  constructor(
+    private readonly walPath: string,
+    private readonly syncFn: SyncFn = fdatasync,
+  ) {}
+
+  /** Resolves once every WAL frame written before the call is on disk. */
+  durable(): Promise<void> {
+    if (this.failed !== null) return Promise.reject(this.failed);
+    if (this.next !== null) return this.next;
+    const next = this.running.then(() => {
+      this.next = null; // commits from here on need a sync that starts after them
+      return this.sync();
+    });
+    this.next = next;
+    this.running = next.catch(() => undefined);
+    return next;
+  }
+
+  close(): void {
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
+  }
+
+  private sync(): Promise<void> {
+    if (this.failed !== null) return Promise.reject(this.failed);
+    return new Promise((resolve, reject) => {
+      const fail = (err: NodeJS.ErrnoException): void => {
+        this.failed = new StoreError(
+          { code: StoreErrorCode.Unavailable, cause: err.code ?? "EIO" },
+          `could not make the SQLite write-ahead log durable (${err.code ?? err.message}); restart after checking the disk`,
+        );
+        reject(this.failed);
+      };
+      let fd: number;
+      try {
+        fd = this.open();
+      } catch (e) {
+        return fail(e as NodeJS.ErrnoException);
+      }
+      this.syncFn(fd, (err) => (err === null ? resolve() : fail(err)));
+    });
+  }
+
+  /** The WAL exists once the first transaction ran; its directory entry is synced once, as SQLite does. */
+  private open(): number {
+    if (this.fd === null) {
+      this.fd = openSync(this.walPath, "r");
+      const dir = openSync(dirname(this.walPath), "r");
+      try {
+        fsyncSync(dir);
+      } finally {
+        closeSync(dir);
+      }
+    }
+    return this.fd;
+  }
+}
