@@ -68,9 +68,11 @@ describe("SQLite commit durability (WAL synced off the event loop)", () => {
 
     let done = false;
     const before = sync.calls;
-    const p = s.tx((tx) => tx.run("INSERT INTO t VALUES (1)")).then(() => {
-      done = true;
-    });
+    const p = s
+      .tx((tx) => tx.run("INSERT INTO t VALUES (1)"))
+      .then(() => {
+        done = true;
+      });
     await until(() => sync.waiting === 1);
     expect(sync.calls).toBe(before + 1);
     await new Promise((r) => setTimeout(r, 20));
