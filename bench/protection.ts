@@ -19,6 +19,9 @@ import { arg, freshPg, machine, now, stats, table } from "./lib.js";
 const N = Number(arg("validators", "10000"));
 const EPOCHS = Number(arg("epochs", "3"));
 const ENGINES = arg("engines", "sqlite,postgres").split(",");
+// group-commit tuning (defaults: the signer's own); for sweeps
+const SHARDS = process.argv.includes("--shards") ? Number(arg("shards", "4")) : undefined;
+const MAX_BATCH = process.argv.includes("--max-batch") ? Number(arg("max-batch", "256")) : undefined;
 const SLOTS = 32;
 const IN_FLIGHT = 1024;
 const FIRST_EPOCH = 10; // lodestar's surround store fills every epoch from 0 on a key's first vote: start low for fairness
@@ -131,7 +134,10 @@ async function runSlashguard(engine: string): Promise<(string | number)[][]> {
   const store = await openStore(pgdb?.url ?? `sqlite:${join(dir, "bench.db")}`);
   try {
     const raw = await rawInsertRate(store);
-    const p = await EthereumProtection.open({ genesisValidatorsRoot: GVR }, { store, logger: nullLogger });
+    const p = await EthereumProtection.open(
+      { genesisValidatorsRoot: GVR, ...(SHARDS !== undefined && { shards: SHARDS }), ...(MAX_BATCH !== undefined && { maxBatch: MAX_BATCH }) },
+      { store, logger: nullLogger },
+    );
     const keys = Array.from({ length: N }, (_, i) => key(i));
     await p.registerValidators(keys);
     const check: Check = (i, s, t) =>

@@ -19,7 +19,7 @@ export interface EthereumProtectionOptions {
    * (max_locks_per_transaction x max_connections, 6,400 by default), so a batch must stay well below it.
    */
   maxBatch?: number;
-  /** Independent group-commit queues (PostgreSQL only; SQLite has one writer). */
+  /** Independent group-commit queues (PostgreSQL only; SQLite has one writer). Default 1. */
   shards?: number;
 }
 
@@ -53,7 +53,9 @@ export class EthereumProtection {
     this.repo = ethSigningRepository(this.store.dialect);
     const postgres = this.store.dialect === "postgres";
     this.decisions = new GroupCommit(
-      { maxBatch: opts.maxBatch ?? (postgres ? 256 : 1024), shards: postgres ? (opts.shards ?? 4) : 1 },
+      // one queue of up to 1,024 on both engines: on PostgreSQL more, smaller concurrent batches were
+      // slower (bench/RESULTS.md, shard sweep) and 1,024 locks a process stay far below the lock table
+      { maxBatch: opts.maxBatch ?? 1024, shards: postgres ? (opts.shards ?? 1) : 1 },
       (batch) => this.flush(batch),
       (item) => item.id,
     );
