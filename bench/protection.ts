@@ -135,7 +135,11 @@ async function runSlashguard(engine: string): Promise<(string | number)[][]> {
   try {
     const raw = await rawInsertRate(store);
     const p = await EthereumProtection.open(
-      { genesisValidatorsRoot: GVR, ...(SHARDS !== undefined && { shards: SHARDS }), ...(MAX_BATCH !== undefined && { maxBatch: MAX_BATCH }) },
+      {
+        genesisValidatorsRoot: GVR,
+        ...(SHARDS !== undefined && { shards: SHARDS }),
+        ...(MAX_BATCH !== undefined && { maxBatch: MAX_BATCH }),
+      },
       { store, logger: nullLogger },
     );
     const keys = Array.from({ length: N }, (_, i) => key(i));
