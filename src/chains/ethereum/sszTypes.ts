@@ -69,7 +69,7 @@ let loaded: EthSszTypes | null = null;
  * signing request), else the WebAssembly one where no binary exists for the platform. The roots are
  * the same; only the speed differs.
  */
-async function useFastHasher(): Promise<void> {
+async function installFastHasher(): Promise<void> {
   const { setHasher } = await import("@chainsafe/persistent-merkle-tree");
   try {
     setHasher((await import("@chainsafe/persistent-merkle-tree/hasher/hashtree")).hasher);
@@ -88,7 +88,7 @@ export async function loadEthSszTypes(preset: Preset): Promise<EthSszTypes> {
     if (loaded.preset !== preset) throw new Error(`SSZ types already loaded for the ${loaded.preset} preset`);
     return loaded;
   }
-  await useFastHasher();
+  await installFastHasher();
   const { setActivePreset, PresetName } = await import("@lodestar/params/setPreset");
   if (preset !== "mainnet") setActivePreset(PresetName[preset]);
   const params = await import("@lodestar/params");
