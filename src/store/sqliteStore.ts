@@ -110,6 +110,7 @@ export class SqliteStore implements Store {
 
   async ping(): Promise<void> {
     if (this.closed) throw new StoreError({ code: StoreErrorCode.Closed }, "store is closed");
+    if (this.wal?.failure) throw this.wal.failure;
     this.stmt("SELECT 1").st.get();
   }
 

@@ -38,6 +38,11 @@ export class WalSync {
     return next;
   }
 
+  /** The error that stopped this store trusting its disk, if any (for health checks). */
+  get failure(): StoreError | null {
+    return this.failed;
+  }
+
   close(): void {
     if (this.fd !== null) closeSync(this.fd);
     this.fd = null;

@@ -113,6 +113,8 @@ describe("SQLite commit durability (WAL synced off the event loop)", () => {
     await expect(s.tx((tx) => tx.run("INSERT INTO t VALUES (2)"))).rejects.toMatchObject({
       code: StoreErrorCode.Unavailable,
     });
+    // and health checks see it
+    await expect(s.ping()).rejects.toMatchObject({ code: StoreErrorCode.Unavailable });
   });
 
   it("uses synchronous=NORMAL in WAL mode (the WAL sync is done by the store itself)", async () => {
