@@ -73,6 +73,8 @@ async function startSigner(dbUrl: string, keystore: string, work: string): Promi
   const proc = spawn(
     process.execPath,
     [
+      // e.g. SIGNER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the signer under load
+      ...(process.env.SIGNER_NODE_ARGS?.split(" ").filter(Boolean) ?? []),
       join(ROOT, "dist/cli/main.js"),
       "signer",
       "--config",
