@@ -271,7 +271,12 @@ async function benchEngine(engine: string, dbUrl: string, ks: string, work: stri
     for (let i = CONCURRENCY; i < CONCURRENCY + 200; i++) checkSigned(await rpc(cs[0]!, "SignWith", grandpaReq(i, 0)));
     const edRaw = rawEd25519PerSec(5000);
     const srRaw = rawSr25519PerSec(2000);
+    const inside0 = await serverBuckets(signer.http, "SignWith");
     const gSeq = await measure(N, 1, (i) => rpc(cs[0]!, "SignWith", grandpaReq(i, 1)).then(checkSigned));
+    const inside = insideShares(inside0, await serverBuckets(signer.http, "SignWith"));
+    process.stdout.write(
+      `GRANDPA 1 in flight (${engine}), time inside the signer (decoded request to reply sent): ${inside}\n`,
+    );
     const gPar = await measure(N, CONCURRENCY, (i) =>
       rpc(cs[i % CONCURRENCY]!, "SignWith", grandpaReq(i, 2)).then(checkSigned),
     );
@@ -321,6 +326,24 @@ async function benchEngine(engine: string, dbUrl: string, ks: string, work: stri
     signer.proc.kill("SIGTERM");
     await new Promise((r) => signer.proc.on("exit", r));
   }
+}
+
+/** Cumulative bucket counts (upper bound in seconds -> calls) of the signer's own histogram for one method. */
+async function serverBuckets(http: string, method: string): Promise<Map<string, number>> {
+  const text = await (await fetch(`${http}/metrics`)).text();
+  const re = new RegExp(
+    `slashguard_substrate_grpc_request_seconds_bucket\\{le="([^"]+)",method="${method}"\\} (\\S+)`,
+    "g",
+  );
+  return new Map([...text.matchAll(re)].map((m) => [m[1]!, Number(m[2])]));
+}
+
+/** Share of the calls between two histogram reads that finished within 1, 2 and 5 ms inside the signer. */
+function insideShares(before: Map<string, number>, after: Map<string, number>): string {
+  const n = (after.get("+Inf") ?? 0) - (before.get("+Inf") ?? 0);
+  const within = (le: string): string =>
+    `${(((after.get(le) ?? 0) - (before.get(le) ?? 0)) * 100) / Math.max(1, n)}`.slice(0, 5);
+  return `${within("0.001")}% within 1 ms, ${within("0.002")}% within 2 ms, ${within("0.005")}% within 5 ms (n=${n})`;
 }
 
 /** Sum and count of the signer's own Sr25519VrfSign latency histogram (server side, no client or network). */
