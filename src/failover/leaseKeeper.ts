@@ -1,25 +1,9 @@
 import { errorMessage } from "../util/errors.js";
 import type { Logger } from "../util/logger.js";
+import { withTimeout } from "../util/timeout.js";
 import { FailoverError, FailoverErrorCode } from "./errors.js";
 import type { LeaseGrant, LeaseStore } from "./lease.js";
 import type { Monotonic } from "./monotonic.js";
-
-/** A renewal still pending at the deadline counts as failed (it may finish later; the deadline has decided). */
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`no answer within ${Math.round(ms)} ms`)), ms);
-    p.then(
-      (v) => {
-        clearTimeout(t);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clearTimeout(t);
-        reject(e);
-      },
-    );
-  });
-}
 
 export interface LeaseKeeperOptions {
   renewIntervalMs: number;
@@ -113,7 +97,13 @@ export class LeaseKeeper {
     if (grant === null) return;
     const sentAt = this.m.clock.now();
     try {
-      const res = await withTimeout(this.m.store.renew(grant), Math.max(1, this.msToDeadline));
+      // a renewal still pending at the deadline counts as failed
+      const ms = Math.max(1, this.msToDeadline);
+      const res = await withTimeout(
+        this.m.store.renew(grant),
+        ms,
+        () => new Error(`no answer within ${Math.round(ms)} ms`),
+      );
       if (this.grant !== grant) return; // stopped or replaced meanwhile
       this.setDeadline(sentAt + res.ttlMs - this.opts.marginMs);
       this.m.onRenewOutcome?.("ok");

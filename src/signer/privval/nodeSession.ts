@@ -12,6 +12,7 @@ import type { Clock } from "../../util/clock.js";
 import type { Ed25519Key } from "../../util/curve25519.js";
 import { errorMessage, isAppError } from "../../util/errors.js";
 import type { Logger } from "../../util/logger.js";
+import { withTimeout } from "../../util/timeout.js";
 import type { PrivvalMetrics } from "./metrics.js";
 import type { NodeAddress } from "./nodeAddress.js";
 import type { RequestHandler } from "./requestHandler.js";
@@ -139,10 +140,13 @@ export class NodeSession {
       let stream: RawStream = raw;
       const a = this.opts.address;
       if (a.kind === "tcp") {
-        const conn = await this.withTimeout(
+        const conn = await withTimeout(
           SecretConnection.handshake(raw, this.modules.identity),
           this.opts.handshakeTimeoutMs,
-          "handshake timed out (the node may be serving another signer)",
+          () => {
+            this.socket?.destroy();
+            return new Error("handshake timed out (the node may be serving another signer)");
+          },
         );
         if (a.peerId !== null && peerIdOf(conn.remotePubKey) !== a.peerId) {
           throw new CometWireError(
@@ -182,25 +186,6 @@ export class NodeSession {
         s.on("timeout", () => s.destroy(new Error("connection idle too long")));
         resolve(s);
       });
-    });
-  }
-
-  private withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const t = setTimeout(() => {
-        this.socket?.destroy();
-        reject(new Error(what));
-      }, ms);
-      p.then(
-        (v) => {
-          clearTimeout(t);
-          resolve(v);
-        },
-        (e: unknown) => {
-          clearTimeout(t);
-          reject(e);
-        },
-      );
     });
   }
 

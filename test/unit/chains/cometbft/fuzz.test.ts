@@ -7,18 +7,7 @@ import { decodeCanonical } from "../../../../src/chains/cometbft/signBytes.js";
 import { parseStateFile, StateFileError } from "../../../../src/chains/cometbft/stateFile.js";
 import { validateProposal, validateVote } from "../../../../src/chains/cometbft/validate.js";
 import { cometVector, hex } from "../../../utils/cometVectors.js";
-
-/** Seeded PRNG (mulberry32): a failing case can be replayed from the seed in the test name. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from "../../../utils/fuzz.js";
 
 const SEED = 20261124;
 const vectors = cometVector<{ vectors: { expected_hex: string }[] }>("privval_messages.json").vectors.map((v) =>
