@@ -342,7 +342,7 @@ async function serverBuckets(http: string, method: string): Promise<Map<string, 
 function insideShares(before: Map<string, number>, after: Map<string, number>): string {
   const n = (after.get("+Inf") ?? 0) - (before.get("+Inf") ?? 0);
   const within = (le: string): string =>
-    `${(((after.get(le) ?? 0) - (before.get(le) ?? 0)) * 100) / Math.max(1, n)}`.slice(0, 5);
+    ((((after.get(le) ?? 0) - (before.get(le) ?? 0)) * 100) / Math.max(1, n)).toFixed(1);
   return `${within("0.001")}% within 1 ms, ${within("0.002")}% within 2 ms, ${within("0.005")}% within 5 ms (n=${n})`;
 }
 
