@@ -32,6 +32,28 @@ export default defineConfig({
         },
       },
       {
+        // Model-based tests: each engine against a small reference model with random command sequences
+        // (fast-check), and failover under random fault schedules with an injected clock.
+        test: {
+          name: "model",
+          include: ["test/model/**/*.test.ts"],
+          pool: "forks",
+          testTimeout: 600_000,
+        },
+      },
+      {
+        // The security probe: regression tests of the findings and bounded fuzzing of every route and decoder
+        // against real processes from dist/.
+        test: {
+          name: "security",
+          include: ["test/security/**/*.test.ts"],
+          pool: "forks",
+          fileParallelism: false,
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+        },
+      },
+      {
         test: {
           name: "e2e",
           include: ["test/e2e/**/*.test.ts"],
