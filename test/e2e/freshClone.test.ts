@@ -62,6 +62,7 @@ describe("a fresh clone without ../shared", () => {
 
   it("every test that reads ../shared goes through withVectors or skipWithoutVectors", () => {
     const unguarded = testFiles(REPO_ROOT).filter((f) => {
+      if (f === "test/e2e/freshClone.test.ts") return false; // names the identifiers, reads nothing
       const src = readFileSync(join(REPO_ROOT, f), "utf8");
       return READS_SHARED.test(src) && !GUARDED.test(src);
     });
