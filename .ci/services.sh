@@ -25,3 +25,24 @@ if ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 command -v chromium >/dev/null 2>&1 && chromium --version 2>/dev/null | head -1 || true
+
+# --- deploy tools (issue 21) ---
+# Debian's prometheus (promtool and the server) for the alerting-rule tests, and systemd-analyze (package
+# systemd) for the units in deploy/systemd. No Prometheus service is started (there is no systemd here,
+# and policy-rc.d refuses service starts): the tests run their own server on a loopback port. CI sets
+# SLASHGUARD_REQUIRE_DEPLOY_TOOLS=1 (.ci/run), so a tool that could not be installed fails its tests.
+for pair in promtool:prometheus systemd-analyze:systemd; do
+  tool=${pair%%:*}
+  pkg=${pair#*:}
+  if ! command -v "$tool" >/dev/null 2>&1; then
+    echo "installing $pkg ($tool)"
+    export DEBIAN_FRONTEND=noninteractive
+    if ! apt-get install -y -qq --no-install-recommends "$pkg" >/dev/null 2>&1; then
+      apt-get update -qq >/dev/null 2>&1 || true
+      apt-get install -y -qq --no-install-recommends "$pkg" >/dev/null 2>&1 || echo "$pkg could not be installed"
+    fi
+  fi
+done
+command -v prometheus >/dev/null 2>&1 && prometheus --version 2>&1 | head -1 || true
+command -v systemd-analyze >/dev/null 2>&1 && systemd-analyze --version | head -1 || true
+# --- end deploy tools ---

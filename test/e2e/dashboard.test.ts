@@ -11,10 +11,11 @@ import {
   screenshot,
 } from "../utils/browser.js";
 import { startCli, waitForLine } from "../utils/cli.js";
-import { FakeHarmonyNode, FakeKeymanager, HARMONY_VECTORS } from "../utils/fakeNodes.js";
+import { FakeHarmonyNode, FakeKeymanager, HARMONY_NEEDS, HARMONY_VECTORS } from "../utils/fakeNodes.js";
 import type { LoopbackServer } from "../utils/httpServer.js";
 import { type Proc, runCli, startAgentProcess, startMonitorProcess, until, writeFile } from "../utils/processes.js";
 import { freshStoreUrl, tempDir } from "../utils/stores.js";
+import { skipWithoutVectors } from "../utils/vectors.js";
 
 /** 5,000 distinct BLS-sized public keys per validator client: 10,000 on the two of them. */
 const ethKey = (i: number): string => `0x${i.toString(16).padStart(8, "0")}${"c3".repeat(44)}`;
@@ -50,7 +51,8 @@ describe.skipIf(!HAS_CHROMIUM)("dashboard in a real browser", () => {
     return s.start();
   };
 
-  it("monitor fed by real agents: banner on double_active, acknowledge, suppress, 10,000-key table, key timeline", async () => {
+  it("monitor fed by real agents: banner on double_active, acknowledge, suppress, 10,000-key table, key timeline", async (ctx) => {
+    skipWithoutVectors(ctx, HARMONY_NEEDS);
     const db = await freshStoreUrl("sqlite");
     cleanups.push(db.cleanup);
     const t = tempDir("sg-dash-");

@@ -1,9 +1,10 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { FakeHarmonyNode, HARMONY_VECTORS } from "../utils/fakeNodes.js";
+import { FakeHarmonyNode, HARMONY_NEEDS, HARMONY_VECTORS } from "../utils/fakeNodes.js";
 import { LoopbackServer, sendJson } from "../utils/httpServer.js";
 import { type Proc, runCli, startAgentProcess, startMonitorProcess, until, writeFile } from "../utils/processes.js";
 import { harmonyKey, hkey, report } from "../utils/reports.js";
 import { freshStoreUrl, HAS_PG, tempDir } from "../utils/stores.js";
+import { skipWithoutVectors } from "../utils/vectors.js";
 
 const INTERVAL = "200ms";
 // Short intervals keep the suite fast; a short claim lease lets a restarted monitor take over a killed one's claims.
@@ -73,7 +74,8 @@ describe("monitor and agents as real processes", () => {
   const reportsOf = async (url: string, op: string, host: string) =>
     ((await api(url, "/api/v1/hosts", op)).json.data as any[]).find((h) => h.name === host)?.reports_total ?? 0;
 
-  it("two hosts in Normal mode: exactly one webhook delivery, none for a backup pair, agent_silent unless in maintenance, 401/400 store nothing", async () => {
+  it("two hosts in Normal mode: exactly one webhook delivery, none for a backup pair, agent_silent unless in maintenance, 401/400 store nothing", async (ctx) => {
+    skipWithoutVectors(ctx, HARMONY_NEEDS);
     const s = await setup("sqlite");
     const alice = await s.token("alice");
     const aliceOp = await s.token("alice", "operator");
@@ -187,7 +189,8 @@ describe("monitor and agents as real processes", () => {
 
   it.skipIf(!HAS_PG)(
     "PostgreSQL: three monitor processes on one database, agents on different monitors: one delivery",
-    async () => {
+    async (ctx) => {
+      skipWithoutVectors(ctx, HARMONY_NEEDS);
       const s = await setup("postgres");
       const alice = await s.token("alice");
       const op = await s.token("alice", "operator");

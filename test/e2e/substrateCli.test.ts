@@ -9,7 +9,7 @@ import { openStore } from "../../src/store/openStore.js";
 import { nullLogger } from "../../src/util/logger.js";
 import { freshStoreUrl, tempDir } from "../utils/stores.js";
 import { writeVectorKeystore } from "../utils/substrateSigner.js";
-import { REPO_ROOT } from "../utils/vectors.js";
+import { REPO_ROOT, skipWithoutVectors } from "../utils/vectors.js";
 
 const run = promisify(execFile);
 const cli = (...args: string[]) =>
@@ -22,7 +22,8 @@ const work = tempDir("sg-sub-cli-");
 afterAll(() => work.cleanup());
 
 describe("slashguard substrate / protection --chain substrate", () => {
-  it("import-keystore copies checked key files (0600) and reports files whose secret does not match", async () => {
+  it("import-keystore copies checked key files (0600) and reports files whose secret does not match", async (ctx) => {
+    skipWithoutVectors(ctx, { vectors: ["substrate/keys.json"] });
     const node = join(work.dir, "node-ks");
     const signer = join(work.dir, "signer-ks");
     mkdirSync(node);

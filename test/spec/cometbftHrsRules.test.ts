@@ -13,6 +13,7 @@ import {
 } from "../../src/chains/cometbft/types.js";
 import { needsExtensionSignature, validateProposal, validateVote } from "../../src/chains/cometbft/validate.js";
 import { cometVector, sha256 } from "../utils/cometVectors.js";
+import { withVectors } from "../utils/vectors.js";
 
 interface Scenario {
   name: string;
@@ -28,7 +29,6 @@ interface Scenario {
   expect: string;
 }
 
-const file = cometVector<{ scenarios: Scenario[] }>("privval_hrs_rules.json");
 const CHAIN = "test-chain";
 const T0: Timestamp = { seconds: 1_700_000_000n, nanos: 123_456_789 };
 const STORED_SIG = new Uint8Array(64).fill(7);
@@ -85,54 +85,57 @@ function expectedError(text: string): string {
   throw new Error(`unmapped expectation: ${text}`);
 }
 
-describe("HRS rules (vectors/cometbft/privval_hrs_rules.json)", () => {
-  it("has every scenario", () => expect(file.scenarios.length).toBe(17));
+withVectors("HRS rules", { vectors: ["cometbft/privval_hrs_rules.json"] }, () => {
+  const file = cometVector<{ scenarios: Scenario[] }>("privval_hrs_rules.json");
+  describe("HRS rules (vectors/cometbft/privval_hrs_rules.json)", () => {
+    it("has every scenario", () => expect(file.scenarios.length).toBe(17));
 
-  for (const sc of file.scenarios) {
-    it(sc.name, () => {
-      const sb = sc.state_before;
-      const stored = sb.signbytes_of === undefined ? null : signBytesAndHrs(parseDescription(sb.signbytes_of)).bytes;
-      const state: SignState = {
-        hrs: { height: BigInt(sb.height), round: sb.round, step: sb.step },
-        signBytes: stored,
-        signature: stored === null ? null : STORED_SIG,
-      };
-      const outcome = ((): { code: string } | (ReturnType<typeof decideHrs> & { vote: Vote | null; hrs: Hrs }) => {
-        try {
-          const r = signBytesAndHrs(sc.request);
-          return { ...decideHrs(state, r.hrs, r.bytes), vote: r.vote, hrs: r.hrs };
-        } catch (e) {
-          return { code: (e as { code: string }).code };
+    for (const sc of file.scenarios) {
+      it(sc.name, () => {
+        const sb = sc.state_before;
+        const stored = sb.signbytes_of === undefined ? null : signBytesAndHrs(parseDescription(sb.signbytes_of)).bytes;
+        const state: SignState = {
+          hrs: { height: BigInt(sb.height), round: sb.round, step: sb.step },
+          signBytes: stored,
+          signature: stored === null ? null : STORED_SIG,
+        };
+        const outcome = ((): { code: string } | (ReturnType<typeof decideHrs> & { vote: Vote | null; hrs: Hrs }) => {
+          try {
+            const r = signBytesAndHrs(sc.request);
+            return { ...decideHrs(state, r.hrs, r.bytes), vote: r.vote, hrs: r.hrs };
+          } catch (e) {
+            return { code: (e as { code: string }).code };
+          }
+        })();
+
+        if (sc.expect.startsWith("error")) {
+          const code =
+            "code" in outcome ? outcome.code : outcome.result === "refuse" ? outcome.refusal.code : outcome.result;
+          expect(code).toBe(expectedError(sc.expect));
+          return;
         }
-      })();
-
-      if (sc.expect.startsWith("error")) {
-        const code =
-          "code" in outcome ? outcome.code : outcome.result === "refuse" ? outcome.refusal.code : outcome.result;
-        expect(code).toBe(expectedError(sc.expect));
-        return;
-      }
-      if ("code" in outcome) throw new Error(`unexpected error ${outcome.code}`);
-      if (sc.expect.startsWith("sign")) {
-        expect(outcome.result).toBe("sign");
-        const m = /state -> (\d+)\/(\d+)\/(\d+)/.exec(sc.expect);
-        if (m)
-          expect([outcome.hrs.height, outcome.hrs.round, outcome.hrs.step]).toEqual([
-            BigInt(m[1]!),
-            Number(m[2]),
-            Number(m[3]),
-          ]);
-        if (sc.expect.includes("NO extension")) expect(needsExtensionSignature(outcome.vote!)).toBe(false);
-        if (sc.expect.includes("AND extension")) expect(needsExtensionSignature(outcome.vote!)).toBe(true);
-        return;
-      }
-      // "return stored signature …"
-      expect(outcome.result).toBe("repeat");
-      if (outcome.result !== "repeat") return;
-      expect(outcome.signature).toEqual(STORED_SIG);
-      if (sc.expect.includes("AND timestamp t0")) expect(outcome.timestamp).toEqual(T0);
-      else expect(outcome.timestamp).toBeNull();
-      if (sc.expect.includes("NEW extension_signature")) expect(needsExtensionSignature(outcome.vote!)).toBe(true);
-    });
-  }
+        if ("code" in outcome) throw new Error(`unexpected error ${outcome.code}`);
+        if (sc.expect.startsWith("sign")) {
+          expect(outcome.result).toBe("sign");
+          const m = /state -> (\d+)\/(\d+)\/(\d+)/.exec(sc.expect);
+          if (m)
+            expect([outcome.hrs.height, outcome.hrs.round, outcome.hrs.step]).toEqual([
+              BigInt(m[1]!),
+              Number(m[2]),
+              Number(m[3]),
+            ]);
+          if (sc.expect.includes("NO extension")) expect(needsExtensionSignature(outcome.vote!)).toBe(false);
+          if (sc.expect.includes("AND extension")) expect(needsExtensionSignature(outcome.vote!)).toBe(true);
+          return;
+        }
+        // "return stored signature …"
+        expect(outcome.result).toBe("repeat");
+        if (outcome.result !== "repeat") return;
+        expect(outcome.signature).toEqual(STORED_SIG);
+        if (sc.expect.includes("AND timestamp t0")) expect(outcome.timestamp).toEqual(T0);
+        else expect(outcome.timestamp).toBeNull();
+        if (sc.expect.includes("NEW extension_signature")) expect(needsExtensionSignature(outcome.vote!)).toBe(true);
+      });
+    }
+  });
 });

@@ -6,6 +6,9 @@ export function harmonyVector(name: string): { result: Record<string, unknown> }
   return loadVector<{ result: Record<string, unknown> }>(`harmony/${name}.constructed.json`);
 }
 
+/** What a test using the Harmony vectors (and FakeHarmonyNode) needs; see skipWithoutVectors. */
+export const HARMONY_NEEDS = { vectors: ["harmony"] };
+
 export const HARMONY_VECTORS = {
   normal: "01-shard0-validator-normal",
   backup: "02-shard0-same-keys-backup-node",

@@ -7,6 +7,8 @@ import { loadVector, REPO_ROOT, SPECS_DIR } from "./vectors.js";
 
 /** The proposal's own file: a client built from it must work unchanged. */
 export const PROPOSAL_PROTO = join(SPECS_DIR, "substrate-remote-keystore.proto");
+/** What a test using the vector keystore and the proposal's proto needs; see withVectors. */
+export const SUBSTRATE_SIGNER_NEEDS = { vectors: ["substrate/keys.json"], specs: ["substrate-remote-keystore.proto"] };
 /** slashguard's copy (adds block_proposal and grandpa_message to the payload, and RemoteKeystoreV2). */
 export const OUR_PROTO = join(REPO_ROOT, "src/signer/grpc/substrate-remote-keystore.proto");
 

@@ -11,10 +11,12 @@ import {
   FakeHarmonyNode,
   FakeKeymanager,
   FakeSubstrateNode,
+  HARMONY_NEEDS,
   HARMONY_VECTORS,
 } from "../../utils/fakeNodes.js";
 import type { LoopbackServer } from "../../utils/httpServer.js";
 import { tempDir } from "../../utils/stores.js";
+import { skipWithoutVectors } from "../../utils/vectors.js";
 
 const T = 2000;
 /** Wraps collected parts in a report so the monitor's own parser checks what the agent sends. */
@@ -46,7 +48,8 @@ describe("agent collectors against fake nodes", () => {
     return t.dir;
   };
 
-  it("Harmony: Normal node signs with its loaded keys; the backup's keys are not active", async () => {
+  it("Harmony: Normal node signs with its loaded keys; the backup's keys are not active", async (ctx) => {
+    skipWithoutVectors(ctx, HARMONY_NEEDS);
     const [, normalUrl] = await serve(new FakeHarmonyNode(HARMONY_VECTORS.normal));
     const [, backupUrl] = await serve(new FakeHarmonyNode(HARMONY_VECTORS.backup));
     const a = asReport(await new HarmonyCollector({ rpcUrl: normalUrl, timeoutMs: T }).collect());
@@ -57,7 +60,8 @@ describe("agent collectors against fake nodes", () => {
     expect(a.sources[0]!.info).toMatchObject({ network: "mainnet", mode: "Normal", is_backup: false, shard_id: 0 });
   });
 
-  it("Harmony key directory: public keys from file names only (a dangling .key link proves no file is opened)", async () => {
+  it("Harmony key directory: public keys from file names only (a dangling .key link proves no file is opened)", async (ctx) => {
+    skipWithoutVectors(ctx, HARMONY_NEEDS);
     const d = dir();
     const k = "5282193707c4192aa97d2db8a8846f1c19528a69a49c6a5a17a64a342e9ed8f23dcf9b01d74ac60932196d5f9365db4a";
     const extra = "ab".repeat(48);

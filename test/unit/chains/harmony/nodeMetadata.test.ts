@@ -7,12 +7,13 @@ import {
   parseNodeMetadata,
 } from "../../../../src/chains/harmony/nodeMetadata.js";
 import { BadRequestError, isAppError } from "../../../../src/util/errors.js";
-import { HARMONY_VECTORS, harmonyVector } from "../../../utils/fakeNodes.js";
+import { HARMONY_NEEDS, HARMONY_VECTORS, harmonyVector } from "../../../utils/fakeNodes.js";
 import { mutate, rng } from "../../../utils/fuzz.js";
-import { loadVectorFiles } from "../../../utils/vectors.js";
+import { loadVectorFiles, skipWithoutVectors } from "../../../utils/vectors.js";
 
 describe("hmyv2_getNodeMetadata parsing", () => {
-  it("reads every constructed vector", () => {
+  it("reads every constructed vector", (ctx) => {
+    skipWithoutVectors(ctx, HARMONY_NEEDS);
     const files = loadVectorFiles<unknown>("harmony");
     expect(files.length).toBe(4);
     for (const f of files) {
@@ -21,7 +22,8 @@ describe("hmyv2_getNodeMetadata parsing", () => {
     }
   });
 
-  it("takes the fields the monitor needs from the normal, backup, listening and syncing nodes", () => {
+  it("takes the fields the monitor needs from the normal, backup, listening and syncing nodes", (ctx) => {
+    skipWithoutVectors(ctx, HARMONY_NEEDS);
     const normal = parseNodeMetadata(harmonyVector(HARMONY_VECTORS.normal));
     expect(normal).toMatchObject({
       mode: "Normal",
@@ -64,7 +66,8 @@ describe("hmyv2_getNodeMetadata parsing", () => {
     ).toBe(false);
   });
 
-  it("tolerates missing optional keys and an RPC error is typed", () => {
+  it("tolerates missing optional keys and an RPC error is typed", (ctx) => {
+    skipWithoutVectors(ctx, HARMONY_NEEDS);
     const r = structuredClone(harmonyVector(HARMONY_VECTORS.normal).result);
     delete r["sync-peers"];
     delete r["blocks-per-epoch"];
@@ -84,7 +87,8 @@ describe("hmyv2_getNodeMetadata parsing", () => {
       expect(blsKeyFromFileName(n)).toBeNull();
   });
 
-  it("fuzz: a mutated answer parses or fails with a typed error, never anything else", () => {
+  it("fuzz: a mutated answer parses or fails with a typed error, never anything else", (ctx) => {
+    skipWithoutVectors(ctx, HARMONY_NEEDS);
     const r = rng(4242);
     const base = harmonyVector(HARMONY_VECTORS.normal);
     for (let i = 0; i < 2000; i++) {
