@@ -230,7 +230,17 @@ export class Pkcs11Module {
     const w = this.worker;
     this.worker = null;
     this.failPending(this.unavailable("worker stopped"));
-    if (w !== null) await w.terminate();
+    if (w === null) return;
+    // A thread stuck inside the module ends only when the call returns: do not wait for it forever.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      w.terminate().catch(() => 0),
+      new Promise((r) => {
+        timer = setTimeout(r, 2000);
+        timer.unref();
+      }),
+    ]);
+    clearTimeout(timer);
   }
 
   private failPending(e: HsmError): void {

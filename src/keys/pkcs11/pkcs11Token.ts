@@ -165,6 +165,7 @@ export class TokenSession {
     return this.call(HsmErrorCode.Sign, "signing failed", () => {
       this.lib.C_SignInit(this.session, { mechanism: CKM_EDDSA }, handle);
       const sig = this.lib.C_Sign(this.session, Buffer.from(message), Buffer.alloc(64));
+      if (sig.length !== 64) throw new Error(`the module returned a ${sig.length}-byte Ed25519 signature`);
       return new Uint8Array(sig);
     });
   }

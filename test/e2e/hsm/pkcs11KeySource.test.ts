@@ -1,4 +1,5 @@
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { closeSync, constants, mkdirSync, openSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { Registry } from "prom-client";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { HsmErrorCode } from "../../../src/keys/pkcs11/errors.js";
@@ -38,10 +39,10 @@ describe.skipIf(!HAS_SOFTHSM)("PKCS#11 key source on SoftHSM2 (worker thread, fa
     pinFile: hsm.pinFile,
     key: { label },
   });
-  const open = (labels: string[]): Promise<Pkcs11KeySet> =>
+  const open = (labels: string[], timing: { connectTimeoutMs?: number } = {}): Promise<Pkcs11KeySet> =>
     openPkcs11Keys(
       labels.map(ref),
-      { retryMinMs: 10, retryMaxMs: 100 },
+      { retryMinMs: 10, retryMaxMs: 100, ...timing },
       {
         logger: nullLogger,
         metrics: createHsmMetrics(registry),
@@ -144,6 +145,32 @@ describe.skipIf(!HAS_SOFTHSM)("PKCS#11 key source on SoftHSM2 (worker thread, fa
     }
     await until(healthy);
     expect(ed25519Verify(k.publicKey, msg("z"), await k.sign(msg("z")))).toBe(true);
+  });
+
+  it("a token that does not answer times out (ERR_HSM_TIMEOUT) and stays down until it answers again", async () => {
+    set = await open(["val-a"], { connectTimeoutMs: 1500 });
+    const k = set.keys[0]!;
+    // A FIFO as the PIN file: reading it blocks the module's thread the way a hung token would.
+    renameSync(hsm.pinFile, `${hsm.pinFile}.real`);
+    execFileSync("mkfifo", [hsm.pinFile]);
+    try {
+      hsm.pull();
+      try {
+        expect(await codeOf(k.sign(msg("x")))).toMatch(/^ERR_HSM_/);
+      } finally {
+        hsm.plugBack();
+      }
+      await until(() => healthCode() === HsmErrorCode.Timeout);
+      expect(await codeOf(k.sign(msg("x")))).toBe(HsmErrorCode.Unavailable);
+    } finally {
+      // let the stuck threads go (they read an empty PIN and end), then put the PIN back
+      const fd = openSync(hsm.pinFile, constants.O_WRONLY | constants.O_NONBLOCK);
+      closeSync(fd);
+      rmSync(hsm.pinFile);
+      renameSync(`${hsm.pinFile}.real`, hsm.pinFile);
+    }
+    await until(healthy);
+    expect(ed25519Verify(k.publicKey, msg("t"), await k.sign(msg("t")))).toBe(true);
   });
 
   it("refuses to open a key that is missing or a token that is out; a closed source signs nothing", async () => {
