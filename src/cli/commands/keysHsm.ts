@@ -8,8 +8,8 @@ import {
   readSubstrateKeyFile,
   secureDelete,
 } from "../../keys/pkcs11/importSource.js";
-import type { TokenKeyInfo } from "../../keys/pkcs11/pkcs11Token.js";
-import { type TokenTarget, withTokenSession } from "../../keys/pkcs11/tokenAdmin.js";
+import type { TokenKeyInfo, TokenSession } from "../../keys/pkcs11/pkcs11Token.js";
+import type { TokenTarget } from "../../keys/pkcs11/tokenAdmin.js";
 import { toHex } from "../../util/hex.js";
 import { ConfigError, ConfigErrorCode } from "../config.js";
 
@@ -50,6 +50,12 @@ function withTarget(cmd: Command): Command {
     .requiredOption("--pin-file <file>", "file holding the user PIN");
 }
 
+/** The native PKCS#11 binding loads only when a `keys hsm` command runs (the rest of the CLI never needs it). */
+async function inToken<T>(t: TokenTarget, readWrite: boolean, f: (s: TokenSession) => T): Promise<T> {
+  const { withTokenSession } = await import("../../keys/pkcs11/tokenAdmin.js");
+  return withTokenSession(t, readWrite, f);
+}
+
 const hex = (b: Uint8Array): string => toHex(b).slice(2);
 
 /** Lines about a key; the last line is the public key alone (64 hex characters), for scripts. */
@@ -73,8 +79,8 @@ export function registerKeysHsmCommands(keys: Command): void {
     .description("create an Ed25519 key inside the token; prints its public key (hex) on the last line")
     .requiredOption("--label <label>", "label of the new key (refused if taken)")
     .option("--id <hex>", "CKA_ID of the new key (default: 16 random bytes)", parseId)
-    .action((o: KeyFlags) => {
-      const k = withTokenSession(target(o), true, (s) => s.generate(o.label, o.id ?? randomBytes(16)));
+    .action(async (o: KeyFlags) => {
+      const k = await inToken(target(o), true, (s) => s.generate(o.label, o.id ?? randomBytes(16)));
       printKey("generated", k, o.tokenLabel);
     });
 
@@ -96,7 +102,7 @@ export function registerKeysHsmCommands(keys: Command): void {
         o.privValidatorKey !== undefined ? readPrivValidatorKey(file) : await readSubstrateKeyFile(file);
       let k: TokenKeyInfo;
       try {
-        k = withTokenSession(target(o), true, (s) =>
+        k = await inToken(target(o), true, (s) =>
           s.importSeed(o.label, src.seed, src.publicKey, o.id ?? randomBytes(16)),
         );
       } finally {
@@ -112,8 +118,8 @@ export function registerKeysHsmCommands(keys: Command): void {
 
   withTarget(hsm.command("list"))
     .description("list the token's Ed25519 keys: public key (hex), label, id, attributes")
-    .action((o: TargetFlags) => {
-      const keys = withTokenSession(target(o), false, (s) => s.list());
+    .action(async (o: TargetFlags) => {
+      const keys = await inToken(target(o), false, (s) => s.list());
       for (const k of keys) {
         const flags = [
           k.sensitive ? "sensitive" : "NOT-SENSITIVE",

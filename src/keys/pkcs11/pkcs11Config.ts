@@ -2,7 +2,13 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { z } from "zod";
 import { HsmError, HsmErrorCode } from "./errors.js";
-import { describeSelector, type KeySelector } from "./pkcs11Token.js";
+
+/** Which key of a token: its label or its CKA_ID. */
+export type KeySelector = { label: string } | { id: Uint8Array };
+
+export function describeSelector(s: KeySelector): string {
+  return "label" in s ? `label "${s.label}"` : `id ${Buffer.from(s.id).toString("hex")}`;
+}
 
 /** Where a key lives: module, token, PIN file and the key's label or id. */
 export interface Pkcs11KeyRef {

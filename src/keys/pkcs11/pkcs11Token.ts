@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import pkcs11js from "pkcs11js";
 import { ed25519Verify } from "../../util/curve25519.js";
 import { ckrOf, HsmError, HsmErrorCode } from "./errors.js";
+import { describeSelector, type KeySelector } from "./pkcs11Config.js";
 
 // PKCS#11 3.0 values (pkcs11js names only the 2.40 ones).
 const CKK_EC_EDWARDS = 0x40;
@@ -14,13 +15,6 @@ const SELF_TEST_PREFIX = Buffer.from("slashguard pkcs11 self-test\0");
 
 type Handle = Buffer;
 type Lib = InstanceType<typeof pkcs11js.PKCS11>;
-
-/** Which key of a token: its label or its CKA_ID. */
-export type KeySelector = { label: string } | { id: Uint8Array };
-
-export function describeSelector(s: KeySelector): string {
-  return "label" in s ? `label "${s.label}"` : `id ${Buffer.from(s.id).toString("hex")}`;
-}
 
 export interface TokenKeyInfo {
   label: string;

@@ -1,5 +1,5 @@
 import type { HsmErrorType } from "./errors.js";
-import type { KeySelector } from "./pkcs11Token.js";
+import type { KeySelector } from "./pkcs11Config.js";
 
 /** One key a module worker serves: its token, PIN file and selector. */
 export interface WorkerKeySpec {
