@@ -114,6 +114,8 @@ describe.skipIf(!HAS_SOFTHSM)("slashguard signer, CometBFT key in a PKCS#11 toke
     const metrics = await (await fetch(`${s.url}/metrics`)).text();
     expect(metrics).toMatch(/slashguard_hsm_up\{module="libsofthsm2\.so"\} 1/);
     expect(metrics).toMatch(/slashguard_hsm_sign_seconds_count\{module="libsofthsm2\.so"\} (\d+)/);
+    // a clean stop: the module is finalised and its thread ends
+    expect(await s.stop()).toBe(0);
   });
 
   it("two sentries send conflicting votes at once: exactly one signature per position; identical ones share it", async () => {

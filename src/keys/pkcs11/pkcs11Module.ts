@@ -33,8 +33,12 @@ type State = "new" | "up" | "down" | "closed";
 interface Pending {
   resolve(r: WorkerReply & { ok: true }): void;
   reject(e: HsmError): void;
-  timer: NodeJS.Timeout;
+  /** Set when the request is sent: a thread that is still starting is not the token being slow. */
+  timer: NodeJS.Timeout | null;
 }
+
+/** A worker thread that has not said it is ready by then is treated as failed. */
+const WORKER_START_MS = 60_000;
 
 /**
  * One PKCS#11 module, driven from its own worker thread. While the token works, `sign` forwards to it;
@@ -45,6 +49,8 @@ interface Pending {
 export class Pkcs11Module {
   readonly name: string;
   private worker: Worker | null = null;
+  private workerReady = false;
+  private notSent: (() => void)[] = [];
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private state: State = "new";
@@ -187,43 +193,72 @@ export class Pkcs11Module {
     const worker = this.ensureWorker();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(
-          new HsmError(
-            { code: HsmErrorCode.Timeout, module: this.opts.module },
-            `the PKCS#11 module did not answer within ${timeoutMs} ms`,
-          ),
-        );
-        // The thread may be stuck inside the module: a fresh one takes over on reconnect.
-        void this.stopWorker();
-      }, timeoutMs);
-      this.pending.set(id, { resolve, reject, timer });
-      worker.postMessage({ ...req, id } as WorkerRequest);
+      const p: Pending = { resolve, reject, timer: null };
+      this.pending.set(id, p);
+      this.holdProcess();
+      const send = (): void => {
+        if (this.pending.get(id) !== p) return; // failed while the thread was starting
+        p.timer = setTimeout(() => {
+          this.pending.delete(id);
+          this.holdProcess();
+          reject(
+            new HsmError(
+              { code: HsmErrorCode.Timeout, module: this.opts.module },
+              `the PKCS#11 module did not answer within ${timeoutMs} ms`,
+            ),
+          );
+          // The thread may be stuck inside the module: a fresh one takes over on reconnect.
+          void this.stopWorker();
+        }, timeoutMs);
+        worker.postMessage({ ...req, id } as WorkerRequest);
+      };
+      if (this.workerReady) send();
+      else this.notSent.push(send);
     });
   }
 
   private ensureWorker(): Worker {
     if (this.worker !== null) return this.worker;
     const w = startModuleWorker(import.meta.url, "./tokenWorker.js");
+    this.workerReady = false;
+    this.notSent = [];
+    const starting = setTimeout(() => gone("worker did not start"), WORKER_START_MS);
+    starting.unref();
     w.on("message", (reply: WorkerReply) => {
+      if (reply.id === 0) {
+        // the thread is up (its modules loaded): requests go out, their timeouts start now
+        clearTimeout(starting);
+        if (this.worker !== w) return;
+        this.workerReady = true;
+        for (const send of this.notSent.splice(0)) send();
+        return;
+      }
       const p = this.pending.get(reply.id);
       if (p === undefined) return;
       this.pending.delete(reply.id);
-      clearTimeout(p.timer);
+      this.holdProcess();
+      if (p.timer !== null) clearTimeout(p.timer);
       if (reply.ok) p.resolve(reply);
       else p.reject(new HsmError(reply.error, reply.message));
     });
     const gone = (why: string): void => {
+      clearTimeout(starting);
       if (this.worker !== w) return;
       this.worker = null;
       this.failPending(this.unavailable(why));
+      void w.terminate();
     };
     w.on("error", (e) => gone(`worker failed: ${e.message}`));
     w.on("exit", () => gone("worker exited"));
-    w.unref();
     this.worker = w;
+    this.holdProcess();
     return w;
+  }
+
+  /** The thread keeps the process alive only while a request waits for it (an idle signer can exit). */
+  private holdProcess(): void {
+    if (this.pending.size > 0) this.worker?.ref();
+    else this.worker?.unref();
   }
 
   private async stopWorker(): Promise<void> {
@@ -244,11 +279,13 @@ export class Pkcs11Module {
   }
 
   private failPending(e: HsmError): void {
+    this.notSent = [];
     for (const [id, p] of this.pending) {
-      clearTimeout(p.timer);
+      if (p.timer !== null) clearTimeout(p.timer);
       this.pending.delete(id);
       p.reject(e);
     }
+    this.holdProcess();
   }
 
   private unavailable(why: string): HsmError {

@@ -94,3 +94,5 @@ function handle(req: WorkerRequest): WorkerReply {
 }
 
 parentPort?.on("message", (req: WorkerRequest) => parentPort!.postMessage(handle(req)));
+// id 0: ready (the module's timeouts count from here, not from the thread's start)
+parentPort?.postMessage({ id: 0, ok: true } satisfies WorkerReply);

@@ -17,6 +17,7 @@ export type WorkerRequest =
   | { id: number; op: "sign"; key: number; message: Uint8Array }
   | { id: number; op: "close" };
 
+/** Replies carry the request's id; id 0 is the worker's "ready" once its modules are loaded. */
 export type WorkerReply =
   | { id: number; ok: true; publicKeys?: Uint8Array[]; signature?: Uint8Array }
   | { id: number; ok: false; error: HsmErrorType; message: string };

@@ -148,7 +148,7 @@ describe.skipIf(!HAS_SOFTHSM)("PKCS#11 key source on SoftHSM2 (worker thread, fa
   });
 
   it("a token that does not answer times out (ERR_HSM_TIMEOUT) and stays down until it answers again", async () => {
-    set = await open(["val-a"], { connectTimeoutMs: 1500 });
+    set = await open(["val-a"], { connectTimeoutMs: 1000 });
     const k = set.keys[0]!;
     // A FIFO as the PIN file: reading it blocks the module's thread the way a hung token would.
     renameSync(hsm.pinFile, `${hsm.pinFile}.real`);
