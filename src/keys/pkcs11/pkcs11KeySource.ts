@@ -1,4 +1,4 @@
-import { realpathSync } from "node:fs";
+import { realpathSync, statSync } from "node:fs";
 import type { Logger } from "../../util/logger.js";
 import type { HsmError } from "./errors.js";
 import type { HsmMetrics } from "./metrics.js";
@@ -64,6 +64,14 @@ export async function openPkcs11Keys(
     }
   };
   const keys: Pkcs11Key[] = new Array(refs.length);
+  for (const pinFile of new Set(refs.map((r) => r.pinFile))) {
+    try {
+      if ((statSync(pinFile).mode & 0o077) !== 0)
+        m.logger.warn("PKCS#11 PIN file is readable by other users: make it 0600", { pinFile });
+    } catch {
+      // a missing file is reported by the login with its code
+    }
+  }
   try {
     const groups = new Map<string, number[]>();
     refs.forEach((r, i) => {
