@@ -49,7 +49,7 @@ command -v systemd-analyze >/dev/null 2>&1 && systemd-analyze --version | head -
 
 # --- PKCS#11 (issue 19) ---
 # Debian's SoftHSM2 for the PKCS#11 key source tests (test/e2e/hsm, the CometBFT and Substrate signers
-# with their keys in a token); they skip with a message when it is missing.
+# with their keys in a token); they skip with a message when it is missing (CI: SLASHGUARD_REQUIRE_SOFTHSM=1 fails them).
 if ! command -v softhsm2-util >/dev/null 2>&1; then
   echo "installing softhsm2 (PKCS#11 tests)"
   export DEBIAN_FRONTEND=noninteractive

@@ -8,6 +8,9 @@ const CANDIDATES = ["/usr/lib/softhsm/libsofthsm2.so", "/usr/lib/x86_64-linux-gn
 export const SOFTHSM_MODULE = CANDIDATES.find((p) => existsSync(p)) ?? null;
 const UTIL = ["/usr/bin/softhsm2-util", "/usr/local/bin/softhsm2-util"].find((p) => existsSync(p)) ?? null;
 export const HAS_SOFTHSM = SOFTHSM_MODULE !== null && UTIL !== null;
+/** CI sets it (.ci/run): without SoftHSM2 the PKCS#11 test files then fail instead of skipping. */
+if (!HAS_SOFTHSM && process.env.SLASHGUARD_REQUIRE_SOFTHSM === "1")
+  throw new Error("SLASHGUARD_REQUIRE_SOFTHSM=1 and SoftHSM2 is not installed (apt-get install softhsm2)");
 if (!HAS_SOFTHSM) console.warn("SoftHSM2 is not installed (apt-get install softhsm2): PKCS#11 tests are SKIPPED");
 
 /** Shows up as a skipped test with the reason where SoftHSM2 is missing, so a skip is never silent. */

@@ -4,14 +4,13 @@ import { join } from "node:path";
 import pkcs11js from "pkcs11js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HsmErrorCode } from "../../../src/keys/pkcs11/errors.js";
-import { readPrivValidatorKey, readSubstrateKeyFile, secureDelete } from "../../../src/keys/pkcs11/importSource.js";
+import { readPrivValidatorKey, secureDelete } from "../../../src/keys/pkcs11/importSource.js";
 import { type TokenTarget, withTokenSession } from "../../../src/keys/pkcs11/tokenAdmin.js";
 import { ed25519Verify } from "../../../src/util/curve25519.js";
 import { seedOf, testKey } from "../../utils/comet.js";
 import { writeKeyFile } from "../../utils/cometSignerProcess.js";
 import { HAS_SOFTHSM, markSoftHsmSkipped, type SoftHsm, softHsm, USER_PIN } from "../../utils/softhsm.js";
 import { tempDir } from "../../utils/stores.js";
-import { loadVector } from "../../utils/vectors.js";
 
 const TOKEN = "sg-token-test";
 const PKCS8 = Buffer.from("302e020100300506032b657004220420", "hex");
@@ -143,24 +142,11 @@ describe.skipIf(!HAS_SOFTHSM)("PKCS#11 token operations on SoftHSM2", () => {
     expect(run({ module: join(work.dir, "libnothing.so") })).toBe(HsmErrorCode.Module);
   });
 
-  it("reads a Substrate ed25519 keystore file, refuses an sr25519 one; deletes a source securely", async () => {
-    const files = loadVector<{ keystore_files: { key_type: string; file_name: string; file_content: string }[] }>(
-      "substrate/keys.json",
-    ).keystore_files;
-    const write = (keyType: string): string => {
-      const f = files.find((x) => x.key_type === keyType)!;
-      const path = join(work.dir, f.file_name);
-      writeFileSync(path, f.file_content);
-      return path;
-    };
-    const gran = await readSubstrateKeyFile(write("gran"));
-    expect(gran.keyType).toBe("gran");
-    const info = withTokenSession(t, true, (s) => s.importSeed("gran-1", gran.seed, gran.publicKey));
-    expect(info.publicKey).toEqual(gran.publicKey);
-    await expect(readSubstrateKeyFile(write("babe"))).rejects.toMatchObject({ code: HsmErrorCode.ImportSource });
-    const path = write("gran");
+  it("deletes an import source securely", () => {
+    const path = writeKeyFile(work.dir, seedOf("del"), testKey("del"), "del.json");
     secureDelete(path);
     expect(existsSync(path)).toBe(false);
+    expect(() => secureDelete(path)).toThrow();
   });
 
   /** A raw pkcs11js session, for what slashguard itself never does (the module is finalised after). */
