@@ -46,3 +46,17 @@ done
 command -v prometheus >/dev/null 2>&1 && prometheus --version 2>&1 | head -1 || true
 command -v systemd-analyze >/dev/null 2>&1 && systemd-analyze --version | head -1 || true
 # --- end deploy tools ---
+
+# --- PKCS#11 (issue 19) ---
+# Debian's SoftHSM2 for the PKCS#11 key source tests (test/e2e/hsm, the CometBFT and Substrate signers
+# with their keys in a token); they skip with a message when it is missing (CI: SLASHGUARD_REQUIRE_SOFTHSM=1 fails them).
+if ! command -v softhsm2-util >/dev/null 2>&1; then
+  echo "installing softhsm2 (PKCS#11 tests)"
+  export DEBIAN_FRONTEND=noninteractive
+  if ! apt-get install -y -qq softhsm2 >/dev/null 2>&1; then
+    apt-get update -qq >/dev/null 2>&1 || true
+    apt-get install -y -qq softhsm2 >/dev/null 2>&1 || echo "softhsm2 could not be installed: PKCS#11 tests will be skipped"
+  fi
+fi
+command -v softhsm2-util >/dev/null 2>&1 && softhsm2-util --version | sed 's/^/softhsm2 /' || true
+# --- end PKCS#11 ---

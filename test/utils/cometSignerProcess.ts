@@ -24,7 +24,8 @@ export interface SignerConfig {
   dir: string;
   name: string;
   chainId: string;
-  keyFile: string;
+  /** The key: a priv_validator_key.json, or a key in a PKCS#11 token (`key: {pkcs11: …}`). */
+  keyFile: string | { module: string; tokenLabel: string; pinFile: string; keyLabel: string };
   nodes: string[];
   stateFile?: string;
   db?: string;
@@ -42,7 +43,16 @@ export function writeSignerConfig(c: SignerConfig): { main: string; comet: strin
     "  retry_max: 200ms",
     "chains:",
     `  - chain_id: ${JSON.stringify(c.chainId)}`,
-    `    key_file: ${JSON.stringify(c.keyFile)}`,
+    ...(typeof c.keyFile === "string"
+      ? [`    key_file: ${JSON.stringify(c.keyFile)}`]
+      : [
+          "    key:",
+          "      pkcs11:",
+          `        module: ${JSON.stringify(c.keyFile.module)}`,
+          `        token_label: ${JSON.stringify(c.keyFile.tokenLabel)}`,
+          `        pin_file: ${JSON.stringify(c.keyFile.pinFile)}`,
+          `        key_label: ${JSON.stringify(c.keyFile.keyLabel)}`,
+        ]),
     ...(c.stateFile === undefined ? [] : [`    state_file: ${JSON.stringify(c.stateFile)}`]),
     "    nodes:",
     ...c.nodes.map((n) => `      - ${JSON.stringify(n)}`),

@@ -5,6 +5,7 @@ import { generateKeystores } from "../../keys/generate.js";
 import { toHex } from "../../util/hex.js";
 import { parsePositiveInt } from "../options.js";
 import { ProgressLine } from "../progress.js";
+import { registerKeysHsmCommands } from "./keysHsm.js";
 
 export function registerKeysCommands(program: Command): void {
   const keys = program.command("keys").description("validator keys");
@@ -38,4 +39,5 @@ export function registerKeysCommands(program: Command): void {
       progress.done();
       for (const k of made) process.stdout.write(`${toHex(k.pubkey)} ${k.file}\n`);
     });
+  registerKeysHsmCommands(keys);
 }

@@ -2,6 +2,7 @@ import { dirname, resolve } from "node:path";
 import { z } from "zod";
 import type { StateFileFormat } from "../../chains/cometbft/stateFile.js";
 import { MAX_CHAIN_ID_BYTES } from "../../chains/cometbft/validate.js";
+import { keyRefOf, Pkcs11BlockSchema, type Pkcs11KeyRef } from "../../keys/pkcs11/pkcs11Config.js";
 import { type NodeAddress, parseNodeAddress } from "../../signer/privval/nodeAddress.js";
 import { DEFAULT_SESSION_TIMING, type NodeSessionOptions } from "../../signer/privval/nodeSession.js";
 import { redactUrl } from "../../store/openStore.js";
@@ -11,7 +12,9 @@ import { parseDuration } from "../options.js";
 
 export interface CometChainConfig {
   chainId: string;
-  keyFile: string;
+  /** priv_validator_key.json, or null when the key is in a PKCS#11 token (`key: {pkcs11: …}`). */
+  keyFile: string | null;
+  pkcs11: Pkcs11KeyRef | null;
   stateFile: string | null;
   stateFormat: StateFileFormat | null;
   pubKeyLayout: "both" | "v0.38" | "v1";
@@ -39,7 +42,8 @@ const chainSchema = z.strictObject({
     .string()
     .min(1)
     .refine((s) => Buffer.byteLength(s) <= MAX_CHAIN_ID_BYTES, "at most 50 bytes"),
-  key_file: z.string().min(1),
+  key_file: z.string().min(1).optional(),
+  key: z.strictObject({ pkcs11: Pkcs11BlockSchema }).optional(),
   state_file: z.string().min(1).optional(),
   state_format: z.enum(["auto", "filepv", "horcrux", "tmkms"]).optional(),
   pubkey_response: z.enum(["both", "v0.38", "v1"]).optional(),
@@ -82,6 +86,11 @@ export function parseCometConfig(doc: unknown, file: string): CometConfig {
         `config ${file}: chain ${ch.chain_id} is listed twice`,
       );
     seen.add(ch.chain_id);
+    if ((ch.key_file === undefined) === (ch.key === undefined))
+      throw new ConfigError(
+        { code: ConfigErrorCode.Invalid, file, path: `chains.${i}.key_file` },
+        `config ${file}: chain ${ch.chain_id} needs exactly one of key_file and key: {pkcs11: …}`,
+      );
     const nodes = ch.nodes.map((n, j) => {
       try {
         return parseNodeAddress(n);
@@ -94,7 +103,8 @@ export function parseCometConfig(doc: unknown, file: string): CometConfig {
     });
     return {
       chainId: ch.chain_id,
-      keyFile: resolve(base, ch.key_file),
+      keyFile: ch.key_file === undefined ? null : resolve(base, ch.key_file),
+      pkcs11: ch.key === undefined ? null : keyRefOf(ch.key.pkcs11, base),
       stateFile: ch.state_file === undefined ? null : resolve(base, ch.state_file),
       stateFormat: ch.state_format === undefined || ch.state_format === "auto" ? null : ch.state_format,
       pubKeyLayout: ch.pubkey_response ?? "both",

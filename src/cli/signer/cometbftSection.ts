@@ -2,7 +2,9 @@ import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { parseStateFile, type StateFileFormat } from "../../chains/cometbft/stateFile.js";
 import { compareHrs, formatHrs } from "../../chains/cometbft/types.js";
-import { loadCometBftKeyFile } from "../../keys/cometbftKeyFile.js";
+import { cometAddressOf, loadCometBftKeyFile } from "../../keys/cometbftKeyFile.js";
+import { createHsmMetrics } from "../../keys/pkcs11/metrics.js";
+import { openPkcs11Keys, type Pkcs11Key, type Pkcs11KeySet } from "../../keys/pkcs11/pkcs11KeySource.js";
 import { CometBftProtection } from "../../protection/cometbft/cometBftProtection.js";
 import { createProtectionMetrics } from "../../protection/metrics.js";
 import type { SignerService } from "../../signer/common/service.js";
@@ -54,9 +56,13 @@ async function startCometBft(config: CometConfig, ctx: SignerContext): Promise<S
     { store: ctx.store, logger, metrics: createProtectionMetrics(ctx.registry) },
   );
   const chains = [];
+  let hsm: Pkcs11KeySet | null = null;
   try {
+    const refs = config.chains.flatMap((ch) => (ch.pkcs11 === null ? [] : [ch.pkcs11]));
+    if (refs.length > 0) hsm = await openPkcs11Keys(refs, {}, { logger, metrics: createHsmMetrics(ctx.registry) });
+    let nextHsmKey = 0;
     for (const ch of config.chains) {
-      const key = loadCometBftKeyFile(ch.keyFile);
+      const key = ch.keyFile !== null ? loadCometBftKeyFile(ch.keyFile) : hsmKey(hsm!.keys[nextHsmKey++]!);
       await protection.registerKey(ch.chainId, key);
       if (ch.stateFile !== null)
         await importStartingState(protection, ch.chainId, key.publicKey, ch.stateFile, ch.stateFormat, logger);
@@ -64,6 +70,7 @@ async function startCometBft(config: CometConfig, ctx: SignerContext): Promise<S
     }
   } catch (e) {
     await protection.close();
+    await hsm?.close();
     throw e;
   }
   const service = new PrivvalService(
@@ -74,11 +81,27 @@ async function startCometBft(config: CometConfig, ctx: SignerContext): Promise<S
   return {
     name: service.name,
     describe: () => service.describe(),
-    health: () => service.health(),
+    // a token that is down turns the health check red (its key refuses to sign meanwhile)
+    health: async () => {
+      const r = await service.health();
+      const checks = { ...r.checks, ...hsm?.health() };
+      return { ok: Object.values(checks).every((c) => c.ok), checks };
+    },
     stop: async () => {
       await service.stop();
       await protection.close();
+      await hsm?.close();
     },
+  };
+}
+
+/** A token's key as the privval service names it (the validator address of its public key). */
+function hsmKey(k: Pkcs11Key): Pkcs11Key & { address: string } {
+  return {
+    publicKey: k.publicKey,
+    description: k.description,
+    sign: (m) => k.sign(m),
+    address: cometAddressOf(k.publicKey),
   };
 }
 

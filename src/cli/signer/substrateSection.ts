@@ -1,6 +1,9 @@
 import { readFileSync } from "node:fs";
 import { type Command, InvalidArgumentError } from "commander";
 import { z } from "zod";
+import { createHsmMetrics } from "../../keys/pkcs11/metrics.js";
+import { keyRefOf, Pkcs11BlockSchema } from "../../keys/pkcs11/pkcs11Config.js";
+import { openPkcs11Keys, type Pkcs11KeySet } from "../../keys/pkcs11/pkcs11KeySource.js";
 import { cryptoReady } from "../../keys/substrate/keyPair.js";
 import { SubstrateKeystore } from "../../keys/substrate/keystore.js";
 import { createProtectionMetrics } from "../../protection/metrics.js";
@@ -44,6 +47,17 @@ export const SubstrateConfigSchema = z
             public_key: HEX_KEY,
             /** false: sign BABE seals / BEEFY votes of this key without their payload (unprotected!). */
             require_payload: z.boolean().optional(),
+          })
+          .strict(),
+      )
+      .optional(),
+    /** ed25519 keys in PKCS#11 tokens (GRANDPA's `gran`): the token signs, the keystore folder holds no secret. */
+    pkcs11_keys: z
+      .array(
+        z
+          .object({
+            key_type: z.string().regex(/^[\x21-\x7e]{4}$/, "four ASCII characters"),
+            pkcs11: Pkcs11BlockSchema,
           })
           .strict(),
       )
@@ -135,6 +149,23 @@ export const substrateSection: SignerSection = {
     await cryptoReady();
     const logger = ctx.logger.child({ chain: "substrate" });
     const keystore = SubstrateKeystore.open(dir, logger);
+    const hsmRefs = (cfg.pkcs11_keys ?? []).map((k) => ({
+      keyType: k.key_type,
+      // relative paths as the section's others (keystore, TLS files): from the working folder
+      ref: keyRefOf(k.pkcs11, process.cwd()),
+    }));
+    let hsm: Pkcs11KeySet | null = null;
+    if (hsmRefs.length > 0) {
+      hsm = await openPkcs11Keys(
+        hsmRefs.map((k) => k.ref),
+        {},
+        { logger, metrics: createHsmMetrics(ctx.registry) },
+      );
+      for (const [i, k] of hsm.keys.entries()) {
+        const pair = { crypto: "ed25519" as const, publicKey: k.publicKey, sign: (m: Uint8Array) => k.sign(m) };
+        keystore.addExternal(hsmRefs[i]!.keyType, pair);
+      }
+    }
     const protection = new SubstrateProtection(
       {},
       { store: ctx.store, logger, metrics: createProtectionMetrics(ctx.registry) },
@@ -162,6 +193,7 @@ export const substrateSection: SignerSection = {
       );
     } catch (e) {
       await protection.close();
+      await hsm?.close();
       throw e;
     }
     logger.info("Substrate RemoteKeystore listening", {
@@ -175,10 +207,14 @@ export const substrateSection: SignerSection = {
         `gRPC RemoteKeystore listening on ${server.address} (${tls === null ? "plaintext" : caFile === undefined ? "TLS" : "mTLS"})`,
         `${keystore.size} keys from ${dir}`,
       ],
-      health: async () => ({ ok: true, checks: { grpc: { ok: true, detail: server.address } } }),
+      health: async () => {
+        const checks = { grpc: { ok: true, detail: server.address }, ...hsm?.health() };
+        return { ok: Object.values(checks).every((c) => c.ok), checks };
+      },
       stop: async () => {
         await server.stop();
         await protection.close();
+        await hsm?.close();
       },
     };
   },

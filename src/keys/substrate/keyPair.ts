@@ -56,19 +56,29 @@ function hardDerive(tag: string, seed: Uint8Array, chainCode: Uint8Array): Uint8
 /** Derives the pair of a secret URI for one crypto type, exactly as sp_core Pair::from_string does. */
 export function pairFromSuri(crypto: CryptoType, suri: string): KeyPair {
   const s = parseSuri(suri);
-  let seed = rootSeed(s);
   if (crypto === "sr25519") {
-    let kp = sr25519KeypairFromSeed(seed);
+    let kp = sr25519KeypairFromSeed(rootSeed(s));
     for (const j of s.junctions) {
       kp = j.hard ? sr25519DeriveKeypairHard(kp, j.chainCode) : sr25519DeriveKeypairSoft(kp, j.chainCode);
     }
     return sr25519Pair(kp);
   }
+  const seed = derivedSeed(crypto, s);
+  return crypto === "ed25519" ? ed25519Pair(seed) : ecdsaPair(seed);
+}
+
+/** The secret seed of an ed25519 SURI (what `keys hsm import` stores in a token). */
+export function ed25519SeedFromSuri(suri: string): Uint8Array {
+  return derivedSeed("ed25519", parseSuri(suri));
+}
+
+function derivedSeed(crypto: "ed25519" | "ecdsa", s: ParsedSuri): Uint8Array {
+  let seed = rootSeed(s);
   for (const j of s.junctions) {
     if (!j.hard) throw badSuri(`${crypto} keys have no soft derivation (use // junctions)`);
     seed = hardDerive(crypto === "ed25519" ? "Ed25519HDKD" : "Secp256k1HDKD", seed, j.chainCode);
   }
-  return crypto === "ed25519" ? ed25519Pair(seed) : ecdsaPair(seed);
+  return seed;
 }
 
 /** A fresh random key, returned with the SURI (0x seed) that the keystore file stores. */

@@ -13,6 +13,9 @@ export interface KeystoreKey {
   publicKey: Uint8Array;
 }
 
+/** A key the keystore serves: a software pair, or one that signs elsewhere (a PKCS#11 token). */
+export type ServedPair = Omit<KeyPair, "sign"> & { sign(message: Uint8Array): Uint8Array | Promise<Uint8Array> };
+
 const lookupKey = (keyType: string, crypto: CryptoType, publicKey: Uint8Array): string =>
   `${keyType}:${crypto}:${Buffer.from(publicKey).toString("hex")}`;
 
@@ -23,7 +26,7 @@ const lookupKey = (keyType: string, crypto: CryptoType, publicKey: Uint8Array): 
  * mode 0600 and fsync'd (file and folder) before the caller learns the public key.
  */
 export class SubstrateKeystore {
-  private readonly pairs = new Map<string, KeyPair>();
+  private readonly pairs = new Map<string, ServedPair>();
   private readonly byType = new Map<string, KeystoreKey[]>();
 
   private constructor(
@@ -57,7 +60,7 @@ export class SubstrateKeystore {
     return this.pairs.size;
   }
 
-  get(keyType: string, crypto: CryptoType, publicKey: Uint8Array): KeyPair | undefined {
+  get(keyType: string, crypto: CryptoType, publicKey: Uint8Array): ServedPair | undefined {
     return this.pairs.get(lookupKey(keyType, crypto, publicKey));
   }
 
@@ -91,7 +94,12 @@ export class SubstrateKeystore {
     return this.add(keyType, pair);
   }
 
-  private add(keyType: string, pair: KeyPair): KeystoreKey {
+  /** A key held elsewhere (a PKCS#11 token): served like the folder's keys, never written to it. */
+  addExternal(keyType: string, pair: ServedPair): KeystoreKey {
+    return this.add(keyType, pair);
+  }
+
+  private add(keyType: string, pair: ServedPair): KeystoreKey {
     const k = lookupKey(keyType, pair.crypto, pair.publicKey);
     const entry: KeystoreKey = { keyType, crypto: pair.crypto, publicKey: pair.publicKey };
     if (!this.pairs.has(k)) {

@@ -58,7 +58,7 @@ export async function decideCometBatch(
     } else if (d.result === "repeat") {
       results.push({ ok: true, value: { signature: d.signature, timestamp: d.timestamp, repeat: true } });
     } else {
-      const signature = key.sign(req.signBytes);
+      const signature = await key.sign(req.signBytes);
       states.set(id, { hrs: req.hrs, signBytes: req.signBytes, signature });
       dirty.add(id);
       results.push({ ok: true, value: { signature, timestamp: null, repeat: false } });

@@ -17,8 +17,9 @@ export interface CometSignOutcome {
   repeat: boolean;
 }
 
-/** What the signer signs with: the key never leaves it (node:crypto KeyObject behind a function). */
+/** What the signer signs with: the key never leaves it (a node:crypto KeyObject, or a PKCS#11 token). */
 export interface CometSigningKey {
   readonly publicKey: Uint8Array;
-  sign(message: Uint8Array): Uint8Array;
+  /** A token signs asynchronously; a failure rejects, and the batch then releases nothing. */
+  sign(message: Uint8Array): Uint8Array | Promise<Uint8Array>;
 }

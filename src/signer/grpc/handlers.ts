@@ -252,7 +252,7 @@ export class RemoteKeystoreHandlers {
     }
     let outcome = "unprotected";
     if (records.length > 0) outcome = await this.m.protection.checkAndRecord({ keyType, publicKey, records });
-    const signature = prehashed ? pair.signPrehashed!(message) : pair.sign(message);
+    const signature = prehashed ? pair.signPrehashed!(message) : await pair.sign(message);
     this.m.logger.info("Substrate signature", {
       keyType,
       publicKey: shortKey(toHex(publicKey)),

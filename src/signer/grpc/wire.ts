@@ -134,7 +134,9 @@ export function payloadView(p: WirePayload | null | undefined): PayloadView | nu
 
 /** The proto's error enum for a typed error; anything unexpected is OTHER (and logged by the caller). */
 export function errorEnumOf(e: unknown): RemoteKeystoreError {
-  if (e instanceof StoreError) return RemoteKeystoreError.Unavailable;
+  // the store or the key's PKCS#11 token is down: nothing was signed, the node may ask again later
+  if (e instanceof StoreError || (isAppError(e) && e.code.startsWith("ERR_HSM_")))
+    return RemoteKeystoreError.Unavailable;
   if (e instanceof SubstrateError) {
     if (e.code === SubstrateErrorCode.CryptoType) return RemoteKeystoreError.KeyNotSupported;
     return RemoteKeystoreError.ValidationError;

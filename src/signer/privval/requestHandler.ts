@@ -125,7 +125,7 @@ export class RequestHandler {
       // the new one even when it returns a stored vote signature.
       const extensionSignature =
         needsExtensionSignature(vote) && !skipExtension
-          ? this.modules.key.sign(voteExtensionSignBytes(chainId, vote))
+          ? await this.modules.key.sign(voteExtensionSignBytes(chainId, vote))
           : EMPTY;
       // Only what the node copies back: never echo the (up to 1 MiB) extension past its 10 KiB read limit.
       const signed: Vote = {

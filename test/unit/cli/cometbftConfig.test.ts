@@ -16,6 +16,40 @@ describe("CometBFT signer config", () => {
     expect(c.timing.maxRequestBytes).toBe(2 << 20);
   });
 
+  it("takes a key in a PKCS#11 token instead of a key file", () => {
+    const pkcs11 = { module: "/usr/lib/softhsm/libsofthsm2.so", token_label: "val", pin_file: "pin", key_label: "k" };
+    const { key_file: _, ...noFile } = chain;
+    const c = parseCometConfig({ chains: [{ ...noFile, key: { pkcs11 } }] }, "/etc/sg/cometbft.yaml");
+    expect(c.chains[0]).toMatchObject({
+      keyFile: null,
+      pkcs11: {
+        module: "/usr/lib/softhsm/libsofthsm2.so",
+        tokenLabel: "val",
+        pinFile: "/etc/sg/pin",
+        key: { label: "k" },
+      },
+    });
+    const byId = parseCometConfig(
+      { chains: [{ ...noFile, key: { pkcs11: { ...pkcs11, key_label: undefined, key_id: "0a0b" } } }] },
+      "c.yaml",
+    );
+    expect(byId.chains[0]!.pkcs11!.key).toEqual({ id: new Uint8Array([10, 11]) });
+    const bad = (ch: unknown): unknown => {
+      try {
+        parseCometConfig({ chains: [ch] }, "c.yaml");
+      } catch (e) {
+        return (e as { code: string }).code;
+      }
+      return "accepted";
+    };
+    expect(bad({ ...chain, key: { pkcs11 } })).toBe("ERR_CONFIG_INVALID"); // both
+    expect(bad(noFile)).toBe("ERR_CONFIG_INVALID"); // neither
+    expect(bad({ ...noFile, key: { pkcs11: { ...pkcs11, key_id: "0a" } } })).toBe("ERR_CONFIG_INVALID"); // label and id
+    expect(bad({ ...noFile, key: { pkcs11: { ...pkcs11, pin: "1234" } } })).toBe("ERR_CONFIG_INVALID"); // unknown field
+    expect(bad({ ...noFile, key: { pkcs11: { ...pkcs11, token_label: "x".repeat(33) } } })).toBe("ERR_CONFIG_INVALID");
+    expect(bad({ ...noFile, key: { file: "k.json" } })).toBe("ERR_CONFIG_INVALID");
+  });
+
   const bad: [string, unknown][] = [
     ["no chains", { chains: [] }],
     ["unknown key", { chains: [chain], typo: 1 }],
