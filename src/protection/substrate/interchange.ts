@@ -16,6 +16,7 @@ import { keyRefString, substrateKeysRepository as keys } from "../../store/subst
 import { PARA_STATEMENT_BITS } from "../../store/substrate/types.js";
 import type { SqlTx, Store } from "../../store/types.js";
 import { toHex } from "../../util/hex.js";
+import { boundIds } from "./substrateProtection.js";
 
 export interface SubstrateInterchangeSummary {
   keys: number;
@@ -122,10 +123,15 @@ export async function importSubstrateInterchange(store: Store, text: string): Pr
   const entries = parseSubstrateInterchange(doc);
   return store.tx(async (tx) => {
     await lockForImport(tx);
-    const ids = await keys.upsert(tx, entries);
+    // one public key, one key type: a key the database (or this file) files under another type refuses the import
+    const ids = new Map<string, number>();
+    for (const [ref, id] of boundIds(entries, await keys.upsert(tx, entries))) {
+      if (id instanceof Error) throw id;
+      ids.set(ref, id);
+    }
     await lockKeys(
       tx,
-      [...ids.values()].map((id) => ({ cls: LockClass.Substrate, id })),
+      [...new Set(ids.values())].map((id) => ({ cls: LockClass.Substrate, id })),
     );
     let records = 0;
     for (const k of entries) {
