@@ -16,6 +16,7 @@ import { keyRefString, substrateKeysRepository as keys } from "../../store/subst
 import { PARA_STATEMENT_BITS } from "../../store/substrate/types.js";
 import type { SqlTx, Store } from "../../store/types.js";
 import { toHex } from "../../util/hex.js";
+import { parseJson } from "../../util/jsonStream.js";
 import { boundIds } from "./substrateProtection.js";
 
 export interface SubstrateInterchangeSummary {
@@ -113,11 +114,12 @@ export async function importSubstrateInterchange(store: Store, text: string): Pr
   }
   let doc: unknown;
   try {
-    doc = JSON.parse(text);
-  } catch {
+    // strict: a key named twice in one object makes the file malformed (readers disagree on which counts)
+    doc = parseJson(text);
+  } catch (e) {
     throw new SubstrateInterchangeError(
       { code: SubstrateInterchangeErrorCode.Malformed, path: "$" },
-      "substrate interchange is not valid JSON",
+      `substrate interchange is not valid JSON: ${e instanceof Error ? e.message : String(e)}`,
     );
   }
   const entries = parseSubstrateInterchange(doc);
