@@ -8,7 +8,7 @@ import type { VrfTranscriptSpec } from "../../keys/substrate/vrf.js";
 import { kindOf, type SubstrateProtection } from "../../protection/substrate/substrateProtection.js";
 import { toHex } from "../../util/hex.js";
 import { type Logger, shortKey } from "../../util/logger.js";
-import { U64_MAX } from "../../util/u64.js";
+import { canonicalUint } from "../../util/u64.js";
 import { errorEnumOf, payloadView, RemoteKeystoreError, type WirePayload } from "./wire.js";
 
 /** What a handler answers: the reply, and the typed error behind a non-zero error enum (for trailers, logs). */
@@ -309,11 +309,10 @@ function transcriptSpec(d: WireVrfData | null | undefined, field: string): VrfTr
     if (label === undefined) throw bad("every value needs its item label (VrfTranscriptValue.label)");
     if (v.value === "bytes_value") return { label, value: u8(v.bytes_value) };
     if (v.value === "uint64_value") {
-      if (!/^(0|[1-9][0-9]{0,19})$/.test(v.uint64_value ?? "") || BigInt(v.uint64_value!) > U64_MAX) {
-        throw bad("uint64_value out of range");
-      }
+      const n = canonicalUint(v.uint64_value ?? "", 64);
+      if (n === null) throw bad("uint64_value must be a decimal u64");
       const b = new Uint8Array(8);
-      new DataView(b.buffer).setBigUint64(0, BigInt(v.uint64_value!), true);
+      new DataView(b.buffer).setBigUint64(0, n, true);
       return { label, value: b };
     }
     throw bad("a value needs bytes_value or uint64_value");
