@@ -10,16 +10,18 @@ export class KeyIdRegistry<K> {
 
   /**
    * @param keyOf the key's identity as a string (the map key of `upsert`'s answer)
-   * @param upsert registers keys in one transaction and returns their ids by `keyOf`
+   * @param upsert registers keys in one transaction and returns their ids by `keyOf`, or the typed
+   *   error that refuses one key (that key alone fails; nothing is cached for it)
    */
   constructor(
     private readonly keyOf: (k: K) => string,
-    upsert: (keys: K[]) => Promise<Map<string, number>>,
+    upsert: (keys: K[]) => Promise<Map<string, number | Error>>,
   ) {
     this.registrations = new GroupCommit({ maxBatch: 1000 }, async (keys): Promise<Settled<number>[]> => {
       const ids = await upsert(keys);
       return keys.map((k) => {
         const id = ids.get(this.keyOf(k));
+        if (id instanceof Error) return { ok: false, error: id };
         return id === undefined ? { ok: false, error: new Error("key registration failed") } : { ok: true, value: id };
       });
     });

@@ -7,6 +7,8 @@ export enum StoreErrorCode {
   LockTimeout = "ERR_STORE_LOCK_TIMEOUT",
   Conflict = "ERR_STORE_CONSTRAINT",
   Closed = "ERR_STORE_CLOSED",
+  /** The database server runs with settings that let a crash lose committed records (fsync, full_page_writes off). */
+  UnsafeSettings = "ERR_STORE_UNSAFE_SETTINGS",
 }
 
 export type StoreErrorType =
@@ -15,7 +17,8 @@ export type StoreErrorType =
   | { code: StoreErrorCode.Unavailable; cause: string }
   | { code: StoreErrorCode.LockTimeout }
   | { code: StoreErrorCode.Conflict; constraint: string }
-  | { code: StoreErrorCode.Closed };
+  | { code: StoreErrorCode.Closed }
+  | { code: StoreErrorCode.UnsafeSettings; setting: string; value: string };
 
 export class StoreError extends AppError<StoreErrorType> {}
 

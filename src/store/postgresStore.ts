@@ -2,6 +2,7 @@ import pg from "pg";
 import { StoreError, StoreErrorCode, toStoreError } from "./errors.js";
 import { GlobalLockId, LockClass } from "./locks.js";
 import { applyMigrations, loadMigrations } from "./migrate.js";
+import { assertDurableSettings, beginDurably, type DbDurability, DEFAULT_DB_DURABILITY } from "./pgDurability.js";
 import type { Row, SqlTx, SqlValue, Store, TxOptions } from "./types.js";
 import { postgresU64 } from "./u64Codec.js";
 
@@ -11,6 +12,8 @@ export interface PostgresOptions {
   /** A decision waiting longer than this for a key lock fails closed instead of hanging. */
   lockTimeoutMs?: number;
   statementTimeoutMs?: number;
+  /** How far a commit must reach before it counts (pgDurability.ts). */
+  durability?: DbDurability;
 }
 
 /**
@@ -21,6 +24,7 @@ export class PostgresStore implements Store {
   readonly dialect = "postgres" as const;
   schemaVersion = 0;
   private readonly pool: pg.Pool;
+  private readonly begin: string;
   private closed = false;
 
   private constructor(
@@ -28,6 +32,7 @@ export class PostgresStore implements Store {
     connectionString: string,
     opts: PostgresOptions,
   ) {
+    this.begin = beginDurably(opts.durability ?? DEFAULT_DB_DURABILITY);
     this.pool = new pg.Pool({
       connectionString,
       max: opts.maxConnections ?? 10,
@@ -67,10 +72,11 @@ export class PostgresStore implements Store {
     let broken = false;
     const atCommit: string[] = [];
     try {
-      const begin = opts.readOnly ? "BEGIN READ ONLY" : "BEGIN";
-      // simple-protocol multi-statement queries: one round trip for BEGIN + the first statement, and for
-      // the deferred statements + COMMIT
-      await client.query(opts.beginWith === undefined ? begin : `${begin}; ${opts.beginWith}`);
+      // simple-protocol multi-statement queries: one round trip for BEGIN + the durability pin and check
+      // + the first statement, and for the deferred statements + COMMIT
+      const begin = opts.readOnly ? "BEGIN READ ONLY" : this.begin;
+      const started = await client.query(opts.beginWith === undefined ? begin : `${begin}; ${opts.beginWith}`);
+      if (!opts.readOnly) assertDurableSettings(started);
       const out = await fn(txView(client, atCommit));
       await client.query([...atCommit, "COMMIT"].join("; "));
       return out;

@@ -54,7 +54,8 @@ export class SqliteStore implements Store {
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = NORMAL");
     this.db.pragma("foreign_keys = ON");
-    this.wal = path === ":memory:" ? null : new WalSync(`${path}-wal`, opts.syncFn);
+    // SQLite writes its WAL beside the file it resolved (a symlinked database's real file): ask it which
+    this.wal = path === ":memory:" ? null : new WalSync(`${mainFile(this.db)}-wal`, opts.syncFn);
   }
 
   static async open(url: string, path: string, opts: SqliteOptions = {}): Promise<SqliteStore> {
@@ -174,4 +175,12 @@ function toSqlite(v: SqlValue): unknown {
 
 function isDriverError(e: unknown): boolean {
   return e instanceof Database.SqliteError;
+}
+
+/** The path SQLite opened for the main database (symlinks resolved), from PRAGMA database_list. */
+function mainFile(db: Database.Database): string {
+  const rows = db.pragma("database_list") as { name: string; file: string }[];
+  const file = rows.find((r) => r.name === "main")?.file;
+  if (file === undefined || file.length === 0) throw new Error("SQLite did not report the database file");
+  return file;
 }

@@ -12,12 +12,20 @@ export interface U64Codec {
   dec(v: unknown): bigint;
 }
 
+const U64_MAX = (1n << 64n) - 1n;
+
+/** A value outside u64 is a bug upstream: it must never be wrapped into another number or reach SQL. */
+function checked(v: bigint): bigint {
+  if (typeof v !== "bigint" || v < 0n || v > U64_MAX) throw new RangeError(`not a u64: ${String(v)}`);
+  return v;
+}
+
 export const sqliteU64: U64Codec = {
-  enc: (v) => v - SHIFT,
+  enc: (v) => checked(v) - SHIFT,
   dec: (v) => BigInt(v as bigint | number) + SHIFT,
 };
 
 export const postgresU64: U64Codec = {
-  enc: (v) => v.toString(),
+  enc: (v) => checked(v).toString(),
   dec: (v) => BigInt(v as string),
 };

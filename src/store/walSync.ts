@@ -1,4 +1,4 @@
-import { closeSync, fdatasync, fsyncSync, openSync } from "node:fs";
+import { type BigIntStats, closeSync, fdatasync, fstatSync, fsyncSync, openSync, readdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { StoreError, StoreErrorCode } from "./errors.js";
 
@@ -68,10 +68,21 @@ export class WalSync {
     });
   }
 
-  /** The WAL exists once the first transaction ran; its directory entry is synced once, as SQLite does. */
+  /**
+   * The WAL exists once the first transaction ran; its directory entry is synced once, as SQLite does.
+   * The file opened must be the one the connection writes: its inode must be open in this process
+   * under another descriptor (SQLite's), else nothing would make the commits durable (fail closed).
+   */
   private open(): number {
     if (this.fd === null) {
-      this.fd = openSync(this.walPath, "r");
+      const fd = openSync(this.walPath, "r");
+      if (!openElsewhere(fd)) {
+        closeSync(fd);
+        throw Object.assign(new Error(`${this.walPath} is not the write-ahead log SQLite has open`), {
+          code: "EWALMISMATCH",
+        });
+      }
+      this.fd = fd;
       const dir = openSync(dirname(this.walPath), "r");
       try {
         fsyncSync(dir);
@@ -81,4 +92,32 @@ export class WalSync {
     }
     return this.fd;
   }
+}
+
+/**
+ * Whether the file behind `fd` is open in this process under another descriptor: the check that the
+ * WAL we sync is the WAL SQLite writes. Reads /proc/self/fd (or /dev/fd); false when neither can be read.
+ */
+function openElsewhere(fd: number): boolean {
+  const mine = fstatSync(fd, { bigint: true });
+  const same = (s: BigIntStats): boolean => s.dev === mine.dev && s.ino === mine.ino;
+  for (const dir of ["/proc/self/fd", "/dev/fd"]) {
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      const other = Number(name);
+      if (!Number.isInteger(other) || other === fd) continue;
+      try {
+        if (same(fstatSync(other, { bigint: true }))) return true;
+      } catch {
+        // closed meanwhile (the descriptor that read the folder, or another thread's)
+      }
+    }
+    return false;
+  }
+  return false;
 }

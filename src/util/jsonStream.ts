@@ -15,6 +15,8 @@ export enum JsonStreamErrorCode {
   Syntax = "ERR_JSON_SYNTAX",
   Truncated = "ERR_JSON_TRUNCATED",
   TooLarge = "ERR_JSON_LIMIT",
+  /** One object names a key twice: parsers disagree on which value counts, so no reading is trusted. */
+  DuplicateKey = "ERR_JSON_DUPLICATE_KEY",
 }
 
 export class JsonStreamError extends AppError<{ code: JsonStreamErrorCode; offset: number }> {}
@@ -23,6 +25,8 @@ export interface JsonTokenizerLimits {
   /** Longest string, key or number in characters (a hostile file cannot make us buffer more). */
   maxTokenLength: number;
   maxDepth: number;
+  /** Most keys in one object (the keys of every open object are kept to find duplicates). */
+  maxKeysPerObject: number;
 }
 
 enum S {
@@ -42,6 +46,8 @@ export class JsonTokenizer {
   private state: S = S.Value;
   /** true = object, false = array */
   private readonly stack: boolean[] = [];
+  /** The keys read so far in each open object (null for arrays): a key named twice is an error. */
+  private readonly keys: (Set<string> | null)[] = [];
   private carry = "";
   private offset = 0;
   private readonly limits: JsonTokenizerLimits;
@@ -50,7 +56,7 @@ export class JsonTokenizer {
     private readonly h: JsonHandler,
     limits: Partial<JsonTokenizerLimits> = {},
   ) {
-    this.limits = { maxTokenLength: 1 << 16, maxDepth: 64, ...limits };
+    this.limits = { maxTokenLength: 1 << 16, maxDepth: 64, maxKeysPerObject: 1 << 16, ...limits };
   }
 
   /** Characters consumed so far (for progress and error positions). */
@@ -104,7 +110,7 @@ export class JsonTokenizer {
             this.advance(base, n);
             return;
           }
-          this.h.key(decodeString(s, i + 1, end, base + i, this));
+          this.h.key(this.newKey(decodeString(s, i + 1, end, base + i, this), base + i));
           this.state = S.Colon;
           i = end + 1;
           continue;
@@ -123,6 +129,7 @@ export class JsonTokenizer {
               throw this.err(JsonStreamErrorCode.TooLarge, base + i, "nesting too deep");
             const isObj = c === 0x7b;
             this.stack.push(isObj);
+            this.keys.push(isObj ? new Set() : null);
             if (isObj) this.h.startObject();
             else this.h.startArray();
             this.state = isObj ? S.FirstKeyOrEnd : S.FirstValueOrEnd;
@@ -204,7 +211,24 @@ export class JsonTokenizer {
     this.state = this.stack.length === 0 ? S.Done : S.CommaOrEnd;
   }
 
+  /** Records a key of the innermost object; throws if that object named it before. */
+  private newKey(name: string, at: number): string {
+    const seen = this.keys[this.keys.length - 1]!;
+    if (seen.has(name)) {
+      throw this.err(
+        JsonStreamErrorCode.DuplicateKey,
+        at,
+        `key ${JSON.stringify(name.slice(0, 64))} appears twice in one object`,
+      );
+    }
+    if (seen.size >= this.limits.maxKeysPerObject)
+      throw this.err(JsonStreamErrorCode.TooLarge, at, "too many keys in one object");
+    seen.add(name);
+    return name;
+  }
+
   private close(c: number, at: number): void {
+    this.keys.pop();
     const isObj = this.stack.pop();
     if (isObj === undefined || isObj !== (c === 0x7d))
       throw this.err(JsonStreamErrorCode.Syntax, at, "mismatched bracket");
@@ -251,4 +275,36 @@ function decodeString(s: string, from: number, to: number, at: number, t: JsonTo
     }
   }
   return raw;
+}
+
+/**
+ * JSON.parse for untrusted documents that must mean one thing: the same values, but a key named twice
+ * in one object is ERR_JSON_DUPLICATE_KEY (JSON.parse keeps the last, other readers the first), and
+ * `__proto__` stays an ordinary key. Errors are JsonStreamError.
+ */
+export function parseJson(text: string, limits: Partial<JsonTokenizerLimits> = {}): unknown {
+  const stack: { v: Record<string, unknown> | unknown[]; key: string }[] = [];
+  let root: unknown;
+  const put = (v: unknown): void => {
+    const top = stack[stack.length - 1];
+    if (top === undefined) root = v;
+    else if (Array.isArray(top.v)) top.v.push(v);
+    else Object.defineProperty(top.v, top.key, { value: v, enumerable: true, writable: true, configurable: true });
+  };
+  const t = new JsonTokenizer(
+    {
+      startObject: () => stack.push({ v: {}, key: "" }),
+      startArray: () => stack.push({ v: [], key: "" }),
+      endObject: () => put(stack.pop()!.v),
+      endArray: () => put(stack.pop()!.v),
+      key: (k) => {
+        stack[stack.length - 1]!.key = k;
+      },
+      value: (v, kind) => put(kind === "number" ? Number(v) : v),
+    },
+    { maxTokenLength: Math.max(1 << 16, text.length), ...limits },
+  );
+  t.write(text);
+  t.end();
+  return root;
 }

@@ -4,13 +4,12 @@ import * as grpc from "@grpc/grpc-js";
 import { keccak_256 } from "@noble/hashes/sha3.js";
 import { cryptoWaitReady, signatureVerify } from "@polkadot/util-crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { blake2_256, encodeHeader } from "../../src/chains/substrate/babe.js";
 import { encodeGrandpaPayload } from "../../src/chains/substrate/grandpa.js";
-import { type BlockProposal, GrandpaStage } from "../../src/chains/substrate/types.js";
+import { GrandpaStage } from "../../src/chains/substrate/types.js";
 import { vrfVerify } from "../../src/keys/substrate/vrf.js";
 import { openStore } from "../../src/store/openStore.js";
 import { freshStoreUrl, HAS_PG, tempDir } from "../utils/stores.js";
-import { hexToBytes } from "../utils/substrate.js";
+import { hexToBytes, sealRequest } from "../utils/substrate.js";
 import {
   call,
   type KeystoreClient,
@@ -38,28 +37,6 @@ const prevote = (target: number, round = 10n, setId = 3n): Uint8Array =>
     round,
     setId,
   });
-
-function sealRequest(slot: bigint, parent: number): { message: Buffer; payload: object; proposal: BlockProposal } {
-  const digest = new Uint8Array([0x04, 0x06, ...Buffer.from("BABE"), 0x34, 0x02, 7, 0, 0, 0, ...new Uint8Array(8)]);
-  new DataView(digest.buffer).setBigUint64(digest.length - 8, slot, true);
-  const proposal: BlockProposal = {
-    parentHash: new Uint8Array(32).fill(parent),
-    number: 1000n,
-    stateRoot: new Uint8Array(32).fill(2),
-    extrinsicsRoot: new Uint8Array(32).fill(3),
-    digest,
-  };
-  const payload = {
-    block_proposal: {
-      parent_hash: Buffer.from(proposal.parentHash),
-      number: "1000",
-      state_root: Buffer.from(proposal.stateRoot),
-      extrinsics_root: Buffer.from(proposal.extrinsicsRoot),
-      digest: Buffer.from(digest),
-    },
-  };
-  return { message: Buffer.from(blake2_256(encodeHeader(proposal))), payload, proposal };
-}
 
 const signGran = (c: KeystoreClient, message: Uint8Array) =>
   call(c, "SignWith", {

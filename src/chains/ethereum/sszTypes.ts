@@ -10,6 +10,7 @@ import {
   VectorBasicType,
   VectorCompositeType,
 } from "@chainsafe/ssz";
+import { StrictUintBigintType, StrictUintNumberType } from "./sszStrictUint.js";
 
 export type Preset = "mainnet" | "minimal";
 
@@ -40,13 +41,19 @@ export interface EthSszTypes {
 // biome-ignore lint/suspicious/noExplicitAny: SSZ type trees are heterogeneous by nature
 type AnyType = Type<any>;
 
-/** Rebuilds an SSZ type tree with 8-byte unsigned integers as bigint (hash roots are unchanged). */
+/**
+ * Rebuilds an SSZ type tree with 8-byte unsigned integers as bigint and every unsigned integer read
+ * strictly from JSON (sszStrictUint.ts); hash roots are unchanged.
+ */
 export function bigintify(t: AnyType, seen = new Map<AnyType, AnyType>()): AnyType {
   const cached = seen.get(t);
   if (cached !== undefined) return cached;
   let out: AnyType = t;
-  if (t instanceof UintNumberType && t.byteLength === 8) out = new UintBigintType(8);
-  else if (t instanceof ListUintNum64Type) out = new ListBasicType(new UintBigintType(8), t.limit);
+  if (t instanceof StrictUintBigintType || t instanceof StrictUintNumberType) out = t;
+  else if (t instanceof UintNumberType)
+    out = t.byteLength === 8 ? new StrictUintBigintType(8) : new StrictUintNumberType(t.byteLength as 1 | 2 | 4);
+  else if (t instanceof UintBigintType) out = new StrictUintBigintType(t.byteLength);
+  else if (t instanceof ListUintNum64Type) out = new ListBasicType(new StrictUintBigintType(8), t.limit);
   else if (t instanceof ContainerType || t instanceof ContainerNodeStructType) {
     // biome-ignore lint/suspicious/noExplicitAny: rebuilt field by field
     const c = t as ContainerType<any>;
@@ -111,7 +118,7 @@ export async function loadEthSszTypes(preset: Preset): Promise<EthSszTypes> {
   loaded = {
     preset,
     slotsPerEpoch: BigInt(params.SLOTS_PER_EPOCH),
-    uint64: new UintBigintType(8),
+    uint64: new StrictUintBigintType(8),
     root: ssz.Root as AnyType,
     forkData: b(ssz.phase0.ForkData),
     signingData: b(ssz.phase0.SigningData),

@@ -10,6 +10,8 @@ export enum SubstrateErrorCode {
   CryptoType = "ERR_SUBSTRATE_CRYPTO_TYPE",
   KeyLength = "ERR_SUBSTRATE_KEY_LENGTH",
   TooLarge = "ERR_SUBSTRATE_TOO_LARGE",
+  /** The public key is filed under another key type (one public key, one key type: docs/substrate.md). */
+  KeyTypeConflict = "ERR_SUBSTRATE_KEY_TYPE_CONFLICT",
   // refusals of the protection rules
   GrandpaEquivocation = "ERR_SUBSTRATE_GRANDPA_EQUIVOCATION",
   BabeEquivocation = "ERR_SUBSTRATE_BABE_EQUIVOCATION",
@@ -52,7 +54,8 @@ export type SubstrateErrorType =
   | { code: SubstrateErrorCode.KeyType; keyType: string }
   | { code: SubstrateErrorCode.CryptoType; cryptoType: string }
   | { code: SubstrateErrorCode.KeyLength; expected: number; given: number }
-  | { code: SubstrateErrorCode.TooLarge; limit: number; given: number };
+  | { code: SubstrateErrorCode.TooLarge; limit: number; given: number }
+  | { code: SubstrateErrorCode.KeyTypeConflict; keyType: string; publicKey: string; boundTo: string };
 
 export class SubstrateError extends AppError<SubstrateErrorType> {
   constructor(type: SubstrateErrorType, message?: string) {
@@ -91,6 +94,8 @@ function describe(t: SubstrateErrorType): string {
       return `public key must be ${t.expected} bytes, got ${t.given}`;
     case SubstrateErrorCode.TooLarge:
       return `message of ${t.given} bytes exceeds the limit of ${t.limit}`;
+    case SubstrateErrorCode.KeyTypeConflict:
+      return `public key ${t.publicKey} is filed under key type ${t.boundTo}, so it may not be used as ${t.keyType} (one public key, one key type)`;
   }
 }
 

@@ -20,6 +20,12 @@ async function copy(o: CopyFlags, what: string): Promise<void> {
     );
     process.exitCode = 1;
   }
+  if (s.conflicts.length > 0) {
+    process.stderr.write(
+      `skipped ${s.conflicts.length} files whose public key is filed under another key type (one public key, one key type): ${s.conflicts.join(", ")}\n`,
+    );
+    process.exitCode = 1;
+  }
 }
 
 /** `slashguard substrate …`: moving session keys between a node's keystore and the signer's. */

@@ -5,6 +5,8 @@ export enum KeyErrorCode {
   BadSuri = "ERR_SUBSTRATE_SURI",
   Keystore = "ERR_SUBSTRATE_KEYSTORE",
   BadPrehash = "ERR_SUBSTRATE_MALFORMED",
+  /** One public key, one key type: the key is already filed under another type. */
+  KeyTypeConflict = "ERR_SUBSTRATE_KEY_TYPE_CONFLICT",
 }
 
 export class KeyError extends AppError<{ code: KeyErrorCode; detail: string }> {

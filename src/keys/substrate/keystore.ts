@@ -16,6 +16,8 @@ export interface KeystoreKey {
 /** A key the keystore serves: a software pair, or one that signs elsewhere (a PKCS#11 token). */
 export type ServedPair = Omit<KeyPair, "sign"> & { sign(message: Uint8Array): Uint8Array | Promise<Uint8Array> };
 
+const pubHex = (publicKey: Uint8Array): string => Buffer.from(publicKey).toString("hex");
+
 const lookupKey = (keyType: string, crypto: CryptoType, publicKey: Uint8Array): string =>
   `${keyType}:${crypto}:${Buffer.from(publicKey).toString("hex")}`;
 
@@ -36,21 +38,30 @@ export class SubstrateKeystore {
 
   static open(dir: string, logger: Logger = nullLogger): SubstrateKeystore {
     const ks = new SubstrateKeystore(dir, logger);
-    let names: string[];
-    try {
-      names = readdirSync(dir);
-    } catch (e) {
-      throw new KeyError(KeyErrorCode.Keystore, `cannot read ${dir}: ${errorMessage(e)}`);
+    const files = ks.keyFiles();
+    // One public key, one key type: a key filed under several types is not served under any of them
+    // (a message signed under one type can be a slashable message of another).
+    const typesOf = new Map<string, Set<string>>();
+    for (const f of files) {
+      const k = pubHex(f.publicKey);
+      typesOf.set(k, (typesOf.get(k) ?? new Set()).add(f.keyType));
     }
-    for (const name of names.sort()) {
-      const id = parseKeystoreFileName(name);
-      if (id === null) continue;
+    for (const [k, types] of typesOf) {
+      if (types.size > 1) {
+        logger.error("Substrate key filed under several key types; not served", {
+          publicKey: shortKey(`0x${k}`),
+          keyTypes: [...types].sort(),
+        });
+      }
+    }
+    for (const f of files) {
+      if (typesOf.get(pubHex(f.publicKey))!.size > 1) continue;
       try {
-        const suri = readSuriFile(join(dir, name));
-        ks.add(id.keyType, findPair(id.keyType, id.publicKey, suri));
+        const suri = readSuriFile(join(dir, f.name));
+        ks.add(f.keyType, findPair(f.keyType, f.publicKey, suri));
       } catch (e) {
         // One bad file must not stop the others; the key it names is simply not served (fail closed).
-        logger.warn("Substrate keystore file skipped", { file: name, reason: errorMessage(e) });
+        logger.warn("Substrate keystore file skipped", { file: f.name, reason: errorMessage(e) });
       }
     }
     return ks;
@@ -79,23 +90,68 @@ export class SubstrateKeystore {
     return [...this.byType.values()].flat();
   }
 
+  /** A new key pair (random, or from the given SURI); nothing is written (see store). */
+  derive(crypto: CryptoType, seed?: string): { pair: KeyPair; suri: string } {
+    return seed === undefined || seed.length === 0
+      ? generatePair(crypto)
+      : { pair: pairFromSuri(crypto, seed), suri: seed };
+  }
+
+  /** sp_keystore insert: the SURI must derive the given public key under some crypto type; nothing is written. */
+  pairFor(keyType: string, suri: string, publicKey: Uint8Array): { pair: KeyPair; suri: string } {
+    return { pair: findPair(keyType, publicKey, suri), suri };
+  }
+
+  /**
+   * One public key, one key type: throws ERR_SUBSTRATE_KEY_TYPE_CONFLICT when the key is held, or has
+   * a file in the folder, under another key type.
+   */
+  assertOneType(keyType: string, publicKey: Uint8Array): void {
+    const other =
+      this.list().find((k) => k.keyType !== keyType && Buffer.compare(k.publicKey, publicKey) === 0)?.keyType ??
+      this.keyFiles().find((f) => f.keyType !== keyType && Buffer.compare(f.publicKey, publicKey) === 0)?.keyType;
+    if (other !== undefined) {
+      throw new KeyError(
+        KeyErrorCode.KeyTypeConflict,
+        `public key ${toHex(publicKey)} is filed under key type ${other}, so it may not be filed as ${keyType}`,
+      );
+    }
+  }
+
+  /** Writes a key's file durably, then serves it; refused when the public key is filed under another type. */
+  store(keyType: string, key: { pair: KeyPair; suri: string }): KeystoreKey {
+    this.assertOneType(keyType, key.pair.publicKey);
+    this.writeFile(keyType, key.pair.publicKey, key.suri);
+    return this.add(keyType, key.pair);
+  }
+
   /** Creates a key (random, or from the given SURI) and writes its file durably before returning. */
   generate(keyType: string, crypto: CryptoType, seed?: string): KeystoreKey {
-    const { pair, suri } =
-      seed === undefined || seed.length === 0 ? generatePair(crypto) : { pair: pairFromSuri(crypto, seed), suri: seed };
-    this.writeFile(keyType, pair.publicKey, suri);
-    return this.add(keyType, pair);
+    return this.store(keyType, this.derive(crypto, seed));
   }
 
   /** sp_keystore insert: the SURI must derive the given public key under some crypto type. */
   insert(keyType: string, suri: string, publicKey: Uint8Array): KeystoreKey {
-    const pair = findPair(keyType, publicKey, suri);
-    this.writeFile(keyType, publicKey, suri);
-    return this.add(keyType, pair);
+    return this.store(keyType, this.pairFor(keyType, suri, publicKey));
+  }
+
+  /** The key files of the folder (other files are ignored), in name order. */
+  private keyFiles(): { name: string; keyType: string; publicKey: Uint8Array }[] {
+    let names: string[];
+    try {
+      names = readdirSync(this.dir);
+    } catch (e) {
+      throw new KeyError(KeyErrorCode.Keystore, `cannot read ${this.dir}: ${errorMessage(e)}`);
+    }
+    return names.sort().flatMap((name) => {
+      const id = parseKeystoreFileName(name);
+      return id === null ? [] : [{ name, ...id }];
+    });
   }
 
   /** A key held elsewhere (a PKCS#11 token): served like the folder's keys, never written to it. */
   addExternal(keyType: string, pair: ServedPair): KeystoreKey {
+    this.assertOneType(keyType, pair.publicKey);
     return this.add(keyType, pair);
   }
 
@@ -181,11 +237,14 @@ export interface CopySummary {
   copied: number;
   alreadyThere: number;
   invalid: string[];
+  /** Files not copied because their public key is (or would be) filed under another key type. */
+  conflicts: string[];
 }
 
 /**
  * Copies key files between keystore folders (a node's and the signer's), checking every file first:
- * the name must be a key, the content a JSON string whose secret derives the named public key. Files
+ * the name must be a key, the content a JSON string whose secret derives the named public key, and the
+ * public key must not end up under two key types in the target (one public key, one key type). Files
  * already in the target are kept as they are; new ones are written 0600 and fsync'd.
  */
 export async function copyKeystore(
@@ -194,19 +253,32 @@ export async function copyKeystore(
   keyTypes: ReadonlySet<string> | null,
 ): Promise<CopySummary> {
   await cryptoReady();
-  const summary: CopySummary = { copied: 0, alreadyThere: 0, invalid: [] };
+  const summary: CopySummary = { copied: 0, alreadyThere: 0, invalid: [], conflicts: [] };
   const existing = new Set(readdirSync(to));
-  for (const name of readdirSync(from).sort()) {
-    const id = parseKeystoreFileName(name);
-    if (id === null || (keyTypes !== null && !keyTypes.has(id.keyType))) continue;
+  const wanted = readdirSync(from)
+    .sort()
+    .flatMap((name) => {
+      const id = parseKeystoreFileName(name);
+      return id === null || (keyTypes !== null && !keyTypes.has(id.keyType)) ? [] : [{ name, ...id }];
+    });
+  const typesOf = new Map<string, Set<string>>();
+  for (const f of [...wanted, ...[...existing].flatMap((n) => parseKeystoreFileName(n) ?? [])]) {
+    const k = pubHex(f.publicKey);
+    typesOf.set(k, (typesOf.get(k) ?? new Set()).add(f.keyType));
+  }
+  for (const { name, keyType, publicKey } of wanted) {
     if (existing.has(name)) {
       summary.alreadyThere++;
+      continue;
+    }
+    if (typesOf.get(pubHex(publicKey))!.size > 1) {
+      summary.conflicts.push(name);
       continue;
     }
     let suri: string;
     try {
       suri = readSuriFile(join(from, name));
-      findPair(id.keyType, id.publicKey, suri);
+      findPair(keyType, publicKey, suri);
     } catch {
       summary.invalid.push(name);
       continue;

@@ -21,9 +21,11 @@ import type {
 } from "../../store/ethereum/types.js";
 import { LockClass, type LockKey } from "../../store/locks.js";
 import type { SqlTx } from "../../store/types.js";
+import { BadRequestError } from "../../util/errors.js";
 import type { Settled } from "../../util/groupCommit.js";
 import { toHex } from "../../util/hex.js";
 import { minBig } from "../../util/u64.js";
+import { badU64, decideStorable } from "../batchGuard.js";
 
 export interface BatchItem {
   req: ProtectionRequest;
@@ -51,12 +53,35 @@ export function batchLockKeys(items: readonly BatchItem[]): LockKey[] {
 }
 
 /**
- * Decides a batch inside one transaction that already holds the batch's key locks (batchLockKeys): reads each key's state, fetches stored
+ * Decides a batch (see decideValid). A request whose values cannot be stored (a number outside u64, a
+ * root that is not 32 bytes) fails alone with ERR_BAD_REQUEST (batchGuard.ts).
+ */
+export function decideBatch(
+  tx: SqlTx,
+  repo: EthSigningRepository,
+  items: readonly BatchItem[],
+): Promise<Settled<ProtectionOutcome>[]> {
+  return decideStorable(
+    items,
+    ({ req }) => {
+      const bad = badU64(tx, req.kind === "block" ? { slot: req.slot } : { source: req.source, target: req.target });
+      if (bad !== null) return bad;
+      const root = req.signingRoot;
+      return root !== null && (!(root instanceof Uint8Array) || root.length !== 32)
+        ? new BadRequestError("signing root must be 32 bytes or unknown", "signingRoot")
+        : null;
+    },
+    (valid) => decideValid(tx, repo, valid),
+  );
+}
+
+/**
+ * Decides valid requests inside one transaction that already holds the batch's key locks (batchLockKeys): reads each key's state, fetches stored
  * records only for keys whose requests need them, decides every request in arrival order (a later
  * request sees what an earlier one recorded), then writes the new records and states. The caller
  * commits before any answer is released.
  */
-export async function decideBatch(
+async function decideValid(
   tx: SqlTx,
   repo: EthSigningRepository,
   items: readonly BatchItem[],

@@ -4,8 +4,10 @@ import { INTERCHANGE_FORMAT_VERSION } from "../../chains/ethereum/interchange/v5
 import { ethHistoryRepository } from "../../store/ethereum/ethHistoryRepository.js";
 import { ethSigningRepository } from "../../store/ethereum/ethSigningRepository.js";
 import { ethValidatorsRepository } from "../../store/ethereum/ethValidatorsRepository.js";
+import type { StoredAttestation } from "../../store/ethereum/types.js";
 import type { Store } from "../../store/types.js";
 import { toHex } from "../../util/hex.js";
+import { maxBig } from "../../util/u64.js";
 import { assertGenesis } from "./ethereumProtection.js";
 
 export interface ExportSummary {
@@ -15,9 +17,32 @@ export interface ExportSummary {
 }
 
 /**
+ * An importer's watermarks are the lowest source and target of the records it reads. The records at or
+ * above our target watermark normally imply ours; they do not when our source watermark is higher than
+ * the lowest of their sources (after an import of data slashable against ours raised the target
+ * watermark over records with higher sources, or after such records were pruned). Then one record
+ * without a signing root, (source watermark, target watermark), carries the watermarks: every vote it
+ * forbids (nothing at that target, nothing surrounding it) is one this database forbids too. Returns
+ * null when the real records suffice.
+ */
+export function watermarkRecord(
+  exported: readonly StoredAttestation[],
+  lowTarget: bigint,
+  lowSource: bigint,
+): StoredAttestation | null {
+  if (exported.length > 0) {
+    const minSource = exported.reduce((m, a) => (a.source < m ? a.source : m), exported[0]!.source);
+    if (minSource >= lowSource) return null;
+    // a real record at the target watermark with a source at least the source watermark forbids the same
+    if (exported.some((a) => a.target === lowTarget && a.source >= lowSource)) return null;
+  }
+  return { source: lowSource, target: lowTarget, signingRoot: null };
+}
+
+/**
  * Streams an EIP-3076 v5 interchange, one validator at a time, with every record at or above each
- * key's low watermarks (so an importer's minima equal our watermarks). A NULL root is written as an
- * absent signing_root. With `pubkeys`, only those keys are exported (each, even with no records).
+ * key's low watermarks (so an importer's minima equal our watermarks), plus, where needed, one record
+ * that carries the source watermark (watermarkRecord). A NULL root is written as an absent signing_root. With `pubkeys`, only those keys are exported (each, even with no records).
  */
 export async function exportInterchange(
   store: Store,
@@ -47,6 +72,13 @@ export async function exportInterchange(
         const as = (await repo.loadAttestationStates(tx, [v.id])).get(v.id);
         const blocks = await ethHistoryRepository.blocksFrom(tx, v.id, bs?.lowSlot ?? null);
         const atts = await ethHistoryRepository.attestationsFrom(tx, v.id, as?.lowTarget ?? null);
+        const lowTarget = as?.lowTarget ?? null;
+        const lowSource = as?.lowSource ?? null;
+        if (lowTarget !== null && lowSource !== null) {
+          const below = await ethHistoryRepository.maxSourceUpTo(tx, v.id, lowTarget);
+          const floor = watermarkRecord(atts, lowTarget, below === null ? lowSource : maxBig(lowSource, below));
+          if (floor !== null) atts.unshift(floor);
+        }
         return { blocks, atts };
       },
       { readOnly: true },

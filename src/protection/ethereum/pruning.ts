@@ -22,11 +22,12 @@ export interface PruneSummary {
 export const DEFAULT_EPOCHS_TO_KEEP = 250n;
 
 /**
- * Online pruning, key by key. For each key the low watermark moves up first (under the key's signing
- * lock, snapped to a record that stays), then the rows below it are deleted in small transactions.
- * Rows below the watermark can decide nothing (the watermark refuses everything there), so deleting
- * them after the move is safe at any moment. The source watermark becomes the highest source of any
- * deleted attestation, so nothing deleted can be surrounded later.
+ * Online pruning, key by key. For each key the low watermarks move up first (under the key's signing
+ * lock, snapped to a record that stays), then the rows below them are deleted in small transactions.
+ * The source watermark first becomes at least the highest source of every attestation that goes: a
+ * record below the target watermark still forbids the votes that surround it, and after the raise the
+ * watermark forbids them instead. Rows below both watermarks decide nothing, so deleting them is safe
+ * at any moment; a row imported below them later (with a higher source) is kept until the next prune.
  */
 export async function pruneEthereum(store: Store, opts: PruneOptions = {}): Promise<PruneSummary> {
   const keep = opts.epochsToKeep ?? DEFAULT_EPOCHS_TO_KEEP;
@@ -61,18 +62,22 @@ export async function pruneEthereum(store: Store, opts: PruneOptions = {}): Prom
         }
         blockLow ??= bs.lowSlot;
       }
-      let attLow: bigint | null = null;
+      let attLow: { target: bigint; maxSource: bigint } | null = null;
       const as = (await repo.loadAttestationStates(tx, [id])).get(id);
-      if (as?.maxTarget != null && as.lowTarget !== null && as.lowSource !== null) {
-        if (as.maxTarget + 1n > keep) {
+      if (as?.lowTarget != null && as.lowSource !== null) {
+        let lowTarget = as.lowTarget;
+        if (as.maxTarget !== null && as.maxTarget + 1n > keep) {
           const nearest = await history.nearestAttestationFrom(tx, id, as.maxTarget + 1n - keep);
-          if (nearest !== null && nearest > as.lowTarget) {
-            const src = (await history.maxSourceUpTo(tx, id, nearest)) ?? as.lowSource;
-            await history.setAttestationLow(tx, id, maxBig(as.lowSource, src), nearest);
-            attLow = nearest;
-          }
+          if (nearest !== null && nearest > lowTarget) lowTarget = nearest;
         }
-        attLow ??= as.lowTarget;
+        // Every record about to go may still forbid votes that surround it (an import can raise the
+        // target watermark over records with higher sources): the source watermark takes over first.
+        const below = await history.maxSourceUpTo(tx, id, lowTarget);
+        const lowSource = below === null ? as.lowSource : maxBig(as.lowSource, below);
+        if (lowTarget !== as.lowTarget || lowSource !== as.lowSource) {
+          await history.setAttestationLow(tx, id, lowSource, lowTarget);
+        }
+        attLow = { target: lowTarget, maxSource: lowSource };
       }
       return { blockLow, attLow };
     });
@@ -86,7 +91,9 @@ export async function pruneEthereum(store: Store, opts: PruneOptions = {}): Prom
     }
     if (attLow !== null) {
       for (;;) {
-        const n = await store.tx((tx) => history.deleteAttestationsBelow(tx, id, attLow, chunk));
+        const n = await store.tx((tx) =>
+          history.deleteAttestationsBelow(tx, id, attLow.target, attLow.maxSource, chunk),
+        );
         summary.attestationsDeleted += n;
         if (n === 0) break;
         await yieldToSigning();

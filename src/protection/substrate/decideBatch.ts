@@ -31,6 +31,7 @@ import {
 import type { SqlTx } from "../../store/types.js";
 import type { Settled } from "../../util/groupCommit.js";
 import { toHex } from "../../util/hex.js";
+import { badU64, decideStorable } from "../batchGuard.js";
 import type { SubstrateOutcome, SubstrateProtectionRequest } from "./types.js";
 
 export interface BatchItem {
@@ -48,12 +49,33 @@ const eKey = (id: number, setId: bigint, block: bigint): string => `${id}:${setI
 const maxOf = (a: bigint | null, b: bigint | null): bigint | null => (a === null ? b : b === null || a >= b ? a : b);
 
 /**
- * Decides a batch inside one transaction: locks every key, reads each key's state and exactly the
+ * Decides a batch (see decideValid); a request with a number the store cannot hold fails alone (batchGuard.ts).
+ */
+export function decideBatch(
+  tx: SqlTx,
+  repo: SubstrateSigningRepository,
+  items: readonly BatchItem[],
+): Promise<Settled<SubstrateOutcome>[]> {
+  return decideStorable(
+    items,
+    ({ req }) => {
+      for (const r of req.records) {
+        const bad = badU64(tx, r as unknown as Record<string, unknown>);
+        if (bad !== null) return bad;
+      }
+      return null;
+    },
+    (valid) => decideValid(tx, repo, valid),
+  );
+}
+
+/**
+ * Decides valid requests inside one transaction: locks every key, reads each key's state and exactly the
  * stored records the requests can conflict with, decides every request in arrival order (a later
  * request sees what an earlier one recorded), then writes the new records. The caller commits before
  * any answer is released.
  */
-export async function decideBatch(
+async function decideValid(
   tx: SqlTx,
   repo: SubstrateSigningRepository,
   items: readonly BatchItem[],

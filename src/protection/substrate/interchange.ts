@@ -16,6 +16,8 @@ import { keyRefString, substrateKeysRepository as keys } from "../../store/subst
 import { PARA_STATEMENT_BITS } from "../../store/substrate/types.js";
 import type { SqlTx, Store } from "../../store/types.js";
 import { toHex } from "../../util/hex.js";
+import { parseJson } from "../../util/jsonStream.js";
+import { boundIds } from "./substrateProtection.js";
 
 export interface SubstrateInterchangeSummary {
   keys: number;
@@ -112,20 +114,26 @@ export async function importSubstrateInterchange(store: Store, text: string): Pr
   }
   let doc: unknown;
   try {
-    doc = JSON.parse(text);
-  } catch {
+    // strict: a key named twice in one object makes the file malformed (readers disagree on which counts)
+    doc = parseJson(text);
+  } catch (e) {
     throw new SubstrateInterchangeError(
       { code: SubstrateInterchangeErrorCode.Malformed, path: "$" },
-      "substrate interchange is not valid JSON",
+      `substrate interchange is not valid JSON: ${e instanceof Error ? e.message : String(e)}`,
     );
   }
   const entries = parseSubstrateInterchange(doc);
   return store.tx(async (tx) => {
     await lockForImport(tx);
-    const ids = await keys.upsert(tx, entries);
+    // one public key, one key type: a key the database (or this file) files under another type refuses the import
+    const ids = new Map<string, number>();
+    for (const [ref, id] of boundIds(entries, await keys.upsert(tx, entries))) {
+      if (id instanceof Error) throw id;
+      ids.set(ref, id);
+    }
     await lockKeys(
       tx,
-      [...ids.values()].map((id) => ({ cls: LockClass.Substrate, id })),
+      [...new Set(ids.values())].map((id) => ({ cls: LockClass.Substrate, id })),
     );
     let records = 0;
     for (const k of entries) {

@@ -1,4 +1,4 @@
-import { SubstrateError } from "../../chains/substrate/errors.js";
+import { SubstrateError, SubstrateErrorCode } from "../../chains/substrate/errors.js";
 import { GRANDPA_STAGE_NAMES, type SubstrateRecord } from "../../chains/substrate/types.js";
 import {
   keyRefString,
@@ -67,13 +67,13 @@ export class SubstrateProtection {
     );
     this.ids = new KeyIdRegistry(
       (k) => keyRefString(k.keyType, k.publicKey),
-      (keys) => this.store.tx((tx) => substrateKeysRepository.upsert(tx, keys)),
+      (keys) => this.store.tx(async (tx) => boundIds(keys, await substrateKeysRepository.upsert(tx, keys))),
     );
   }
 
   async checkAndRecord(req: SubstrateProtectionRequest): Promise<SubstrateOutcome> {
     const kind = kindOf(req.records);
-    const id = await this.ids.id(req);
+    const id = this.ids.cached(req) ?? (await this.ids.id(req));
     try {
       const outcome = await this.decisions.submit({ req, id });
       this.metrics?.decisions.inc({ chain: CHAIN, kind, outcome });
@@ -98,9 +98,30 @@ export class SubstrateProtection {
     });
   }
 
-  /** Registers keys ahead of their first request (the signer does it for every loaded key). */
-  async registerKeys(keys: readonly SubstrateKeyRef[]): Promise<void> {
-    await Promise.all(keys.map((k) => this.ids.id(k)));
+  /**
+   * Registers keys ahead of their first request (the signer does it for its keystore's keys). A key
+   * whose public key the database files under another key type is refused (one public key, one key
+   * type): it is logged and returned, and every request for it fails with ERR_SUBSTRATE_KEY_TYPE_CONFLICT.
+   * Store errors throw.
+   */
+  async registerKeys(keys: readonly SubstrateKeyRef[]): Promise<SubstrateError[]> {
+    const settled = await Promise.allSettled(keys.map((k) => this.ids.id(k)));
+    const conflicts: SubstrateError[] = [];
+    for (const r of settled) {
+      if (r.status === "fulfilled") continue;
+      if (!(r.reason instanceof SubstrateError) || r.reason.code !== SubstrateErrorCode.KeyTypeConflict) throw r.reason;
+      conflicts.push(r.reason);
+      this.logger.error("Substrate key refused: its public key is filed under another key type", r.reason.toObject());
+    }
+    return conflicts;
+  }
+
+  /**
+   * Throws ERR_SUBSTRATE_KEY_TYPE_CONFLICT unless the key is (or can now be) filed under this key type in
+   * the database; binds it there if it was not filed yet. Every signature, protected or not, needs it.
+   */
+  async bindKey(key: SubstrateKeyRef): Promise<void> {
+    if (this.ids.cached(key) === undefined) await this.ids.id(key);
   }
 
   async setEnabled(keys: readonly SubstrateKeyRef[], enabled: boolean): Promise<void> {
@@ -135,4 +156,29 @@ export class SubstrateProtection {
       throw e;
     }
   }
+}
+
+/** Ids of the registered keys; a key whose public key is filed under another key type gets its refusal. */
+export function boundIds(
+  keys: readonly SubstrateKeyRef[],
+  rows: Map<string, { id: number; keyType: string }>,
+): Map<string, number | Error> {
+  const out = new Map<string, number | Error>();
+  for (const k of keys) {
+    const ref = keyRefString(k.keyType, k.publicKey);
+    const row = rows.get(ref);
+    if (row === undefined) continue;
+    out.set(
+      ref,
+      row.keyType === k.keyType
+        ? row.id
+        : new SubstrateError({
+            code: SubstrateErrorCode.KeyTypeConflict,
+            keyType: k.keyType,
+            publicKey: toHex(k.publicKey),
+            boundTo: row.keyType,
+          }),
+    );
+  }
+  return out;
 }

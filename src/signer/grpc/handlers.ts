@@ -2,12 +2,13 @@ import { classifyPrehashed, classifySignRequest } from "../../chains/substrate/c
 import { SubstrateError, SubstrateErrorCode } from "../../chains/substrate/errors.js";
 import { checkPublicKey, parseCryptoType, parseKeyType } from "../../chains/substrate/keyTypes.js";
 import { type CryptoType, PUBLIC_KEY_LENGTH, type SubstrateRecord } from "../../chains/substrate/types.js";
-import type { SubstrateKeystore } from "../../keys/substrate/keystore.js";
+import type { KeyPair } from "../../keys/substrate/keyPair.js";
+import type { KeystoreKey, SubstrateKeystore } from "../../keys/substrate/keystore.js";
 import type { VrfTranscriptSpec } from "../../keys/substrate/vrf.js";
 import { kindOf, type SubstrateProtection } from "../../protection/substrate/substrateProtection.js";
 import { toHex } from "../../util/hex.js";
 import { type Logger, shortKey } from "../../util/logger.js";
-import { U64_MAX } from "../../util/u64.js";
+import { canonicalUint } from "../../util/u64.js";
 import { errorEnumOf, payloadView, RemoteKeystoreError, type WirePayload } from "./wire.js";
 
 /** What a handler answers: the reply, and the typed error behind a non-zero error enum (for trailers, logs). */
@@ -79,13 +80,13 @@ export class RemoteKeystoreHandlers {
     return { reply: { public_keys: this.m.keystore.publicKeys(keyType, crypto).map(buf) }, errors: [] };
   }
 
-  generateNew(
+  async generateNew(
     crypto: CryptoType,
     req: { key_type?: string; seed?: string },
-  ): HandlerResult<{ public_key: Buffer; error: number }> {
+  ): Promise<HandlerResult<{ public_key: Buffer; error: number }>> {
     try {
       const keyType = parseKeyType(req.key_type);
-      const k = this.m.keystore.generate(keyType, crypto, req.seed);
+      const k = await this.file(keyType, this.m.keystore.derive(crypto, req.seed));
       this.m.logger.info("Substrate key generated", { keyType, crypto, publicKey: shortKey(toHex(k.publicKey)) });
       return { reply: { public_key: buf(k.publicKey), error: RemoteKeystoreError.Unknown }, errors: [] };
     } catch (e) {
@@ -93,17 +94,21 @@ export class RemoteKeystoreHandlers {
     }
   }
 
-  vrfSign(req: {
+  async vrfSign(req: {
     key_type?: string;
     public_key?: Buffer;
     transcript_data?: WireVrfData | null;
     extra?: WireVrfData | null;
-  }): HandlerResult<{ signature: { output: Buffer; challenge: Buffer; proof: Buffer } | null; error: number }> {
+  }): Promise<
+    HandlerResult<{ signature: { output: Buffer; challenge: Buffer; proof: Buffer } | null; error: number }>
+  > {
     try {
       const keyType = parseKeyType(req.key_type);
-      const pair = this.m.keystore.get(keyType, "sr25519", checkPublicKey("sr25519", u8(req.public_key)));
+      const publicKey = checkPublicKey("sr25519", u8(req.public_key));
+      const pair = this.m.keystore.get(keyType, "sr25519", publicKey);
       if (pair?.vrfSign === undefined)
         return { reply: { signature: null, error: RemoteKeystoreError.PairNotFound }, errors: [] };
+      await this.m.protection.bindKey({ keyType, publicKey });
       const spec = transcriptSpec(req.transcript_data, "transcript_data");
       const extra = req.extra === undefined || req.extra === null ? null : transcriptSpec(req.extra, "extra");
       const s = pair.vrfSign(spec, extra);
@@ -176,9 +181,14 @@ export class RemoteKeystoreHandlers {
     return { reply: { public_keys: this.m.keystore.publicKeys(keyType).map(buf), error: 0 }, errors: [] };
   }
 
-  insert(req: { key_type?: string; suri?: string; public_key?: Buffer }): HandlerResult<{ error: number }> {
+  async insert(req: {
+    key_type?: string;
+    suri?: string;
+    public_key?: Buffer;
+  }): Promise<HandlerResult<{ error: number }>> {
     try {
-      const k = this.m.keystore.insert(parseKeyType(req.key_type), req.suri ?? "", u8(req.public_key));
+      const keyType = parseKeyType(req.key_type);
+      const k = await this.file(keyType, this.m.keystore.pairFor(keyType, req.suri ?? "", u8(req.public_key)));
       this.m.logger.info("Substrate key inserted", {
         keyType: k.keyType,
         crypto: k.crypto,
@@ -188,6 +198,16 @@ export class RemoteKeystoreHandlers {
     } catch (e) {
       return { reply: { error: errorEnumOf(e) }, errors: [e] };
     }
+  }
+
+  /**
+   * One public key, one key type: the key is checked against the keystore folder and bound to this type
+   * in the database before its file is written, so a refused key leaves nothing behind.
+   */
+  private async file(keyType: string, key: { pair: KeyPair; suri: string }): Promise<KeystoreKey> {
+    this.m.keystore.assertOneType(keyType, key.pair.publicKey);
+    await this.m.protection.bindKey({ keyType, publicKey: key.pair.publicKey });
+    return this.m.keystore.store(keyType, key);
   }
 
   private async signMany(
@@ -235,6 +255,8 @@ export class RemoteKeystoreHandlers {
     }
     const pair = this.m.keystore.get(keyType, crypto, publicKey);
     if (pair === undefined || (prehashed && pair.signPrehashed === undefined)) return null;
+    // protection follows the public key: it must be filed under this key type and no other
+    await this.m.protection.bindKey({ keyType, publicKey });
     const message = u8(messageIn);
     const started = performance.now();
     let records: SubstrateRecord[];
@@ -287,11 +309,10 @@ function transcriptSpec(d: WireVrfData | null | undefined, field: string): VrfTr
     if (label === undefined) throw bad("every value needs its item label (VrfTranscriptValue.label)");
     if (v.value === "bytes_value") return { label, value: u8(v.bytes_value) };
     if (v.value === "uint64_value") {
-      if (!/^(0|[1-9][0-9]{0,19})$/.test(v.uint64_value ?? "") || BigInt(v.uint64_value!) > U64_MAX) {
-        throw bad("uint64_value out of range");
-      }
+      const n = canonicalUint(v.uint64_value ?? "", 64);
+      if (n === null) throw bad("uint64_value must be a decimal u64");
       const b = new Uint8Array(8);
-      new DataView(b.buffer).setBigUint64(0, BigInt(v.uint64_value!), true);
+      new DataView(b.buffer).setBigUint64(0, n, true);
       return { label, value: b };
     }
     throw bad("a value needs bytes_value or uint64_value");

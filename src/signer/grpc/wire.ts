@@ -2,7 +2,7 @@ import { SubstrateError, SubstrateErrorCode } from "../../chains/substrate/error
 import { GrandpaStage, type PayloadView } from "../../chains/substrate/types.js";
 import { StoreError } from "../../store/errors.js";
 import { isAppError } from "../../util/errors.js";
-import { U64_MAX } from "../../util/u64.js";
+import { canonicalUint } from "../../util/u64.js";
 
 /** RemoteKeystoreError of the proto. */
 export enum RemoteKeystoreError {
@@ -51,9 +51,8 @@ function malformed(detail: string): SubstrateError {
 }
 
 function u64(v: string | undefined, field: string): bigint {
-  if (v === undefined || !/^(0|[1-9][0-9]{0,19})$/.test(v)) throw malformed(`${field} must be a decimal u64`);
-  const n = BigInt(v);
-  if (n > U64_MAX) throw malformed(`${field} exceeds 2^64-1`);
+  const n = v === undefined ? null : canonicalUint(v, 64);
+  if (n === null) throw malformed(`${field} must be a decimal u64`);
   return n;
 }
 
@@ -78,13 +77,9 @@ export function payloadView(p: WirePayload | null | undefined): PayloadView | nu
   switch (p.message) {
     case "block_proposal": {
       const b = p.block_proposal!;
-      const number = b.number ?? "";
-      if (!/^(0|[1-9][0-9]{0,19})$/.test(number) || BigInt(number) > U64_MAX) {
-        throw malformed("block_proposal.number must be a decimal block number");
-      }
       view.blockProposal = {
         parentHash: bytes(b.parent_hash),
-        number: BigInt(number),
+        number: u64(b.number, "block_proposal.number"),
         stateRoot: bytes(b.state_root),
         extrinsicsRoot: bytes(b.extrinsics_root),
         digest: bytes(b.digest),

@@ -2,7 +2,12 @@ import { ProtectionErrorCode } from "../../chains/ethereum/protectionErrors.js";
 import { StoreErrorCode } from "../../store/errors.js";
 
 const PRECONDITION = new Set<string>(Object.values(ProtectionErrorCode));
-const UNAVAILABLE = new Set<string>([StoreErrorCode.Unavailable, StoreErrorCode.LockTimeout, StoreErrorCode.Closed]);
+const UNAVAILABLE = new Set<string>([
+  StoreErrorCode.Unavailable,
+  StoreErrorCode.LockTimeout,
+  StoreErrorCode.Closed,
+  StoreErrorCode.UnsafeSettings,
+]);
 
 /** HTTP status for a typed error code (one place for the whole API). */
 export function httpStatusOf(code: string): number | undefined {

@@ -88,7 +88,12 @@ export const ethHistoryRepository = {
     return tx.fromU64Nullable(r?.m ?? null);
   },
 
-  /** Highest source among records with target <= `target` (the source watermark after pruning below it). */
+  /**
+   * Highest source among records with target at or below `target` (the low target). A record below the
+   * low target still forbids every vote that surrounds it (source below its source, target above), so
+   * the source watermark must be at least this high before such a record may be deleted or left out of
+   * an export; raising it that far forbids nothing new (the records forbid the same votes).
+   */
   async maxSourceUpTo(tx: SqlTx, id: number, target: bigint): Promise<bigint | null> {
     const [r] = await tx.all(
       "SELECT max(source_epoch) AS m FROM eth_signed_attestations WHERE validator_id = $1 AND target_epoch <= $2",
@@ -118,16 +123,29 @@ export const ethHistoryRepository = {
     return tx.run("DELETE FROM eth_signed_blocks WHERE validator_id = $1 AND slot < $2", [id, tx.u64(end)]);
   },
 
-  async deleteAttestationsBelow(tx: SqlTx, id: number, below: bigint, span: bigint): Promise<number> {
-    const [r] = await tx.all("SELECT min(target_epoch) AS m FROM eth_signed_attestations WHERE validator_id = $1", [
-      id,
-    ]);
+  /**
+   * Deletes up to `span` epochs of records with target below `below` and source at most `maxSource`
+   * (records that decide nothing under those watermarks), starting at the lowest; returns rows deleted.
+   * A record below `below` with a higher source (imported after the watermarks moved) is kept.
+   */
+  async deleteAttestationsBelow(
+    tx: SqlTx,
+    id: number,
+    below: bigint,
+    maxSource: bigint,
+    span: bigint,
+  ): Promise<number> {
+    const [r] = await tx.all(
+      `SELECT min(target_epoch) AS m FROM eth_signed_attestations
+       WHERE validator_id = $1 AND target_epoch < $2 AND source_epoch <= $3`,
+      [id, tx.u64(below), tx.u64(maxSource)],
+    );
     const lowest = tx.fromU64Nullable(r?.m ?? null);
-    if (lowest === null || lowest >= below) return 0;
+    if (lowest === null) return 0;
     const end = lowest + span < below ? lowest + span : below;
-    return tx.run("DELETE FROM eth_signed_attestations WHERE validator_id = $1 AND target_epoch < $2", [
-      id,
-      tx.u64(end),
-    ]);
+    return tx.run(
+      "DELETE FROM eth_signed_attestations WHERE validator_id = $1 AND target_epoch < $2 AND source_epoch <= $3",
+      [id, tx.u64(end), tx.u64(maxSource)],
+    );
   },
 };

@@ -28,19 +28,21 @@ export function keyState(tx: SqlTx, r: Record<string, unknown>): SubstrateKeySta
 
 /** substrate_keys: registration, enable/disable, listing. */
 export const substrateKeysRepository = {
-  /** Inserts missing keys and returns every key's id, by keyRefString. */
-  async upsert(tx: SqlTx, keys: readonly SubstrateKeyRef[]): Promise<Map<string, number>> {
-    const out = new Map<string, number>();
+  /**
+   * Files missing keys and returns, by keyRefString of each requested key, the row of its public key:
+   * its id and the key type it is filed under. A public key has one row (one key type, migration 0007);
+   * when that type differs from the requested one, the caller refuses the key.
+   */
+  async upsert(tx: SqlTx, keys: readonly SubstrateKeyRef[]): Promise<Map<string, { id: number; keyType: string }>> {
+    const out = new Map<string, { id: number; keyType: string }>();
     for (const k of keys) {
       await tx.run("INSERT INTO substrate_keys (key_type, public_key) VALUES ($1, $2) ON CONFLICT DO NOTHING", [
         k.keyType,
         k.publicKey,
       ]);
-      const [r] = await tx.all("SELECT id FROM substrate_keys WHERE key_type = $1 AND public_key = $2", [
-        k.keyType,
-        k.publicKey,
-      ]);
-      if (r !== undefined) out.set(keyRefString(k.keyType, k.publicKey), Number(r.id));
+      const [r] = await tx.all("SELECT id, key_type FROM substrate_keys WHERE public_key = $1", [k.publicKey]);
+      if (r !== undefined)
+        out.set(keyRefString(k.keyType, k.publicKey), { id: Number(r.id), keyType: String(r.key_type) });
     }
     return out;
   },

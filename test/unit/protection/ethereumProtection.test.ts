@@ -87,6 +87,30 @@ describe.each(ENGINES)("EthereumProtection on %s", (engine) => {
     await expect(p.checkAndRecord(att(k, 1, max - 2n, 2))).rejects.toMatchObject({ code: C.AttestationSurrounded });
   });
 
+  it("a request with a number outside u64 fails alone: the other requests of its batch are decided", async () => {
+    await open();
+    const good = pubkey(20);
+    const bad = pubkey(21);
+    await p.registerValidators([good, bad]);
+    const max = (1n << 64n) - 1n;
+    const invalid = [
+      att(bad, 1, max + 1n, 1),
+      att(bad, -1n, 5, 2),
+      blk(bad, max + 1n, 3),
+      blk(bad, -1n, 4),
+      { ...blk(bad, 9, 5), signingRoot: new Uint8Array(31) },
+    ];
+    // 40 good requests with the bad ones spread among them: they all arrive before the first flush
+    const reqs = Array.from({ length: 40 }, (_, i) => (i % 2 === 0 ? att(good, i, i + 1, i) : blk(good, 100 + i, i)));
+    const mixed = reqs.flatMap((r, i) => (i % 8 === 3 ? [r, invalid[(i - 3) / 8]!] : [r]));
+    const res = await outcomes(mixed.map((r) => p.checkAndRecord(r)));
+    expect(res.filter((r) => r === "new")).toHaveLength(40);
+    expect(res.filter((r) => r === "ERR_BAD_REQUEST")).toHaveLength(invalid.length);
+    // nothing of the bad ones was recorded; the key still signs what it may
+    expect(await p.checkAndRecord(att(bad, 1, 2, 9))).toBe("new");
+    expect(await p.checkAndRecord(blk(bad, 1, 9))).toBe("new");
+  });
+
   it("a database bound to one genesis root refuses another, writing nothing", async () => {
     await open();
     await p.checkAndRecord(att(pubkey(6), 1, 2, 1));

@@ -120,8 +120,8 @@ describe.each(ENGINES)("SubstrateProtection on %s", (engine) => {
   it("interchange: export, import into a fresh store, conflicts refused there; import never lowers state", async () => {
     await open();
     await gran(6, prevote(1, 10n, 4n));
-    await p.checkAndRecord({ keyType: "babe", publicKey: fakeKey(6), records: [seal(77n, 1)] });
-    await p.checkAndRecord({ keyType: "para", publicKey: fakeKey(6), records: [para("seconded", 9)] });
+    await p.checkAndRecord({ keyType: "babe", publicKey: fakeKey(106), records: [seal(77n, 1)] });
+    await p.checkAndRecord({ keyType: "para", publicKey: fakeKey(206), records: [para("seconded", 9)] });
     const out = new PassThrough();
     const chunks: Buffer[] = [];
     out.on("data", (c: Buffer) => chunks.push(c));
@@ -139,12 +139,12 @@ describe.each(ENGINES)("SubstrateProtection on %s", (engine) => {
         code: C.GrandpaEquivocation,
       });
       await expect(
-        q.checkAndRecord({ keyType: "babe", publicKey: fakeKey(6), records: [seal(77n, 2)] }),
+        q.checkAndRecord({ keyType: "babe", publicKey: fakeKey(106), records: [seal(77n, 2)] }),
       ).rejects.toMatchObject({
         code: C.BabeEquivocation,
       });
       await expect(
-        q.checkAndRecord({ keyType: "para", publicKey: fakeKey(6), records: [para("invalid", 9)] }),
+        q.checkAndRecord({ keyType: "para", publicKey: fakeKey(206), records: [para("invalid", 9)] }),
       ).rejects.toMatchObject({
         code: C.ParaDoubleVote,
       });
@@ -201,18 +201,18 @@ describe.each(ENGINES)("SubstrateProtection on %s", (engine) => {
     await open();
     for (let set = 1n; set <= 10n; set++) await gran(7, prevote(1, 1n, set));
     for (let slot = 0n; slot < 50n; slot++)
-      await p.checkAndRecord({ keyType: "babe", publicKey: fakeKey(7), records: [seal(slot, 1)] });
+      await p.checkAndRecord({ keyType: "babe", publicKey: fakeKey(107), records: [seal(slot, 1)] });
     const s = await pruneSubstrate(ts.store, { sessionsToKeep: 3n, slotsPerSession: 10n });
     expect(s.deleted).toBe(7 + 20);
     await expect(gran(7, prevote(1, 1n, 7n))).rejects.toMatchObject({ code: C.BelowWatermark });
     expect(await gran(7, prevote(1, 1n, 8n))).toBe("repeat");
     await expect(
-      p.checkAndRecord({ keyType: "babe", publicKey: fakeKey(7), records: [seal(19n, 2)] }),
+      p.checkAndRecord({ keyType: "babe", publicKey: fakeKey(107), records: [seal(19n, 2)] }),
     ).rejects.toMatchObject({
       code: C.BelowWatermark,
     });
     await expect(
-      p.checkAndRecord({ keyType: "babe", publicKey: fakeKey(7), records: [seal(20n, 2)] }),
+      p.checkAndRecord({ keyType: "babe", publicKey: fakeKey(107), records: [seal(20n, 2)] }),
     ).rejects.toMatchObject({
       code: C.BabeEquivocation,
     });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type JsonHandler, JsonStreamError, JsonTokenizer } from "../../../src/util/jsonStream.js";
+import { type JsonHandler, JsonStreamError, JsonTokenizer, parseJson } from "../../../src/util/jsonStream.js";
 
 /** Rebuilds a value from tokenizer events (numbers through Number for comparison with JSON.parse). */
 function parseStreaming(text: string, cuts: number[]): unknown {
@@ -120,5 +120,100 @@ describe("JsonTokenizer", () => {
     expect(() => small.write(`"${"x".repeat(100)}`)).toThrow(expect.objectContaining({ code: "ERR_JSON_LIMIT" }));
     const shallow = new JsonTokenizer(h, { maxDepth: 3 });
     expect(() => shallow.write("[[[[1]]]]")).toThrow(expect.objectContaining({ code: "ERR_JSON_LIMIT" }));
+  });
+});
+
+/** A JSON object written as a list of members, so that a document may name one key twice. */
+type Doc = null | boolean | number | string | Doc[] | { members: [string, Doc][] };
+
+function randomDoc(r: (n: number) => number, depth: number, dupChance: number): Doc {
+  const k = r(depth > 3 ? 5 : 7);
+  if (k === 0) return null;
+  if (k === 1) return r(2) === 0;
+  if (k === 2) return r(1000) - 500;
+  if (k === 3 || k === 4) return ["a", "b", "k1", "é", "\u0000x"][r(5)]!;
+  if (k === 5) return Array.from({ length: r(4) }, () => randomDoc(r, depth + 1, dupChance));
+  const members: [string, Doc][] = [];
+  for (let i = 0; i < r(5); i++) {
+    const key =
+      members.length > 0 && r(1000) < dupChance
+        ? members[r(members.length)]![0]
+        : ["a", "b", "c", "k1", "é", "\u0000"][r(6)]!;
+    members.push([key, randomDoc(r, depth + 1, dupChance)]);
+  }
+  return { members };
+}
+
+/** Writes a Doc as JSON text; a key is sometimes spelled with escapes (the same key for JSON). */
+function writeDoc(d: Doc, r: (n: number) => number): string {
+  if (d === null || typeof d !== "object") return JSON.stringify(d);
+  if (Array.isArray(d)) return `[${d.map((x) => writeDoc(x, r)).join(",")}]`;
+  const key = (k: string): string =>
+    r(3) === 0
+      ? `"${[...k].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`).join("")}"`
+      : JSON.stringify(k);
+  return `{${d.members.map(([k, v]) => `${key(k)}:${writeDoc(v, r)}`).join(r(2) === 0 ? "," : " ,\n ")}}`;
+}
+
+/** The reference: does any object of the document name a key twice? */
+function hasDuplicateKey(d: Doc): boolean {
+  if (d === null || typeof d !== "object") return false;
+  if (Array.isArray(d)) return d.some(hasDuplicateKey);
+  const keys = d.members.map(([k]) => k);
+  return new Set(keys).size !== keys.length || d.members.some(([, v]) => hasDuplicateKey(v));
+}
+
+describe("JsonTokenizer: duplicate keys", () => {
+  it("refuses a key named twice in one object (ERR_JSON_DUPLICATE_KEY), at any depth, however the text is cut", () => {
+    const r = rng(2024);
+    let withDup = 0;
+    for (let i = 0; i < 4000; i++) {
+      const doc = randomDoc(r, 0, 300);
+      const text = writeDoc({ members: [["doc", doc]] }, r);
+      const cuts = Array.from({ length: r(6) }, () => r(text.length + 1)).sort((a, b) => a - b);
+      const dup = hasDuplicateKey(doc);
+      if (dup) withDup++;
+      let code: string | null = null;
+      let got: unknown;
+      try {
+        got = parseStreaming(text, cuts);
+      } catch (e) {
+        expect(e).toBeInstanceOf(JsonStreamError);
+        code = (e as JsonStreamError).code;
+      }
+      if (dup) expect(code, text).toBe("ERR_JSON_DUPLICATE_KEY");
+      else {
+        expect(code, text).toBe(null);
+        expect(got).toEqual(JSON.parse(text));
+      }
+    }
+    expect(withDup).toBeGreaterThan(100); // the generator does produce duplicates (176 with this seed)
+  });
+
+  it("keys of sibling and nested objects are separate", () => {
+    expect(parseStreaming('{"a":{"a":1},"b":[{"a":1},{"a":2}]}', [])).toEqual({ a: { a: 1 }, b: [{ a: 1 }, { a: 2 }] });
+    expect(() => parseStreaming('{"a":1,"\\u0061":2}', [])).toThrow(
+      expect.objectContaining({ code: "ERR_JSON_DUPLICATE_KEY" }),
+    );
+  });
+});
+
+describe("parseJson (whole documents, strict)", () => {
+  it("equals JSON.parse on documents without duplicate keys and refuses duplicates", () => {
+    const r = rng(99);
+    for (let i = 0; i < 1000; i++) {
+      const doc = randomDoc(r, 0, 100);
+      const text = writeDoc(doc, r);
+      if (hasDuplicateKey(doc))
+        expect(() => parseJson(text)).toThrow(expect.objectContaining({ code: "ERR_JSON_DUPLICATE_KEY" }));
+      else expect(parseJson(text)).toEqual(JSON.parse(text));
+    }
+  });
+
+  it("keeps __proto__ as an ordinary key (no prototype pollution)", () => {
+    const v = parseJson('{"__proto__":{"polluted":true},"a":1}') as Record<string, unknown>;
+    expect(Object.keys(v)).toEqual(["__proto__", "a"]);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(Object.getPrototypeOf(v)).toBe(Object.prototype);
   });
 });

@@ -98,6 +98,8 @@ export class InterchangeV5Reader implements JsonHandler {
     if (ctx === "metadata") {
       if (this.version === null) throw malformed("metadata.interchange_format_version", "is required");
       if (this.gvr === null) throw malformed("metadata.genesis_validators_root", "is required");
+      // only now: the whole metadata object has been read (a key named twice in it is malformed first)
+      this.emitMetadataIfReady();
     } else if (ctx === "entry") {
       for (const f of ["pubkey", "signed_blocks", "signed_attestations"]) {
         if (!this.seen.has(f)) throw malformed(`data[${this.entry}].${f}`, "is required");
@@ -164,7 +166,6 @@ export class InterchangeV5Reader implements JsonHandler {
       if (kind !== "string") throw malformed(path, "must be a string");
       if (this.field === "interchange_format_version") this.version = v as string;
       else this.gvr = v as string;
-      this.emitMetadataIfReady();
       return;
     }
     if (top === "entry" && this.field === "pubkey") {
@@ -281,6 +282,12 @@ function mapJsonError(e: unknown): unknown {
     return new InterchangeError(
       { code: InterchangeErrorCode.Truncated, offset: e.type.offset },
       `interchange file is truncated: ${e.message}`,
+    );
+  }
+  if (e.type.code === JsonStreamErrorCode.DuplicateKey) {
+    return new InterchangeError(
+      { code: InterchangeErrorCode.Malformed, path: `character ${e.type.offset}` },
+      `interchange file names a key twice in one object: ${e.message}`,
     );
   }
   if (e.type.code === JsonStreamErrorCode.TooLarge) {

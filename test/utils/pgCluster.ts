@@ -1,0 +1,122 @@
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pg from "pg";
+
+/**
+ * A private PostgreSQL cluster for tests that must change server settings (fsync, full_page_writes)
+ * or stop the server: never the shared server on 5432. Started from the Debian binaries with initdb;
+ * as root it runs as the `postgres` user (the server refuses root).
+ */
+export interface PgCluster {
+  url: string;
+  /** Runs SQL as the superuser (ALTER SYSTEM, pg_reload_conf()). */
+  admin(sql: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+function binDir(): string | null {
+  const root = "/usr/lib/postgresql";
+  if (!existsSync(root)) return null;
+  const versions = readdirSync(root).sort((a, b) => Number(b) - Number(a));
+  for (const v of versions) if (existsSync(join(root, v, "bin", "initdb"))) return join(root, v, "bin");
+  return null;
+}
+
+const BIN = binDir();
+const AS_ROOT = process.getuid?.() === 0;
+
+/** Whether a private cluster can be started here (the tests that need one skip with a message otherwise). */
+export const HAS_PG_BINARIES = BIN !== null && (!AS_ROOT || (existsSync("/usr/sbin/runuser") && hasUser("postgres")));
+
+function hasUser(name: string): boolean {
+  try {
+    execFileSync("id", [name], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function asServerUser(cmd: string, args: string[]): [string, string[]] {
+  return AS_ROOT ? ["/usr/sbin/runuser", ["-u", "postgres", "--", cmd, ...args]] : [cmd, args];
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * initdb + postgres with the given `-c name=value` settings, on a free loopback port. Settings given
+ * here cannot be changed by ALTER SYSTEM later (the command line wins): change those with admin().
+ */
+export async function startPgCluster(settings: Record<string, string> = {}): Promise<PgCluster> {
+  if (BIN === null) throw new Error("no PostgreSQL binaries");
+  const dir = mkdtempSync(join(tmpdir(), "sg-pgc-"));
+  const data = join(dir, "data");
+  if (AS_ROOT) chownSync(dir, Number(execFileSync("id", ["-u", "postgres"]).toString()), 0);
+  const [initdb, initArgs] = asServerUser(join(BIN, "initdb"), [
+    "-D",
+    data,
+    "-A",
+    "trust",
+    "-U",
+    "postgres",
+    "--no-sync",
+    "-E",
+    "UTF8",
+  ]);
+  execFileSync(initdb, initArgs, { stdio: "ignore" });
+  const port = await freePort();
+  const conf = Object.entries({ listen_addresses: "127.0.0.1", unix_socket_directories: dir, ...settings }).flatMap(
+    ([k, v]) => ["-c", `${k}=${v}`],
+  );
+  const [postgres, args] = asServerUser(join(BIN, "postgres"), ["-D", data, "-p", String(port), ...conf]);
+  const proc: ChildProcess = spawn(postgres, args, { stdio: "ignore" });
+  const exited = new Promise<void>((r) => proc.once("exit", () => r()));
+  const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+  for (let i = 0; ; i++) {
+    const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1000 });
+    try {
+      await c.connect();
+      await c.end();
+      break;
+    } catch {
+      await c.end().catch(() => {});
+      if (i > 100 || proc.exitCode !== null) {
+        proc.kill("SIGKILL");
+        rmSync(dir, { recursive: true, force: true });
+        throw new Error("private PostgreSQL cluster did not start");
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  return {
+    url,
+    admin: async (sql) => {
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      try {
+        await c.query(sql);
+      } finally {
+        await c.end();
+      }
+    },
+    stop: async () => {
+      // fast shutdown, sent to the postmaster itself (runuser in between need not forward signals)
+      const pid = Number(readFileSync(join(data, "postmaster.pid"), "utf8").split("\n")[0]);
+      process.kill(pid, "SIGINT");
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
