@@ -150,10 +150,17 @@ export const historyRepository = {
 
   /** Retention: forgets up to `limit` keys that left their host before `before` (their rows only served key_moved). */
   async deleteGoneKeysBefore(tx: SqlTx, before: number, limit: number): Promise<number> {
-    const pick = `SELECT host_id, chain, pubkey FROM fleet_host_keys WHERE present = $3 AND changed_at < $1 LIMIT $2`;
+    const where = "present = $3 AND changed_at < $1";
     return tx.dialect === "postgres"
-      ? tx.run(`DELETE FROM fleet_host_keys WHERE (host_id, chain, pubkey) IN (${pick})`, [before, limit, false])
-      : tx.run(`DELETE FROM fleet_host_keys WHERE rowid IN (SELECT rowid FROM (${pick}))`, [before, limit, false]);
+      ? tx.run(
+          `DELETE FROM fleet_host_keys WHERE (host_id, chain, pubkey) IN (
+             SELECT host_id, chain, pubkey FROM fleet_host_keys WHERE ${where} LIMIT $2)`,
+          [before, limit, false],
+        )
+      : tx.run(
+          `DELETE FROM fleet_host_keys WHERE rowid IN (SELECT rowid FROM fleet_host_keys WHERE ${where} LIMIT $2)`,
+          [before, limit, false],
+        );
   },
 
   /** Stores reports; returns their ids in the same order. */
