@@ -5,6 +5,8 @@
  *
  *   npm run build && node --import tsx bench/upIngest.ts [--keys 5200] [--reports 10] [--rate 200]
  *
+ * With --reports above 10 it also prints the database size every 10 reports (growth under churn).
+ *
  * Signing: the demo keys of `up`, one attestation after the other per key, paced to --rate requests/s
  * in total. Reports: Ethereum keys (the largest key entry), set A and set B alternately, each sent when
  * the previous one was answered (a 429 is retried after its Retry-After, as the agent does).
@@ -165,6 +167,7 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, BASELINE_S * 1000));
     const churnStart = now();
     const ingest: number[] = [];
+    const growth: string[] = [];
     let refused = 0;
     for (let i = 0; i < REPORTS; i++) {
       const body = reportBody(i % 2, KEYS);
@@ -186,8 +189,10 @@ async function main(): Promise<void> {
         ingest.push(now() - t0);
         break;
       }
+      if ((i + 1) % 10 === 0 && REPORTS > 10) growth.push((dbBytes(dir) / 2 ** 20).toFixed(1));
     }
     const churnEnd = now();
+    if (growth.length > 0) console.log(`\ndatabase + WAL after each 10 reports (MB): ${growth.join(", ")}`);
     await new Promise((r) => setTimeout(r, 1000));
     stop.done = true;
     await load.run;

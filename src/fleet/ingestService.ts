@@ -30,7 +30,7 @@ export interface IngestOptions {
    * Infinity: every report in one transaction (PostgreSQL's default).
    */
   sliceRows?: number;
-  /** History intervals kept per key and host before the oldest are merged (default 32). */
+  /** History intervals kept per key and host before the oldest are merged (default 16). */
   historyMax?: number;
   /** Report bodies kept per host (default 5). */
   reportsKept?: number;
@@ -58,12 +58,14 @@ export interface IngestResult {
 type Answer = { now: IngestResult } | { later: Promise<IngestResult> };
 
 /**
- * SQLite: rows per write transaction for a large inventory change. One slice of 500 key rows (with
- * their history intervals) is a few milliseconds of synchronous SQLite (bench/upIngest.ts), so a
- * signing transaction waits at most that long behind a report of 10,000 keys.
+ * SQLite: key rows per write transaction for a large inventory change. A slice of 250 rows (with their
+ * history intervals and detection) took 32 ms on the shared 2-core build machine under a load average
+ * of 20, so a signing request waits at most about that long behind a report of 10,000 keys (instead of
+ * the whole report: 3 s there); smaller slices cost more transactions per report for little gain
+ * (bench/ingestSlices.ts, bench/RESULTS.md).
  */
-export const SQLITE_SLICE_ROWS = 500;
-export const DEFAULT_HISTORY_MAX = 32;
+export const SQLITE_SLICE_ROWS = 250;
+export const DEFAULT_HISTORY_MAX = 16;
 export const DEFAULT_REPORTS_KEPT = 5;
 
 /**

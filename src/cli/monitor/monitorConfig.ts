@@ -39,14 +39,14 @@ export const monitorSectionSchema = z
     history: z
       .object({
         /** Intervals kept per key and host; past it the oldest are merged down to half. */
-        max_intervals: z.number().int().min(4).max(100_000).default(32),
+        max_intervals: z.number().int().min(4).max(100_000).default(16),
         /** Closed intervals, and keys gone from their host, are deleted after this. */
         retention: duration.default(90 * 86_400_000),
         /** Report bodies kept per host (history keeps the ids of older ones). */
         reports_kept: z.number().int().min(1).max(10_000).default(5),
       })
       .strict()
-      .default({ max_intervals: 32, retention: 90 * 86_400_000, reports_kept: 5 }),
+      .default({ max_intervals: 16, retention: 90 * 86_400_000, reports_kept: 5 }),
     notification_poll: duration.default(1000),
     notification_lease: duration.default(60_000),
     /** Serve the web dashboard at `/` (false: API only). */
