@@ -1,6 +1,8 @@
 import type { AgentReportWire } from "../fleet/reportFormat.js";
 import type { Clock } from "../util/clock.js";
+import { HttpClient, type HttpResponse, limitsFor } from "../util/httpClient.js";
 import type { Logger } from "../util/logger.js";
+import { parseRetryAfterMs } from "../util/retryAfter.js";
 
 export interface ReporterOptions {
   monitorUrl: string;
@@ -17,7 +19,13 @@ export interface ReporterModules {
   clock: Clock;
 }
 
-type Outcome = "sent" | "retry" | "drop";
+/** "retry" may carry the monitor's own back-off (429/503 Retry-After). */
+type Outcome = "sent" | "drop" | { retryAfterMs: number | null };
+
+/** The monitor answers `{code, message}`: anything longer is not worth holding. */
+const MAX_ANSWER_BYTES = 64 * 1024;
+/** A Retry-After beyond this is capped (a confused monitor cannot park the agent for a day). */
+const MAX_RETRY_AFTER_MS = 10 * 60_000;
 
 /**
  * Sends reports in order, oldest first, with the agent's bearer token. While the monitor is down it
@@ -30,13 +38,16 @@ export class Reporter {
   private wake: (() => void) | null = null;
   private loop: Promise<void> | null = null;
   private failures = 0;
+  private readonly http: HttpClient;
   dropped = 0;
   sent = 0;
 
   constructor(
     private readonly opts: ReporterOptions,
     private readonly modules: ReporterModules,
-  ) {}
+  ) {
+    this.http = new HttpClient(limitsFor(opts.timeoutMs, MAX_ANSWER_BYTES));
+  }
 
   enqueue(r: AgentReportWire): void {
     if (this.queue.length >= this.opts.maxQueue) {
@@ -74,7 +85,7 @@ export class Reporter {
         continue;
       }
       const outcome = await this.send(next);
-      if (outcome !== "retry") {
+      if (outcome === "sent" || outcome === "drop") {
         if (this.queue[0] === next) this.queue.shift();
         this.failures = 0;
         continue;
@@ -84,20 +95,25 @@ export class Reporter {
         this.opts.maxBackoffMs,
         this.opts.initialBackoffMs * 2 ** Math.min(20, this.failures - 1),
       );
-      await this.modules.clock.sleep(Math.round(backoff * (0.75 + Math.random() * 0.5)), signal).catch(() => {});
+      // The monitor's Retry-After, when it gave one, is the least we wait (it rate-limits per host).
+      const wait = Math.max(
+        Math.round(backoff * (0.75 + Math.random() * 0.5)),
+        Math.min(MAX_RETRY_AFTER_MS, outcome.retryAfterMs ?? 0),
+      );
+      await this.modules.clock.sleep(wait, signal).catch(() => {});
     }
   }
 
   private async send(r: AgentReportWire): Promise<Outcome> {
-    let res: Response;
+    let res: HttpResponse;
     try {
-      res = await fetch(`${this.opts.monitorUrl.replace(/\/+$/, "")}/api/v1/agent/reports`, {
+      res = await this.http.request({
+        url: `${this.opts.monitorUrl.replace(/\/+$/, "")}/api/v1/agent/reports`,
         method: "POST",
-        headers: { "content-type": "application/json", authorization: `Bearer ${this.opts.token}` },
-        body: JSON.stringify(r),
-        signal: AbortSignal.any([AbortSignal.timeout(this.opts.timeoutMs), this.stopCtl.signal]),
+        headers: { authorization: `Bearer ${this.opts.token}` },
+        json: r,
+        signal: this.stopCtl.signal,
       });
-      await res.arrayBuffer();
     } catch (e) {
       if (!this.stopCtl.signal.aborted)
         this.modules.logger.warn(
@@ -105,7 +121,7 @@ export class Reporter {
           { queued: this.queue.length, failures: this.failures + 1 },
           e,
         );
-      return "retry";
+      return { retryAfterMs: null };
     }
     if (res.status >= 200 && res.status < 300) {
       this.sent++;
@@ -117,11 +133,17 @@ export class Reporter {
       this.modules.logger.error("Monitor refused a report as malformed; dropped it", { status: res.status });
       return "drop";
     }
+    const retryAfterMs = parseRetryAfterMs(headerValue(res.headers["retry-after"]), this.modules.clock.nowMs());
     const level = res.status === 401 || res.status === 403 ? "error" : "warn";
     this.modules.logger[level]("Monitor did not accept the report; will retry", {
       status: res.status,
       queued: this.queue.length,
+      ...(retryAfterMs === null ? {} : { retryAfterMs }),
     });
-    return "retry";
+    return { retryAfterMs };
   }
+}
+
+function headerValue(v: string | string[] | undefined): string | null {
+  return v === undefined ? null : Array.isArray(v) ? (v[0] ?? null) : v;
 }

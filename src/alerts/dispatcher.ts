@@ -2,10 +2,10 @@ import { type NotificationRow, notificationsRepository } from "../store/alerts/n
 import type { Store } from "../store/types.js";
 import { errorMessage } from "../util/errors.js";
 import type { Logger } from "../util/logger.js";
+import { TokenBucket } from "../util/tokenBucket.js";
 import type { AlertMetrics } from "./metrics.js";
 import type { AlertRouter, RoutedSink } from "./router.js";
 import { SinkError } from "./sinks/sinkError.js";
-import { TokenBucket } from "./tokenBucket.js";
 import type { AlertNotification } from "./types.js";
 
 export interface DispatcherOptions {

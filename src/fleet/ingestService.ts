@@ -1,23 +1,20 @@
-import {
-  type HostKeyRow,
-  hostKeysRepository,
-  type KeyRef,
-  type NewHistory,
-} from "../store/fleet/hostKeysRepository.js";
+import { hostKeysRepository, type KeyRef } from "../store/fleet/hostKeysRepository.js";
 import { type HostTouch, hostsRepository } from "../store/fleet/hostsRepository.js";
-import { LockClass, type LockKey, lockKeys } from "../store/locks.js";
 import type { SqlTx, Store } from "../store/types.js";
 import { GroupCommit, type Settled } from "../util/groupCommit.js";
 import type { Logger } from "../util/logger.js";
-import { diffInventory } from "./inventoryDiff.js";
+import { applyInline, type InlineItem } from "./ingestInline.js";
+import { applyLarge, HostDeleted, type LargeOptions } from "./ingestLarge.js";
+import { hashString } from "./keyLock.js";
 import type { FleetMetrics } from "./metrics.js";
 import type { AgentReport } from "./reportFormat.js";
+import type { ReportRateLimiter } from "./reportRateLimit.js";
 import type { AuthContext } from "./tokens.js";
 
 export interface IngestHooks {
   /**
-   * Runs inside the ingestion transaction, after the inventory is written and with the changed keys
-   * locked: detection raises double_active here, so its alert commits with the report that caused it.
+   * Runs inside an ingestion transaction, after the inventory rows are written and with the changed
+   * keys locked: detection raises double_active here, so its alert commits with the rows that caused it.
    */
   onKeysChanged?(tx: SqlTx, keys: KeyRef[], now: number): Promise<void>;
   /** After a batch committed (e.g. to wake the notification dispatcher). */
@@ -27,6 +24,16 @@ export interface IngestHooks {
 export interface IngestOptions {
   maxBatch?: number;
   now?: () => number;
+  /**
+   * Rows one transaction writes at most when a report changes a large inventory (SQLite only:
+   * its driver is synchronous and its writer single, so a long transaction holds up signing).
+   * Infinity: every report in one transaction (PostgreSQL's default).
+   */
+  sliceRows?: number;
+  /** History intervals kept per key and host before the oldest are merged (default 16). */
+  historyMax?: number;
+  /** Report bodies kept per host (default 5). */
+  reportsKept?: number;
 }
 
 export interface IngestModules {
@@ -34,15 +41,12 @@ export interface IngestModules {
   logger: Logger;
   hooks?: IngestHooks;
   metrics?: FleetMetrics | null;
+  /** Per-host report rate limit (checked before anything is stored). */
+  rateLimit?: ReportRateLimiter | null;
 }
 
-interface Item {
-  auth: AuthContext;
-  report: AgentReport;
-  receivedAt: number;
-  /** Set inside the batch's transaction (resolveHosts). */
-  hostId: number;
-}
+/** A report on its way into the store (its host id is set in the batch's transaction). */
+export interface Item extends InlineItem {}
 
 export interface IngestResult {
   hostId: number;
@@ -50,16 +54,39 @@ export interface IngestResult {
   changed: boolean;
 }
 
+/** What a batch flush answers for one report: now, or once its sliced write is done. */
+type Answer = { now: IngestResult } | { later: Promise<IngestResult> };
+
+/**
+ * SQLite: key rows per write transaction for a large inventory change. A slice of 250 rows (with their
+ * history intervals and detection) took 32 ms on the shared 2-core build machine under a load average
+ * of 20, so a signing request waits at most about that long behind a report of 10,000 keys (instead of
+ * the whole report: 3 s there); smaller slices cost more transactions per report for little gain
+ * (bench/ingestSlices.ts, bench/RESULTS.md).
+ */
+export const SQLITE_SLICE_ROWS = 250;
+export const DEFAULT_HISTORY_MAX = 16;
+export const DEFAULT_REPORTS_KEPT = 5;
+
 /**
  * Stores agent reports. Reports that arrive together share one transaction (group commit); the answer
  * is given only after it committed, so an agent drops a report from its queue only once it is stored.
  * One host at a time (row lock), one key at a time across hosts (advisory lock per key): two hosts
  * reporting the same key on two monitor processes see each other.
+ *
+ * On SQLite a report that changes more rows than one slice is written in bounded slices, one
+ * transaction each, yielding to the event loop between them (ingestLarge.ts): the signer shares the
+ * connection and the thread, and waits at most one slice.
  */
 export class IngestService {
-  private readonly commit: GroupCommit<Item, IngestResult>;
+  private readonly commit: GroupCommit<Item, Answer>;
   private readonly hostIds = new Map<string, number>();
   private readonly now: () => number;
+  private readonly large: LargeOptions;
+  private readonly sliceRows: number;
+  /** Hosts with a sliced write queued or running: their next reports queue behind it (arrival order). */
+  private readonly pendingLarge = new Map<string, number>();
+  private largeQueue: Promise<unknown> = Promise.resolve();
 
   constructor(
     opts: IngestOptions,
@@ -67,6 +94,13 @@ export class IngestService {
   ) {
     this.now = opts.now ?? Date.now;
     const postgres = modules.store.dialect === "postgres";
+    this.sliceRows = opts.sliceRows ?? (postgres ? Number.POSITIVE_INFINITY : SQLITE_SLICE_ROWS);
+    this.large = {
+      sliceRows: this.sliceRows,
+      historyMax: opts.historyMax ?? DEFAULT_HISTORY_MAX,
+      reportsKept: opts.reportsKept ?? DEFAULT_REPORTS_KEPT,
+      now: this.now,
+    };
     // PostgreSQL: a few batches commit at once (their WAL flushes are shared); a host always goes to
     // the same shard, so its reports keep their order and two shards never lock the same host row.
     this.commit = new GroupCommit(
@@ -77,11 +111,19 @@ export class IngestService {
   }
 
   async ingest(auth: AuthContext, report: AgentReport): Promise<IngestResult> {
-    return this.commit.submit({ auth, report, receivedAt: this.now(), hostId: 0 });
+    const receivedAt = this.now();
+    this.modules.rateLimit?.take(auth.ownerId, report.host);
+    const a = await this.commit.submit({ auth, report, receivedAt, hostId: 0 });
+    return "now" in a ? a.now : a.later;
   }
 
   async close(): Promise<void> {
     await this.commit.close();
+    for (;;) {
+      const q = this.largeQueue;
+      await q.catch(() => undefined);
+      if (q === this.largeQueue) return;
+    }
   }
 
   /** Forgets a cached host id (after the host was deleted). */
@@ -111,20 +153,28 @@ export class IngestService {
     return created;
   }
 
-  private async flush(batch: Item[]): Promise<Settled<IngestResult>[]> {
+  private async flush(batch: Item[]): Promise<Settled<Answer>[]> {
     const started = performance.now();
     try {
       let created = new Map<string, number>();
+      let deferred: Item[] = [];
       const results = await this.modules.store.tx(async (tx) => {
         created = await this.resolveHosts(tx, batch);
-        return this.decide(tx, batch);
+        const d = await this.decide(tx, batch);
+        deferred = d.deferred;
+        return d.results;
       });
       // Only ids of a committed transaction are kept (a rolled-back insert's id does not exist).
       for (const [k, id] of created) this.hostIds.set(k, id);
       this.modules.metrics?.ingestSeconds.observe((performance.now() - started) / 1000);
-      this.modules.metrics?.reports.inc({ result: "stored" }, batch.length);
+      this.modules.metrics?.reports.inc({ result: "stored" }, batch.length - deferred.length);
       this.modules.hooks?.onCommitted?.();
-      return results;
+      const later = new Map(deferred.map((it) => [it, this.enqueueLarge(it)]));
+      return batch.map((it) => {
+        const l = later.get(it);
+        if (l !== undefined) return { ok: true, value: { later: l } };
+        return results.get(it)!;
+      });
     } catch (e) {
       this.modules.metrics?.reports.inc({ result: "store_error" }, batch.length);
       this.modules.logger.error("Report batch failed; agents will retry", { size: batch.length }, e);
@@ -132,32 +182,71 @@ export class IngestService {
     }
   }
 
-  private async decide(tx: SqlTx, batch: Item[]): Promise<Settled<IngestResult>[]> {
-    const results = new Map<Item, Settled<IngestResult>>();
+  /** Runs a large report after every sliced write queued before it (one at a time, in arrival order). */
+  private enqueueLarge(it: Item): Promise<IngestResult> {
+    const key = hostKey(it);
+    this.pendingLarge.set(key, (this.pendingLarge.get(key) ?? 0) + 1);
+    const run = async (): Promise<IngestResult> => {
+      const started = performance.now();
+      try {
+        const r = await applyLarge(it, this.large, {
+          store: this.modules.store,
+          logger: this.modules.logger,
+          onKeysChanged: this.modules.hooks?.onKeysChanged,
+        });
+        this.modules.metrics?.ingestSeconds.observe((performance.now() - started) / 1000);
+        this.modules.metrics?.reports.inc({ result: "stored" });
+        this.modules.hooks?.onCommitted?.();
+        return r;
+      } catch (e) {
+        this.modules.metrics?.reports.inc({ result: "store_error" });
+        this.modules.logger.error("Large report failed; the agent will retry", { host: it.report.host }, e);
+        if (e instanceof HostDeleted) this.forgetHost(it.auth.ownerId, it.report.host);
+        throw e;
+      } finally {
+        const n = (this.pendingLarge.get(key) ?? 1) - 1;
+        if (n === 0) this.pendingLarge.delete(key);
+        else this.pendingLarge.set(key, n);
+      }
+    };
+    const p = this.largeQueue.then(run, run);
+    this.largeQueue = p.catch(() => undefined);
+    return p;
+  }
+
+  private async decide(tx: SqlTx, batch: Item[]): Promise<{ results: Map<Item, Settled<Answer>>; deferred: Item[] }> {
+    const results = new Map<Item, Settled<Answer>>();
+    const deferred: Item[] = [];
     let rest = batch;
     if (tx.dialect === "postgres") {
       // Fast path, one statement: a report identical to its host's last one only moves the heartbeat.
       const perHost = new Map<number, number>();
       for (const it of batch) perHost.set(it.hostId, (perHost.get(it.hostId) ?? 0) + 1);
-      const single = batch.filter((it) => perHost.get(it.hostId) === 1);
+      const single = batch.filter((it) => perHost.get(it.hostId) === 1 && !this.pendingLarge.has(hostKey(it)));
       const done = await hostsRepository.heartbeatIfUnchanged(tx, single.map(touchOf));
       for (const it of single)
-        if (done.has(it.hostId)) results.set(it, { ok: true, value: { hostId: it.hostId, changed: false } });
+        if (done.has(it.hostId)) results.set(it, { ok: true, value: { now: { hostId: it.hostId, changed: false } } });
       rest = batch.filter((it) => !results.has(it));
     }
-    if (rest.length > 0) for (const [it, r] of await this.decideSlow(tx, rest)) results.set(it, r);
-    return batch.map((it) => results.get(it)!);
+    if (rest.length > 0) await this.decideSlow(tx, rest, results, deferred);
+    return { results, deferred };
   }
 
   /** Locks the hosts, compares digests, writes heartbeats and, for changed reports, the inventories. */
-  private async decideSlow(tx: SqlTx, batch: Item[]): Promise<Map<Item, Settled<IngestResult>>> {
+  private async decideSlow(
+    tx: SqlTx,
+    batch: Item[],
+    results: Map<Item, Settled<Answer>>,
+    deferred: Item[],
+  ): Promise<void> {
     const locked = await hostsRepository.lockHosts(
       tx,
       batch.map((it) => it.hostId),
     );
-    const results = new Map<Item, Settled<IngestResult>>();
     const touches = new Map<number, HostTouch>();
     const changed: { item: Item; at: number }[] = [];
+    // Hosts whose reports go to the sliced path, in arrival order behind any still queued there.
+    const largeHosts = new Set<number>();
     for (const it of batch) {
       const row = locked.get(it.hostId);
       if (row === undefined) {
@@ -166,7 +255,20 @@ export class IngestService {
         results.set(it, { ok: false, error: new Error("host was deleted while its report was stored; retry") });
         continue;
       }
+      if (largeHosts.has(it.hostId) || this.pendingLarge.has(hostKey(it))) {
+        largeHosts.add(it.hostId);
+        deferred.push(it);
+        continue;
+      }
       const same = row.digest !== null && Buffer.compare(row.digest, it.report.digest) === 0;
+      if (!same && this.sliceRows !== Number.POSITIVE_INFINITY) {
+        const size = it.report.keys.length + (await hostKeysRepository.countHostKeys(tx, it.hostId));
+        if (size > this.sliceRows) {
+          largeHosts.add(it.hostId);
+          deferred.push(it);
+          continue;
+        }
+      }
       // History time: when the agent observed it (a report queued while the monitor was down keeps its
       // time), but never before the host's previous report arrived nor after this one did (clock skew).
       const at = Math.min(it.receivedAt, Math.max(row.lastReportAt, it.report.observedAt));
@@ -181,89 +283,20 @@ export class IngestService {
         digest: same ? (t?.digest ?? null) : it.report.digest,
         reports: (t?.reports ?? 0) + 1,
       });
-      results.set(it, { ok: true, value: { hostId: it.hostId, changed: !same } });
+      results.set(it, { ok: true, value: { now: { hostId: it.hostId, changed: !same } } });
     }
     await hostsRepository.touchHosts(tx, [...touches.values()]);
-    if (changed.length > 0) await this.applyChanges(tx, changed);
-    return results;
-  }
-
-  /**
-   * Writes the inventories of the changed reports: diffs in memory (in arrival order), then a few
-   * statements for the whole batch: reports, key rows, history intervals.
-   */
-  private async applyChanges(tx: SqlTx, changed: { item: Item; at: number }[]): Promise<void> {
-    const inventories = await hostKeysRepository.loadHostKeys(tx, [...new Set(changed.map((c) => c.item.hostId))]);
-    // Lock every key the changed hosts had or report, in one sorted order (no deadlock between batches).
-    const locks: LockKey[] = [];
-    for (const { item } of changed) {
-      for (const k of item.report.keys)
-        locks.push(keyLock({ ownerId: item.auth.ownerId, chain: k.chain, pubkey: k.pubkey }));
-      for (const k of inventories.get(item.hostId)!.values()) locks.push(keyLock(k));
-    }
-    await lockKeys(tx, locks);
-    const reportIds = await hostKeysRepository.insertReports(
-      tx,
-      changed.map(({ item }) => ({
-        hostId: item.hostId,
-        tokenId: item.auth.tokenId,
-        receivedAt: item.receivedAt,
-        observedAt: item.report.observedAt,
-        body: item.report.canonical,
-      })),
-    );
-    const rows = new Map<string, HostKeyRow>();
-    const closes = new Map<string, { hostId: number; chain: string; pubkey: string; at: number }>();
-    const opened = new Map<string, NewHistory>();
-    const history: NewHistory[] = [];
-    const touched = new Map<string, KeyRef>();
-    for (const [i, { item, at }] of changed.entries()) {
-      await this.applySources(tx, item, at);
-      const inv = inventories.get(item.hostId)!;
-      const diff = diffInventory(inv, item.report, { hostId: item.hostId, ownerId: item.auth.ownerId, at });
-      for (const row of diff.rows) {
-        const id = `${row.hostId}|${row.chain}|${row.pubkey}`;
-        rows.set(id, row);
-        inv.set(`${row.chain}|${row.pubkey}`, row);
-      }
-      for (const row of diff.history) {
-        const id = `${row.hostId}|${row.chain}|${row.pubkey}`;
-        // An interval opened earlier in this batch ends here; otherwise the stored open one does.
-        const prev = opened.get(id);
-        if (prev !== undefined) prev.toAt = at;
-        else if (!closes.has(id)) closes.set(id, { hostId: row.hostId, chain: row.chain, pubkey: row.pubkey, at });
-        const h: NewHistory = { row, hostName: item.report.host, fromAt: at, toAt: null, reportId: reportIds[i]! };
-        opened.set(id, h);
-        history.push(h);
-      }
-      for (const k of diff.touched) touched.set(`${k.ownerId}|${k.chain}|${k.pubkey}`, k);
-    }
-    await hostKeysRepository.upsertHostKeys(tx, [...rows.values()]);
-    await hostKeysRepository.closeHistory(tx, [...closes.values()]);
-    await hostKeysRepository.insertHistory(tx, history);
-    if (touched.size > 0) await this.modules.hooks?.onKeysChanged?.(tx, [...touched.values()], this.now());
-  }
-
-  private async applySources(tx: SqlTx, item: Item, at: number): Promise<void> {
-    const prev = await hostsRepository.loadSources(tx, item.hostId);
-    for (const s of item.report.sources) {
-      const p = prev.get(s.id);
-      const since = p !== undefined && p.reachable === s.reachable ? p.since : at;
-      await hostsRepository.upsertSource(tx, item.hostId, {
-        source: s.id,
-        chain: s.chain,
-        reachable: s.reachable,
-        error: s.error,
-        info: JSON.stringify(s.info),
-        since,
+    if (changed.length > 0)
+      await applyInline(tx, changed, {
+        historyMax: this.large.historyMax,
+        reportsKept: this.large.reportsKept,
+        now: this.now,
+        onKeysChanged: this.modules.hooks?.onKeysChanged,
       });
-      prev.delete(s.id);
-    }
-    for (const gone of prev.keys()) await hostsRepository.deleteSource(tx, item.hostId, gone);
   }
 }
 
-function touchOf(it: Item): HostTouch {
+export function touchOf(it: Item): HostTouch {
   return {
     id: it.hostId,
     receivedAt: it.receivedAt,
@@ -277,15 +310,4 @@ function touchOf(it: Item): HostTouch {
 
 function hostKey(it: Item): string {
   return `${it.auth.ownerId}|${it.report.host}`;
-}
-
-function hashString(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return h & 0x7fffffff;
-}
-
-/** Advisory lock id of one key of one owner (31-bit hash; a collision only serialises two keys). */
-export function keyLock(k: KeyRef): LockKey {
-  return { cls: LockClass.FleetKey, id: hashString(`${k.ownerId}|${k.chain}|${k.pubkey}`) };
 }

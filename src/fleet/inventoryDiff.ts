@@ -46,6 +46,7 @@ export function diffInventory(
       changedAt: ctx.at,
       activeSince: active ? (prev?.active ? prev.activeSince : ctx.at) : null,
       inactiveSince: active ? null : prev === undefined ? null : prev.active ? ctx.at : prev.inactiveSince,
+      historyCount: prev?.historyCount ?? 0,
     };
     push(out, prev, next);
   }

@@ -9,7 +9,7 @@ export function createFleetMetrics(registry: Registry): FleetMetrics {
   return {
     reports: new Counter({
       name: "slashguard_monitor_reports_total",
-      help: "Agent reports by result (stored, rejected, unauthorized, store_error)",
+      help: "Agent reports by result (stored, rejected, unauthorized, store_error, rate_limited)",
       labelNames: ["result"],
       registers: [registry],
     }),

@@ -3,7 +3,7 @@ import { availableParallelism } from "node:os";
 import { basename, join } from "node:path";
 import { isAppError } from "../util/errors.js";
 import { blsPublicKey } from "./blsPool.js";
-import { decryptKeystore, parseKeystore } from "./eip2335.js";
+import { DEFAULT_KDF_LIMITS, decryptKeystore, type KdfLimits, parseKeystore } from "./eip2335.js";
 import { KeyError, KeyErrorCode } from "./errors.js";
 
 export interface LoadedBlsKey {
@@ -23,6 +23,8 @@ export interface LoadOptions {
   passwordsDir?: string;
   concurrency?: number;
   onProgress?: (done: number, total: number) => void;
+  /** KDF work a keystore may ask for (default: what EIP-2335 tools write). */
+  kdfLimits?: KdfLimits;
 }
 
 /** The password for NAME.json: NAME.txt in the passwords folder, or beside the keystore. One trailing newline is dropped. */
@@ -43,7 +45,11 @@ export function readPasswordFor(keystoreFile: string, passwordsDir?: string): st
 }
 
 /** Decrypts one keystore file with its password and checks the stored public key. */
-export async function loadKeystoreFile(file: string, password: string): Promise<LoadedBlsKey> {
+export async function loadKeystoreFile(
+  file: string,
+  password: string,
+  limits: KdfLimits = DEFAULT_KDF_LIMITS,
+): Promise<LoadedBlsKey> {
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(file, "utf8"));
@@ -54,7 +60,7 @@ export async function loadKeystoreFile(file: string, password: string): Promise<
     );
   }
   const ks = parseKeystore(json, file);
-  const secret = await decryptKeystore(ks, password, file);
+  const secret = await decryptKeystore(ks, password, file, limits);
   const pubkey = blsPublicKey(secret);
   if (ks.pubkey !== undefined && ks.pubkey !== "" && Buffer.from(pubkey).toString("hex") !== ks.pubkey.toLowerCase()) {
     throw new KeyError(
@@ -87,7 +93,7 @@ export async function loadKeystoreDir(
       if (i >= files.length) return;
       const file = files[i]!;
       try {
-        keys.push(await loadKeystoreFile(file, readPasswordFor(file, opts.passwordsDir)));
+        keys.push(await loadKeystoreFile(file, readPasswordFor(file, opts.passwordsDir), opts.kdfLimits));
       } catch (e) {
         const error =
           isAppError(e) && e instanceof KeyError

@@ -21,7 +21,10 @@ import { skipWithoutVectors } from "../utils/vectors.js";
 const ethKey = (i: number): string => `0x${i.toString(16).padStart(8, "0")}${"c3".repeat(44)}`;
 const KEYS_PER_CLIENT = 5000;
 // Reports of 5,000 keys are larger than the default 1 MiB limit; the rest keeps the suite quick.
-const CONFIG = "monitor:\n  sweep_interval: 500ms\n  max_report_bytes: 4194304\n  notification_poll: 200ms\n";
+// agents here report every second, above the default per-host rate (30 a minute)
+const CONFIG =
+  "monitor:\n  sweep_interval: 500ms\n  max_report_bytes: 4194304\n  notification_poll: 200ms\n" +
+  "  report_rate: { per_minute: 600, burst: 100 }\n";
 
 const apiGet = async (url: string, path: string, token: string): Promise<any> =>
   (await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${token}` } })).json();

@@ -9,7 +9,9 @@ import { skipWithoutVectors } from "../utils/vectors.js";
 const INTERVAL = "200ms";
 // Short intervals keep the suite fast; a short claim lease lets a restarted monitor take over a killed one's claims.
 const CONFIG =
-  "monitor:\n  sweep_interval: 200ms\n  notification_poll: 100ms\n  notification_lease: 2s\n  resolve_after: 1s\n";
+  "monitor:\n  sweep_interval: 200ms\n  notification_poll: 100ms\n  notification_lease: 2s\n  resolve_after: 1s\n" +
+  // agents here report every 200 ms, far above the default per-host rate (30 a minute)
+  "  report_rate: { per_minute: 60000, burst: 1000 }\n";
 
 describe("monitor and agents as real processes", () => {
   const procs: Proc[] = [];

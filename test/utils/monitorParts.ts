@@ -5,7 +5,7 @@ import { FleetDetector } from "../../src/detect/fleetDetector.js";
 import { dedupKey } from "../../src/detect/fleetRules.js";
 import { detectKeys } from "../../src/detect/fleetSnapshot.js";
 import type { Detection } from "../../src/detect/types.js";
-import { IngestService } from "../../src/fleet/ingestService.js";
+import { type IngestOptions, IngestService } from "../../src/fleet/ingestService.js";
 import { TokenService } from "../../src/fleet/tokens.js";
 import type { Store } from "../../src/store/types.js";
 import { nullLogger } from "../../src/util/logger.js";
@@ -41,7 +41,7 @@ export function testRouter(...sinks: AlertSink[]): AlertRouter {
 export function monitorParts(
   store: Store,
   clock: ManualClock,
-  o: { dedupWindowMs?: number; resolveAfterMs?: number } = {},
+  o: { dedupWindowMs?: number; resolveAfterMs?: number; ingest?: IngestOptions } = {},
 ) {
   const router = testRouter();
   const alerts = new AlertService(
@@ -50,7 +50,7 @@ export function monitorParts(
   );
   const detector = new FleetDetector({ workers: 0 });
   const ingest = new IngestService(
-    { now: clock.now },
+    { now: clock.now, ...o.ingest },
     {
       store,
       logger: nullLogger,

@@ -8,7 +8,9 @@ import {
   parsePrivValidatorKeyPublic,
 } from "../../chains/cometbft/agentStatus.js";
 import type { KeyWire } from "../../fleet/reportFormat.js";
-import { httpJson, redact } from "../httpJson.js";
+import type { HttpClient } from "../../util/httpClient.js";
+import { stripUserInfo as redact } from "../../util/redact.js";
+import { nodeClient } from "../nodeClient.js";
 import { type Collected, type Collector, errorText } from "./collector.js";
 
 export interface CometCollectorOptions {
@@ -21,9 +23,11 @@ export interface CometCollectorOptions {
 /** CometBFT: /status (validator key, voting power, catching_up) and the home directory's key file. */
 export class CometCollector implements Collector {
   readonly id: string;
+  private readonly http: HttpClient;
 
   constructor(private readonly opts: CometCollectorOptions) {
     this.id = `cometbft:${opts.rpcUrl === undefined ? `home:${opts.home}` : redact(opts.rpcUrl)}`;
+    this.http = nodeClient(opts.timeoutMs);
   }
 
   async collect(): Promise<Collected> {
@@ -68,9 +72,7 @@ export class CometCollector implements Collector {
         keys: fileOnly(),
       };
     try {
-      const st = parseCometStatus(
-        await httpJson(`${this.opts.rpcUrl.replace(/\/+$/, "")}/status`, { timeoutMs: this.opts.timeoutMs }),
-      );
+      const st = parseCometStatus(await this.http.getJson(`${this.opts.rpcUrl.replace(/\/+$/, "")}/status`));
       const keys: KeyWire[] = [];
       if (st.validator !== null) {
         keys.push(

@@ -1,6 +1,9 @@
 import { readFile } from "node:fs/promises";
 import { type KeymanagerKey, parseKeystoresList, parseRemoteKeysList } from "../../chains/ethereum/agentKeymanager.js";
-import { httpJson, NodeRequestError, redact } from "../httpJson.js";
+import type { HttpClient } from "../../util/httpClient.js";
+import { httpStatusOfError } from "../../util/httpErrors.js";
+import { stripUserInfo as redact } from "../../util/redact.js";
+import { nodeClient } from "../nodeClient.js";
 import { type Collected, type Collector, errorText } from "./collector.js";
 
 export interface EthCollectorOptions {
@@ -13,9 +16,11 @@ export interface EthCollectorOptions {
 /** Ethereum: the standard keymanager API of any validator client (local keystores and remote keys). */
 export class EthCollector implements Collector {
   readonly id: string;
+  private readonly http: HttpClient;
 
   constructor(private readonly opts: EthCollectorOptions) {
     this.id = `ethereum:${redact(opts.url)}`;
+    this.http = nodeClient(opts.timeoutMs);
   }
 
   async collect(): Promise<Collected> {
@@ -23,14 +28,14 @@ export class EthCollector implements Collector {
       const token = (await readFile(this.opts.tokenFile, "utf8")).trim();
       const base = this.opts.url.replace(/\/+$/, "");
       const get = (path: string) =>
-        httpJson(`${base}${path}`, { headers: { authorization: `Bearer ${token}` }, timeoutMs: this.opts.timeoutMs });
+        this.http.getJson(`${base}${path}`, { headers: { authorization: `Bearer ${token}` } });
       const local = parseKeystoresList(await get("/eth/v1/keystores"));
       let remote: KeymanagerKey[] = [];
       try {
         remote = parseRemoteKeysList(await get("/eth/v1/remotekeys"));
       } catch (e) {
         // A client without the remote-keys API answers 404: it has no remote keys.
-        if (!(e instanceof NodeRequestError && e.type.status === 404)) throw e;
+        if (httpStatusOfError(e) !== 404) throw e;
       }
       const seen = new Set<string>();
       const keys = [...local, ...remote]

@@ -2,7 +2,9 @@ import { readdir } from "node:fs/promises";
 import type { HarmonyKeyFactsWire } from "../../chains/harmony/agentFacts.js";
 import { blsKeyFromFileName, parseNodeMetadata } from "../../chains/harmony/nodeMetadata.js";
 import type { KeyWire } from "../../fleet/reportFormat.js";
-import { jsonRpc, redact } from "../httpJson.js";
+import type { HttpClient } from "../../util/httpClient.js";
+import { stripUserInfo as redact } from "../../util/redact.js";
+import { nodeClient } from "../nodeClient.js";
 import { type Collected, type Collector, errorText } from "./collector.js";
 
 export interface HarmonyCollectorOptions {
@@ -16,9 +18,11 @@ export interface HarmonyCollectorOptions {
 /** Harmony: hmyv2_getNodeMetadata (loaded keys, mode, is-backup, shard) and the key directory listing. */
 export class HarmonyCollector implements Collector {
   readonly id: string;
+  private readonly http: HttpClient;
 
   constructor(private readonly opts: HarmonyCollectorOptions) {
     this.id = `harmony:${opts.rpcUrl === undefined ? `dir:${opts.keysDir}` : redact(opts.rpcUrl)}`;
+    this.http = nodeClient(opts.timeoutMs);
   }
 
   async collect(): Promise<Collected> {
@@ -50,7 +54,7 @@ export class HarmonyCollector implements Collector {
     }
     try {
       const m = parseNodeMetadata({
-        result: await jsonRpc(this.opts.rpcUrl, "hmyv2_getNodeMetadata", [], this.opts.timeoutMs),
+        result: await this.http.jsonRpc(this.opts.rpcUrl, "hmyv2_getNodeMetadata", []),
       });
       const loaded = new Set(m.blsKeys);
       return {

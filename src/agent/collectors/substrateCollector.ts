@@ -7,7 +7,9 @@ import {
   type SubstrateKeyFactsWire,
 } from "../../chains/substrate/agentSession.js";
 import type { KeyWire } from "../../fleet/reportFormat.js";
-import { jsonRpc, redact } from "../httpJson.js";
+import type { HttpClient } from "../../util/httpClient.js";
+import { stripUserInfo as redact } from "../../util/redact.js";
+import { nodeClient } from "../nodeClient.js";
 import { type Collected, type Collector, errorText } from "./collector.js";
 
 export interface SubstrateCollectorOptions {
@@ -22,9 +24,11 @@ export interface SubstrateCollectorOptions {
 /** Substrate: system_nodeRoles (Authority?) and, per keystore key, author_hasKey / author_hasSessionKeys. */
 export class SubstrateCollector implements Collector {
   readonly id: string;
+  private readonly http: HttpClient;
 
   constructor(private readonly opts: SubstrateCollectorOptions) {
     this.id = `substrate:${redact(opts.rpcUrl)}`;
+    this.http = nodeClient(opts.timeoutMs);
   }
 
   async collect(): Promise<Collected> {
@@ -46,7 +50,7 @@ export class SubstrateCollector implements Collector {
       source: this.id,
       facts,
     });
-    const call = (method: string, params: unknown[]) => jsonRpc(this.opts.rpcUrl, method, params, this.opts.timeoutMs);
+    const call = (method: string, params: unknown[]) => this.http.jsonRpc(this.opts.rpcUrl, method, params);
     try {
       const roles = parseNodeRoles(await call("system_nodeRoles", []));
       const authority = roles.includes("Authority");

@@ -1,5 +1,6 @@
 import { BadRequestError } from "../../util/errors.js";
 import { bytesEqual, toHex } from "../../util/hex.js";
+import { redactUrl } from "../../util/redact.js";
 import { BeaconError, BeaconErrorCode } from "./beaconErrors.js";
 import { type BeaconAnswer, BeaconHttp, type BeaconHttpOptions, stripQuery } from "./beaconHttp.js";
 import {
@@ -151,7 +152,8 @@ export class BeaconClient implements BeaconApi {
         }
         byEpoch.set(epoch, m);
       }
-      return { node, byEpoch };
+      // a label for alerts and logs: the URL without credentials
+      return { node: redactUrl(node), byEpoch };
     });
   }
 

@@ -1,4 +1,5 @@
 import { AppError } from "../../util/errors.js";
+import { redactUrl } from "../../util/redact.js";
 
 /** Why a beacon node gave no usable answer. Every one of them means "no progress" for the doppelganger guard. */
 export enum BeaconErrorCode {
@@ -22,7 +23,12 @@ export type BeaconErrorType =
   | { code: BeaconErrorCode.WrongNetwork; node: string; expected: string; found: string }
   | { code: BeaconErrorCode.Syncing; node: string; distance: bigint };
 
-export class BeaconError extends AppError<BeaconErrorType> {}
+/** `node` is redacted here, once for every error: a beacon URL may carry credentials or an API key. */
+export class BeaconError extends AppError<BeaconErrorType> {
+  constructor(type: BeaconErrorType, message?: string) {
+    super({ ...type, node: redactUrl(type.node) }, message);
+  }
+}
 
 /** Failures of every configured node, in the order they were tried. */
 export class BeaconUnavailableError extends AppError<{ code: "ERR_BEACON_ALL_FAILED"; failures: BeaconErrorType[] }> {}

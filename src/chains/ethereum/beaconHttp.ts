@@ -1,3 +1,5 @@
+import { HttpClient, type HttpResponse } from "../../util/httpClient.js";
+import { HttpError, HttpErrorCode } from "../../util/httpErrors.js";
 import { BeaconError, BeaconErrorCode, type BeaconErrorType, BeaconUnavailableError } from "./beaconErrors.js";
 
 export interface BeaconHttpOptions {
@@ -24,45 +26,44 @@ export const DEFAULT_BEACON_TIMEOUT_MS = 4000;
 export class BeaconHttp {
   readonly urls: string[];
   private readonly timeoutMs: number;
-  private readonly maxBytes: number;
+  private readonly http: HttpClient;
   private preferred = 0;
 
   constructor(opts: BeaconHttpOptions) {
     if (opts.urls.length === 0) throw new Error("at least one beacon node URL is required");
     this.urls = opts.urls.map((u) => u.replace(/\/+$/, ""));
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_BEACON_TIMEOUT_MS;
-    this.maxBytes = opts.maxBytes ?? 64 << 20;
+    // One deadline for the whole answer (it is late after `timeoutMs` whatever the phase); the phases
+    // share it, and the body is read no further than the cap.
+    this.http = new HttpClient({
+      connectTimeoutMs: this.timeoutMs,
+      headersTimeoutMs: this.timeoutMs,
+      bodyTimeoutMs: this.timeoutMs,
+      totalTimeoutMs: this.timeoutMs,
+      maxBodyBytes: opts.maxBytes ?? 64 << 20,
+    });
   }
 
   /** One request to one node. Network failures and timeouts throw; every HTTP status is returned. */
   async call(node: string, method: "GET" | "POST", path: string, body?: unknown): Promise<BeaconAnswer> {
-    let res: Response;
+    let res: HttpResponse;
     try {
-      res = await fetch(`${node}${path}`, {
+      res = await this.http.request({
+        url: `${node}${path}`,
         method,
-        headers:
-          body === undefined
-            ? { accept: "application/json" }
-            : { accept: "application/json", "content-type": "application/json" },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(this.timeoutMs),
+        headers: { accept: "application/json" },
+        ...(body === undefined ? {} : { json: body }),
       });
     } catch (e) {
+      if (e instanceof HttpError && e.type.code === HttpErrorCode.TooLarge)
+        throw new BeaconError({ code: BeaconErrorCode.BadResponse, node, path: stripQuery(path), field: "size" });
       throw this.networkError(node, e);
     }
-    let text: string;
-    try {
-      text = await res.text();
-    } catch (e) {
-      throw this.networkError(node, e);
-    }
-    if (text.length > this.maxBytes)
-      throw new BeaconError({ code: BeaconErrorCode.BadResponse, node, path: stripQuery(path), field: "size" });
     let parsed: unknown = null;
     try {
-      parsed = text.length === 0 ? null : JSON.parse(text);
+      parsed = res.body.length === 0 ? null : JSON.parse(res.body.toString("utf8"));
     } catch {
-      if (res.ok)
+      if (res.status >= 200 && res.status < 300)
         throw new BeaconError({ code: BeaconErrorCode.BadResponse, node, path: stripQuery(path), field: "json" });
     }
     return { status: res.status, body: parsed };
@@ -90,15 +91,18 @@ export class BeaconHttp {
   }
 
   private networkError(node: string, e: unknown): BeaconError {
-    const err = e as { name?: string; cause?: { code?: string; message?: string }; message?: string };
-    if (err?.name === "TimeoutError" || err?.name === "AbortError")
+    if (e instanceof HttpError && e.type.code === HttpErrorCode.Timeout)
       return new BeaconError({ code: BeaconErrorCode.Timeout, node, timeoutMs: this.timeoutMs });
     return new BeaconError({
       code: BeaconErrorCode.Unreachable,
       node,
-      cause: err?.cause?.code ?? err?.cause?.message ?? err?.message ?? String(e),
+      cause: e instanceof HttpError && e.type.code === HttpErrorCode.Connection ? e.type.cause : errorCode(e),
     });
   }
+}
+
+function errorCode(e: unknown): string {
+  return e instanceof HttpError ? e.type.code : "request failed";
 }
 
 export function stripQuery(path: string): string {

@@ -11,6 +11,7 @@ import { ownersRepository } from "../../store/fleet/ownersRepository.js";
 import type { Store } from "../../store/types.js";
 import { type Clock, systemClock } from "../../util/clock.js";
 import type { Logger } from "../../util/logger.js";
+import { redactUrl } from "../../util/redact.js";
 import type { MonitorSection } from "./monitorConfig.js";
 
 export interface RunningWatch {
@@ -74,7 +75,7 @@ export async function startEthereumWatch(a: {
     },
   );
   watch.start();
-  logger.info("Foreign-signer check started", { beaconNodes: urls, owner: owner ?? null });
+  logger.info("Foreign-signer check started", { beaconNodes: urls.map(redactUrl), owner: owner ?? null });
   return {
     watch,
     urls,

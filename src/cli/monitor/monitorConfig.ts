@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { sinksSchema } from "../../alerts/sinkConfig.js";
+import { DEFAULT_MAX_REPORT_BYTES } from "../../fleet/reportFormat.js";
 import { validateSection } from "../config.js";
 
 const DURATION_RE = /^([0-9]+)(ms|s|m|h|d)$/;
@@ -19,12 +20,33 @@ export const monitorSectionSchema = z
     key_moved_window: duration.default(3_600_000),
     detect_workers: z.number().int().min(0).max(64).default(1),
     detect_batch_size: z.number().int().min(1).max(100_000).default(1000),
+    /** Sized for the documented maximum report (10,000 keys of the largest entry, see reportFormat.ts). */
     max_report_bytes: z
       .number()
       .int()
       .min(1024)
       .max(64 << 20)
-      .default(1 << 20),
+      .default(DEFAULT_MAX_REPORT_BYTES),
+    /** Reports per host (token bucket): 429 with Retry-After past it. */
+    report_rate: z
+      .object({
+        per_minute: z.number().positive().max(60_000).default(30),
+        burst: z.number().int().min(1).max(10_000).default(10),
+      })
+      .strict()
+      .default({ per_minute: 30, burst: 10 }),
+    /** Bounds on what churn leaves in the database. */
+    history: z
+      .object({
+        /** Intervals kept per key and host; past it the oldest are merged down to half. */
+        max_intervals: z.number().int().min(4).max(100_000).default(16),
+        /** Closed intervals, and keys gone from their host, are deleted after this. */
+        retention: duration.default(90 * 86_400_000),
+        /** Report bodies kept per host (history keeps the ids of older ones). */
+        reports_kept: z.number().int().min(1).max(10_000).default(5),
+      })
+      .strict()
+      .default({ max_intervals: 16, retention: 90 * 86_400_000, reports_kept: 5 }),
     notification_poll: duration.default(1000),
     notification_lease: duration.default(60_000),
     /** Serve the web dashboard at `/` (false: API only). */

@@ -11,9 +11,11 @@ import { FleetDetector } from "../../detect/fleetDetector.js";
 import { detectKeys, loadSweepInput } from "../../detect/fleetSnapshot.js";
 import { FLEET_KINDS } from "../../detect/types.js";
 import { FleetQueries } from "../../fleet/fleetQueries.js";
+import { pruneFleetHistory } from "../../fleet/historyRetention.js";
 import { IngestService } from "../../fleet/ingestService.js";
 import { MaintenanceService } from "../../fleet/maintenanceService.js";
 import { createFleetMetrics } from "../../fleet/metrics.js";
+import { ReportRateLimiter } from "../../fleet/reportRateLimit.js";
 import { TokenService } from "../../fleet/tokens.js";
 import type { HealthReport } from "../../signer/common/service.js";
 import { buildHttpApp } from "../../signer/http/app.js";
@@ -54,6 +56,9 @@ export interface MonitorOptions {
   /** SSZ preset the process already uses (`up`: the signer's); else the beacon node's. */
   preset?: Preset;
 }
+
+/** How often history retention runs (it deletes by age: an hour late is no matter). */
+const RETENTION_INTERVAL_MS = 3_600_000;
 
 /** What `slashguard up` shares with the monitor when both run in one process. */
 export interface MonitorModules {
@@ -113,11 +118,12 @@ export async function startMonitor(opts: MonitorOptions, modules: MonitorModules
     batchSize: cfg.detect_batch_size,
   });
   const ingest = new IngestService(
-    { now },
+    { now, historyMax: cfg.history.max_intervals, reportsKept: cfg.history.reports_kept },
     {
       store,
       logger,
       metrics: fleetMetrics,
+      rateLimit: new ReportRateLimiter({ perMinute: cfg.report_rate.per_minute, burst: cfg.report_rate.burst, now }),
       hooks: {
         // double_active at once: the alert and its notification commit with the report that caused them.
         onKeysChanged: async (tx, keys, at) => alerts.raiseInTx(tx, await detectKeys(tx, keys, detector, at), at),
@@ -157,6 +163,22 @@ export async function startMonitor(opts: MonitorOptions, modules: MonitorModules
   const timer = setInterval(() => {
     if (sweeping === null) sweep(false).catch((e) => logger.error("Detection pass failed", {}, e));
   }, cfg.sweep_interval);
+  // History retention, in small transactions: once at start, then hourly.
+  let stopped = false;
+  let pruning: Promise<void> | null = null;
+  const prune = (): void => {
+    pruning ??= pruneFleetHistory(store, now() - cfg.history.retention, () => stopped)
+      .then((n) => {
+        if (n > 0) logger.info("Fleet history past its retention deleted", { rows: n });
+      })
+      .catch((e) => logger.error("Fleet history retention failed", {}, e))
+      .finally(() => {
+        pruning = null;
+      });
+  };
+  const retentionTimer = setInterval(prune, RETENTION_INTERVAL_MS);
+  retentionTimer.unref();
+  prune();
 
   const health = async (): Promise<HealthReport> => {
     try {
@@ -209,6 +231,9 @@ export async function startMonitor(opts: MonitorOptions, modules: MonitorModules
 
   const stop = async (): Promise<void> => {
     clearInterval(timer);
+    clearInterval(retentionTimer);
+    stopped = true;
+    await pruning;
     await ethereum?.stop();
     feed.close();
     if (modules.http === undefined) await app.close();

@@ -4,6 +4,7 @@ import type { DoppelgangerEvents } from "../../detect/doppelgangerTypes.js";
 import { checkFailedEvent, detectedEvent, type SignerEvent } from "../../detect/signerEvents.js";
 import { type Clock, systemClock } from "../../util/clock.js";
 import { errorMessage } from "../../util/errors.js";
+import { HttpClient, limitsFor } from "../../util/httpClient.js";
 import type { Logger } from "../../util/logger.js";
 
 /** Where a signer's alerts go: the monitor's AlertService, here or on another machine. */
@@ -38,6 +39,8 @@ export class LateAlertSink implements SignerAlertSink {
 /** Events kept while the monitor cannot be reached (the oldest go first beyond this). */
 const MAX_QUEUED = 10_000;
 const MAX_BACKOFF_MS = 30_000;
+/** The monitor answers `{code, message}`; nothing longer is read. */
+const MAX_ANSWER_BYTES = 64 * 1024;
 
 /**
  * A monitor on another machine: `POST {url}/api/v1/agent/events` with an agent token. Events are sent
@@ -47,11 +50,14 @@ export class HttpAlertSink implements SignerAlertSink {
   private queue: SignerEvent[] = [];
   private running: Promise<void> | null = null;
   private readonly abort = new AbortController();
+  private readonly http: HttpClient;
 
   constructor(
     private readonly opts: { url: string; token: string; timeoutMs?: number },
     private readonly m: { logger: Logger; clock?: Clock },
-  ) {}
+  ) {
+    this.http = new HttpClient(limitsFor(opts.timeoutMs ?? 10_000, MAX_ANSWER_BYTES));
+  }
 
   async send(events: SignerEvent[]): Promise<void> {
     this.queue.push(...events);
@@ -80,22 +86,20 @@ export class HttpAlertSink implements SignerAlertSink {
     while (this.queue.length > 0 && !this.abort.signal.aborted) {
       const batch = this.queue.slice(0, 500);
       try {
-        const res = await fetch(`${this.opts.url.replace(/\/+$/, "")}/api/v1/agent/events`, {
+        const res = await this.http.request({
+          url: `${this.opts.url.replace(/\/+$/, "")}/api/v1/agent/events`,
           method: "POST",
-          headers: { "content-type": "application/json", authorization: `Bearer ${this.opts.token}` },
-          body: JSON.stringify({ events: batch }),
-          signal: AbortSignal.timeout(this.opts.timeoutMs ?? 10_000),
+          headers: { authorization: `Bearer ${this.opts.token}` },
+          json: { events: batch },
+          signal: this.abort.signal,
         });
         if (res.status === 400) {
           // the monitor refuses these events for good (an older monitor, or a bug): do not retry them
-          this.m.logger.error("Monitor refused alert events", {
-            status: res.status,
-            body: (await res.text()).slice(0, 300),
-          });
+          this.m.logger.error("Monitor refused alert events", { status: res.status, code: answerCode(res.body) });
           this.remove(batch);
           continue;
         }
-        if (!res.ok) throw new Error(`HTTP ${res.status}`);
+        if (res.status < 200 || res.status >= 300) throw new Error(`HTTP ${res.status}`);
         this.remove(batch);
         backoff = 1000;
       } catch (e) {
@@ -108,6 +112,16 @@ export class HttpAlertSink implements SignerAlertSink {
         backoff = Math.min(MAX_BACKOFF_MS, backoff * 2);
       }
     }
+  }
+}
+
+/** The `code` of the monitor's `{code, message}` answer, for the log. */
+function answerCode(body: Buffer): string | null {
+  try {
+    const code = (JSON.parse(body.toString("utf8")) as { code?: unknown } | null)?.code;
+    return typeof code === "string" ? code.slice(0, 64) : null;
+  } catch {
+    return null;
   }
 }
 

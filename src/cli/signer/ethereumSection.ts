@@ -1,11 +1,13 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname } from "node:path";
-import type { Command } from "commander";
+import { type Command, InvalidArgumentError } from "commander";
 import { z } from "zod";
 import { NETWORK_NAMES, resolveNetwork } from "../../chains/ethereum/networks.js";
 import { loadEthSszTypes } from "../../chains/ethereum/sszTypes.js";
 import { BlsPool } from "../../keys/blsPool.js";
+import { DEFAULT_KDF_LIMITS, KDF_LIMIT_CEILING, type KdfLimits } from "../../keys/eip2335.js";
+import { KeystoreDecryptor } from "../../keys/keystoreDecryptor.js";
 import { loadKeystoreDir } from "../../keys/keystoreDir.js";
 import { EthereumProtection } from "../../protection/ethereum/ethereumProtection.js";
 import { createProtectionMetrics } from "../../protection/metrics.js";
@@ -42,6 +44,14 @@ const EthereumConfig = z
     passwords: z.string().optional(),
     bls_threads: z.number().int().positive().optional(),
     keymanager: z.object({ enabled: z.boolean().optional(), token_file: z.string().optional() }).strict().optional(),
+    /** KDF work a keystore may ask for (at start and through the keymanager API). */
+    keystore_kdf: z
+      .object({
+        max_scrypt_n: z.number().int().min(2).max(KDF_LIMIT_CEILING).optional(),
+        max_pbkdf2_c: z.number().int().min(1).max(KDF_LIMIT_CEILING).optional(),
+      })
+      .strict()
+      .optional(),
     ...doppelgangerConfigShape,
   })
   .strict();
@@ -56,9 +66,18 @@ interface EthFlags extends DoppelgangerFlags {
   blsThreads?: number;
   keymanager?: boolean;
   keymanagerTokenFile?: string;
+  keystoreMaxScryptN?: number;
+  keystoreMaxPbkdf2C?: number;
 }
 
 export const DEFAULT_TOKEN_FILE = "./data/keymanager-token";
+
+/** A KDF limit flag: a whole number up to the ceiling (raising it is the operator's informed choice). */
+function kdfLimitArg(v: string): number {
+  if (!/^[0-9]{1,8}$/.test(v) || Number(v) < 1 || Number(v) > KDF_LIMIT_CEILING)
+    throw new InvalidArgumentError(`must be a whole number from 1 to ${KDF_LIMIT_CEILING}`);
+  return Number(v);
+}
 /** How often the per-minute signing counts are brought up to date (each request for them also does). */
 const STATS_SAMPLE_MS = 5000;
 
@@ -75,6 +94,8 @@ export function keymanagerToken(file: string): string {
 export interface EthereumHooks extends DoppelgangerHooks {
   gates?: SigningGate[];
   onKeysActivated?: (pubkeys: string[]) => void;
+  /** The keymanager's keystore decryptor (tests gate it); default: one worker thread. */
+  keystoreDecryptor?: (limits: KdfLimits) => KeystoreDecryptor;
 }
 
 export function ethereumSection(hooks: EthereumHooks = {}): SignerSection {
@@ -93,6 +114,16 @@ export function ethereumSection(hooks: EthereumHooks = {}): SignerSection {
         .option(
           "--keymanager-token-file <file>",
           `bearer token for the keymanager API, created at first start (default ${DEFAULT_TOKEN_FILE})`,
+        )
+        .option(
+          "--keystore-max-scrypt-n <n>",
+          `largest scrypt n a keystore may ask for (default ${DEFAULT_KDF_LIMITS.maxScryptN}, what EIP-2335 tools write)`,
+          kdfLimitArg,
+        )
+        .option(
+          "--keystore-max-pbkdf2-c <c>",
+          `largest pbkdf2 c a keystore may ask for (default ${DEFAULT_KDF_LIMITS.maxPbkdf2C})`,
+          kdfLimitArg,
         );
       addDoppelgangerOptions(cmd);
     },
@@ -133,10 +164,15 @@ export function ethereumSection(hooks: EthereumHooks = {}): SignerSection {
       const gates = [...(hooks.gates ?? []), ...(doppelganger.guard === null ? [] : [doppelganger.guard])];
       const signer = new EthSigner({ network, types, pool, protection, logger, metrics, gates });
 
+      const kdfLimits: KdfLimits = {
+        maxScryptN: pick(f.keystoreMaxScryptN, c.keystore_kdf?.max_scrypt_n, DEFAULT_KDF_LIMITS.maxScryptN),
+        maxPbkdf2C: pick(f.keystoreMaxPbkdf2C, c.keystore_kdf?.max_pbkdf2_c, DEFAULT_KDF_LIMITS.maxPbkdf2C),
+      };
       mkdirSync(keystores, { recursive: true });
       const progress = new ProgressLine("decrypting keystores");
       const { keys, failures } = await loadKeystoreDir(keystores, {
         ...opt("passwordsDir", pick(f.passwords, c.passwords, undefined)),
+        kdfLimits,
         onProgress: (d, t) => progress.update(d, t),
       });
       progress.done();
@@ -154,7 +190,10 @@ export function ethereumSection(hooks: EthereumHooks = {}): SignerSection {
       const tokenFile = pick(f.keymanagerTokenFile, c.keymanager?.token_file, DEFAULT_TOKEN_FILE);
       const token = keymanagerToken(tokenFile);
       await doppelganger.start(ctx.http, signer, token);
-      if (keymanagerOn) {
+      const decryptor = keymanagerOn
+        ? (hooks.keystoreDecryptor?.(kdfLimits) ?? new KeystoreDecryptor({ limits: kdfLimits }))
+        : null;
+      if (decryptor !== null) {
         const keymanager = new Keymanager({
           signer,
           protection,
@@ -164,6 +203,7 @@ export function ethereumSection(hooks: EthereumHooks = {}): SignerSection {
           keystoresDir: keystores,
           onKeysActivated: activated,
           onKeysRemoved: (p) => doppelganger.removed(p),
+          decryptor,
         });
         await ctx.http.register(keymanagerRoutes, { keymanager, token });
       }
@@ -187,6 +227,7 @@ export function ethereumSection(hooks: EthereumHooks = {}): SignerSection {
         }),
         stop: async () => {
           stats.stop();
+          await decryptor?.close();
           await doppelganger.stop();
           await protection.close();
           await pool.close();

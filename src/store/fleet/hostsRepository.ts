@@ -133,6 +133,17 @@ export const hostsRepository = {
     }
   },
 
+  /** Sets (or clears: an inventory is being written in slices) the digest of the host's last applied report. */
+  async setDigest(tx: SqlTx, id: number, digest: Uint8Array | null): Promise<void> {
+    await tx.run("UPDATE fleet_hosts SET digest = $2 WHERE id = $1", [id, digest]);
+  },
+
+  /** Reports the host sent so far (-1: the host is gone); a sliced write checks it did not move. */
+  async reportsTotal(tx: SqlTx, id: number): Promise<number> {
+    const rows = await tx.all("SELECT reports_total FROM fleet_hosts WHERE id = $1", [id]);
+    return rows.length === 0 ? -1 : num(rows[0]!.reports_total);
+  },
+
   async loadSources(tx: SqlTx, hostId: number): Promise<Map<string, SourceRow>> {
     const rows = await tx.all(
       "SELECT source, chain, reachable, error, info, since FROM fleet_host_sources WHERE host_id = $1",

@@ -61,4 +61,27 @@ describe("reporter", () => {
     expect(server.requests.map((r) => (r.json as { host: string }).host)).toEqual(["bad", "good", "good"]);
     expect(rep.dropped).toBe(1);
   });
+  it("a 429 from the monitor is retried no sooner than its Retry-After", async () => {
+    const answers = [429, 202];
+    server = new LoopbackServer((_r, res) => {
+      const status = answers.shift() ?? 202;
+      res.writeHead(status, { "content-type": "application/json", ...(status === 429 ? { "retry-after": "7" } : {}) });
+      res.end("{}");
+    });
+    const url = await server.start();
+    const slept: number[] = [];
+    const clock: Clock = {
+      nowMs: () => Date.now(),
+      sleep: (ms) => {
+        slept.push(ms);
+        return new Promise((r) => setImmediate(r));
+      },
+    };
+    rep = new Reporter(opts(url), { logger: nullLogger, clock });
+    rep.enqueue(report("h", []));
+    rep.start();
+    while (rep.queued > 0) await new Promise((r) => setTimeout(r, 5));
+    expect(server.requests).toHaveLength(2);
+    expect(slept).toEqual([7000]);
+  });
 });

@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { buildSinks, sinksSchema } from "../../../src/alerts/sinkConfig.js";
 import { EmailSink } from "../../../src/alerts/sinks/emailSink.js";
-import { parseRetryAfter } from "../../../src/alerts/sinks/httpPost.js";
 import { SinkError } from "../../../src/alerts/sinks/sinkError.js";
 import {
   DiscordSink,
@@ -11,6 +10,7 @@ import {
   WebhookSink,
 } from "../../../src/alerts/sinks/webhookSinks.js";
 import type { AlertNotification } from "../../../src/alerts/types.js";
+import { parseRetryAfterMs } from "../../../src/util/retryAfter.js";
 import { LoopbackServer, sendJson } from "../../utils/httpServer.js";
 import { SmtpReceiver } from "../../utils/smtpReceiver.js";
 
@@ -86,6 +86,37 @@ describe("sinks against local receivers", () => {
     expect(server!.requests[0]!.json).toMatchObject({ chat_id: "-100" });
   });
 
+  it("a receiver that cannot reach it: the bot token in the URL never reaches the error", async () => {
+    const url = await receiver();
+    await server!.stop();
+    server = null;
+    const e = (await new TelegramSink("t", url, "123456:AAsecretBotToken", "-100")
+      .send(N, signal())
+      .catch((x: unknown) => x)) as SinkError;
+    expect(e.type).toMatchObject({ code: "ERR_SINK_DELIVERY", retryable: true });
+    expect(`${e.message} ${JSON.stringify(e.toObject())}`).not.toContain("AAsecretBotToken");
+  });
+
+  it("an endless answer is read no further than the cap (retryable failure, not memory)", async () => {
+    let written = 0;
+    server = new LoopbackServer((_r, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      const chunk = Buffer.alloc(64 * 1024, 0x20);
+      const pump = (): void => {
+        while (!res.destroyed) {
+          written += chunk.length;
+          if (!res.write(chunk)) return void res.once("drain", pump);
+        }
+      };
+      pump();
+    });
+    const url = await server.start();
+    const e = (await new WebhookSink("w", url).send(N, signal()).catch((x: unknown) => x)) as SinkError;
+    expect(e.type).toMatchObject({ code: "ERR_SINK_DELIVERY", retryable: true });
+    // the cap plus socket buffers: a reader without a cap takes gigabytes before the deadline
+    expect(written).toBeLessThan(64 << 20);
+  });
+
   it("Discord 429 retry_after (seconds, fractional) is honoured", async () => {
     const url = await receiver(429, { message: "You are being rate limited.", retry_after: 0.25, global: false });
     const e = (await new DiscordSink("d", url).send(N, signal()).catch((x: unknown) => x)) as SinkError;
@@ -123,8 +154,8 @@ describe("sinks against local receivers", () => {
     expect(((await new WebhookSink("w", url).send(N, signal()).catch((x) => x)) as SinkError).type.retryable).toBe(
       true,
     );
-    expect(parseRetryAfter("2")).toBe(2000);
-    expect(parseRetryAfter(null)).toBeNull();
+    expect(parseRetryAfterMs("2")).toBe(2000);
+    expect(parseRetryAfterMs(null)).toBeNull();
   });
 
   it("e-mail over SMTP reaches a local receiver; a 550 is permanent, a 451 retryable", async () => {

@@ -3,15 +3,15 @@ import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import type { EthNetwork } from "../../../chains/ethereum/networks.js";
-import { blsPublicKey } from "../../../keys/blsPool.js";
-import { decryptKeystore, parseKeystore } from "../../../keys/eip2335.js";
+import { kdfParams, parseKeystore } from "../../../keys/eip2335.js";
+import type { KeystoreDecryptor } from "../../../keys/keystoreDecryptor.js";
 import type { EthereumProtection } from "../../../protection/ethereum/ethereumProtection.js";
 import { exportInterchange } from "../../../protection/ethereum/interchangeExport.js";
 import { importInterchange } from "../../../protection/ethereum/interchangeImport.js";
 import { ethValidatorsRepository } from "../../../store/ethereum/ethValidatorsRepository.js";
 import type { Store } from "../../../store/types.js";
 import { writeFileDurable } from "../../../util/durableFile.js";
-import { BadRequestError, errorMessage } from "../../../util/errors.js";
+import { AppError, BadRequestError, errorMessage, isAppError } from "../../../util/errors.js";
 import { toHex } from "../../../util/hex.js";
 import type { Logger } from "../../../util/logger.js";
 import type { EthSigner } from "./ethSigner.js";
@@ -31,12 +31,31 @@ export interface KeymanagerModules {
   onKeysActivated?: (pubkeys: string[]) => void;
   /** Called for every key deleted from the signer (the doppelganger guard forgets it). */
   onKeysRemoved?: (pubkeys: string[]) => void;
+  /** Decrypts imported keystores on a worker thread, one import at a time, within the KDF limits. */
+  decryptor: KeystoreDecryptor;
 }
 
 /**
- * The standard keymanager API over our key set. Operations run one at a time. DELETE first makes the
- * key unable to sign (disabled in the database, which waits for decisions in flight; removed from the
- * pool) and only then exports its slashing-protection data.
+ * Keystores one import request may carry: each costs up to a second of KDF at the default limits, so
+ * a request of 1,000 answers within minutes; larger sets go in several requests.
+ */
+export const MAX_IMPORT_KEYSTORES = 1000;
+
+export class ImportTooLargeError extends AppError<{ code: "ERR_KEYMANAGER_TOO_MANY_KEYSTORES"; max: number }> {}
+
+interface Decrypted {
+  pubkey: Uint8Array;
+  secret: Uint8Array;
+  json: string;
+  password: string;
+}
+
+/**
+ * The standard keymanager API over our key set. Changes to the key set run one at a time. An import
+ * decrypts its keystores first, on the decryptor's worker thread and outside that queue, so a slow
+ * import never holds up a DELETE (nor signing); only its short apply step (files, protection, pool)
+ * queues. DELETE first makes the key unable to sign (disabled in the database, which waits for
+ * decisions in flight; removed from the pool) and only then exports its slashing-protection data.
  */
 export class Keymanager {
   private queue: Promise<unknown> = Promise.resolve();
@@ -49,8 +68,16 @@ export class Keymanager {
       .map((k) => ({ validating_pubkey: k.pubkeyHex, derivation_path: "", readonly: k.file === null }));
   }
 
-  import(keystores: unknown[], passwords: unknown[], slashingProtection?: string): Promise<ImportStatus[]> {
-    return this.serial(() => this.doImport(keystores, passwords, slashingProtection));
+  async import(keystores: unknown[], passwords: unknown[], slashingProtection?: string): Promise<ImportStatus[]> {
+    if (keystores.length !== passwords.length)
+      throw new BadRequestError("keystores and passwords differ in length", "passwords");
+    if (keystores.length > MAX_IMPORT_KEYSTORES)
+      throw new ImportTooLargeError(
+        { code: "ERR_KEYMANAGER_TOO_MANY_KEYSTORES", max: MAX_IMPORT_KEYSTORES },
+        `at most ${MAX_IMPORT_KEYSTORES} keystores per import request`,
+      );
+    const decrypted = await this.decrypt(keystores, passwords);
+    return this.serial(() => this.apply(decrypted, slashingProtection));
   }
 
   delete(pubkeys: string[]): Promise<{ data: DeleteStatus[]; slashing_protection: string }> {
@@ -63,38 +90,41 @@ export class Keymanager {
     return p;
   }
 
-  private async doImport(
-    keystores: unknown[],
-    passwords: unknown[],
-    slashingProtection?: string,
-  ): Promise<ImportStatus[]> {
-    if (keystores.length !== passwords.length)
-      throw new BadRequestError("keystores and passwords differ in length", "passwords");
-    const decrypted: ({ pubkey: Uint8Array; secret: Uint8Array; json: string; password: string } | ImportStatus)[] = [];
-    const seen = new Set<string>();
+  /** Structure and KDF limits checked here (cheap, typed per keystore); the KDF runs on the worker. */
+  private async decrypt(keystores: unknown[], passwords: unknown[]): Promise<(Decrypted | ImportStatus)[]> {
+    const out: (Decrypted | ImportStatus | null)[] = [];
+    const todo: { i: number; json: string; password: string }[] = [];
     for (let i = 0; i < keystores.length; i++) {
       try {
         const json = keystores[i];
         const password = passwords[i];
         if (typeof json !== "string" || typeof password !== "string")
           throw new BadRequestError("keystore and password must be strings");
-        const ks = parseKeystore(JSON.parse(json));
-        const secret = await decryptKeystore(ks, password);
-        const pubkey = blsPublicKey(secret);
-        const hex = toHex(pubkey);
-        decrypted.push(
-          this.m.signer.getKey(hex) !== undefined || seen.has(hex)
-            ? { status: "duplicate" }
-            : { pubkey, secret, json, password },
-        );
-        seen.add(hex);
+        kdfParams(parseKeystore(JSON.parse(json)), this.m.decryptor.limits);
+        todo.push({ i, json, password });
+        out.push(null);
       } catch (e) {
-        decrypted.push({ status: "error", message: errorMessage(e) });
+        out.push(failed(e));
       }
     }
-    const fresh = decrypted.filter(
-      (d): d is { pubkey: Uint8Array; secret: Uint8Array; json: string; password: string } => "secret" in d,
-    );
+    const keys = await this.m.decryptor.decryptAll(todo);
+    keys.forEach((k, j) => {
+      const { i, json, password } = todo[j]!;
+      out[i] = k instanceof Error ? failed(k) : { ...k, json, password };
+    });
+    return out as (Decrypted | ImportStatus)[];
+  }
+
+  private async apply(decrypted: (Decrypted | ImportStatus)[], slashingProtection?: string): Promise<ImportStatus[]> {
+    const seen = new Set<string>();
+    const items = decrypted.map((d): Decrypted | ImportStatus => {
+      if (!("secret" in d)) return d;
+      const hex = toHex(d.pubkey);
+      const dup = this.m.signer.getKey(hex) !== undefined || seen.has(hex);
+      seen.add(hex);
+      return dup ? { status: "duplicate" } : d;
+    });
+    const fresh = items.filter((d): d is Decrypted => "secret" in d);
     // Slashing protection first, only for the keys being imported; a bad file fails the whole request (400).
     if (slashingProtection !== undefined && slashingProtection.length > 0 && fresh.length > 0) {
       await importInterchange(this.m.store, [slashingProtection], this.m.network.genesisValidatorsRoot, {
@@ -103,7 +133,7 @@ export class Keymanager {
     }
     mkdirSync(this.m.keystoresDir, { recursive: true });
     const out: ImportStatus[] = [];
-    for (const d of decrypted) {
+    for (const d of items) {
       if (!("secret" in d)) {
         out.push(d);
         continue;
@@ -177,4 +207,9 @@ export class Keymanager {
     await exportInterchange(this.m.store, sink, this.m.network.genesisValidatorsRoot, exportKeys);
     return { data, slashing_protection: Buffer.concat(chunks).toString("utf8") };
   }
+}
+
+/** A keystore's error status; the message starts with its code (the API has no field for it). */
+function failed(e: unknown): ImportStatus {
+  return { status: "error", message: isAppError(e) ? `${e.code}: ${e.message}` : errorMessage(e) };
 }

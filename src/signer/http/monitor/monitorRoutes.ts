@@ -6,6 +6,7 @@ import type { IngestService } from "../../../fleet/ingestService.js";
 import { type MaintenanceService, notFound } from "../../../fleet/maintenanceService.js";
 import type { FleetMetrics } from "../../../fleet/metrics.js";
 import { parseReport } from "../../../fleet/reportFormat.js";
+import { ReportRateLimitedError } from "../../../fleet/reportRateLimit.js";
 import type { TokenService } from "../../../fleet/tokens.js";
 import type { AlertStatus } from "../../../store/alerts/alertsRepository.js";
 import type { HistoryRow } from "../../../store/fleet/hostKeysRepository.js";
@@ -51,7 +52,18 @@ export async function monitorRoutes(app: FastifyInstance, s: MonitorRouteService
           s.metrics?.reports.inc({ result: "rejected" });
           throw e;
         }
-        const r = await s.ingest.ingest(auth, report);
+        let r: Awaited<ReturnType<IngestService["ingest"]>>;
+        try {
+          r = await s.ingest.ingest(auth, report);
+        } catch (e) {
+          if (!(e instanceof ReportRateLimitedError)) throw e;
+          // the host reports faster than its limit: the agent keeps the report and sends it after this
+          s.metrics?.reports.inc({ result: "rate_limited" });
+          return reply
+            .status(429)
+            .header("retry-after", String(Math.max(1, Math.ceil(e.type.retryAfterMs / 1000))))
+            .send({ code: e.code, message: e.message });
+        }
         return reply.status(202).send({ accepted: true, host_id: r.hostId, changed: r.changed });
       });
 
@@ -311,6 +323,8 @@ export function historyView(r: HistoryRow) {
     to: r.toAt === null ? null : iso(r.toAt),
     facts: JSON.parse(r.facts) as unknown,
     report_id: r.reportId,
+    // > 1: older intervals merged into this one (present/active if any of them was)
+    changes: r.changes,
   };
 }
 

@@ -141,6 +141,28 @@ describe("beacon API client", () => {
       field: "is_live",
     });
   });
+  it("an endless answer stops at the size cap; credentials in the node URL never reach an error", async () => {
+    const srv = new LoopbackServer((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      const chunk = Buffer.alloc(64 * 1024, 0x20);
+      const pump = (): void => {
+        while (!res.destroyed) if (!res.write(chunk)) return void res.once("drain", pump);
+      };
+      pump();
+    });
+    const url = new URL(await srv.start());
+    cleanups.push(() => srv.stop());
+    const node = `http://user:s3cret@${url.host}/key/0123456789abcdef0123456789abcdef`;
+    const e = await new BeaconClient({ urls: [node], maxBytes: 1 << 20 }).spec().catch((x: unknown) => x);
+    expect((e as BeaconUnavailableError).type.failures[0]).toMatchObject({
+      code: "ERR_BEACON_BAD_RESPONSE",
+      field: "size",
+    });
+    const text = `${(e as Error).message} ${JSON.stringify((e as BeaconUnavailableError).toObject())}`;
+    expect(text).not.toMatch(/s3cret|user:|0123456789abcdef0123456789abcdef/);
+    // the user info was sent as Basic authentication
+    expect(srv.requests[0]?.headers.authorization).toBe(`Basic ${Buffer.from("user:s3cret").toString("base64")}`);
+  });
 });
 
 describe("beacon answers and signer events: parsers", () => {
