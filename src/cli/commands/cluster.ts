@@ -4,15 +4,9 @@ import type { Command } from "commander";
 import { type ClusterNode, certificateFingerprint, writeClusterFile } from "../../keys/threshold/clusterFile.js";
 import { ThresholdError, ThresholdErrorCode } from "../../keys/threshold/errors.js";
 import { MAX_SHARES } from "../../keys/threshold/shamir.js";
-import { createNodeCertificate } from "../../signer/cluster/nodeCertificate.js";
+import { createNodeCertificate, nodeTlsFiles } from "../../signer/cluster/nodeCertificate.js";
 import { writeFileDurable } from "../../util/durableFile.js";
 import { registerClusterDkgCommand } from "./clusterDkg.js";
-
-/** Where node i's TLS key and certificate live, beside cluster.yaml. */
-export function nodeTlsFiles(clusterDir: string, index: number): { dir: string; key: string; cert: string } {
-  const dir = join(clusterDir, `node-${index}`);
-  return { dir, key: join(dir, "node.key"), cert: join(dir, "node.crt") };
-}
 
 const ADDRESS_RE = /^(\[[0-9a-fA-F:]+\]|[^\s:[\]]+):([0-9]{1,5})$/;
 

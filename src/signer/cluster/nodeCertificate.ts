@@ -1,5 +1,6 @@
 import { createPrivateKey, randomBytes, webcrypto } from "node:crypto";
 import { isIP } from "node:net";
+import { join } from "node:path";
 import * as asn1js from "asn1js";
 import * as pkijs from "pkijs";
 
@@ -92,4 +93,10 @@ export async function createNodeCertificate(index: number, host: string): Promis
     .toString();
   pkcs8.fill(0);
   return { certificatePem: pem("CERTIFICATE", cert.toSchema().toBER(false)), privateKeyPem };
+}
+
+/** Where node i's TLS key and certificate live, beside cluster.yaml (`cluster init` writes them). */
+export function nodeTlsFiles(clusterDir: string, index: number): { dir: string; key: string; cert: string } {
+  const dir = join(clusterDir, `node-${index}`);
+  return { dir, key: join(dir, "node.key"), cert: join(dir, "node.crt") };
 }
