@@ -83,14 +83,15 @@ export function startNode(c: TestCluster, index: number, net: string[], extra: s
   ]);
 }
 
-/** Reads one labelled sample of a Prometheus text exposition (0 when absent). */
-export function metricValue(text: string, name: string, labels: Record<string, string> = {}): number {
+/** Sum of the samples of a Prometheus text exposition whose labels include `labels` (0 when none). */
+export function metricSum(text: string, name: string, labels: Record<string, string> = {}): number {
+  let sum = 0;
   for (const line of text.split("\n")) {
     if (!line.startsWith(name)) continue;
     const m = /^([a-z_]+)(\{[^}]*\})? ([0-9.e+-]+)$/.exec(line);
     if (m === null || m[1] !== name) continue;
     const have = Object.fromEntries([...(m[2] ?? "").matchAll(/([a-z_]+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
-    if (Object.entries(labels).every(([k, v]) => have[k] === v)) return Number(m[3]);
+    if (Object.entries(labels).every(([k, v]) => have[k] === v)) sum += Number(m[3]);
   }
-  return 0;
+  return sum;
 }

@@ -219,16 +219,29 @@ export class ClusterTransport implements PeerTransport {
   private async probeAll(): Promise<void> {
     await Promise.all(
       [...this.peerMap.values()].map((p) =>
-        this.call(p, p.signer, "Ping", {}, Math.max(200, Math.min(2000, this.opts.probeMs))).catch(() => undefined),
+        this.call(p, p.signer, "Ping", {}, Math.max(200, Math.min(2000, this.opts.probeMs)), false).catch(
+          () => undefined,
+        ),
       ),
     );
     this.m.metrics?.peersReachable.set(this.reachableCount);
   }
 
-  private call(p: Peer, client: grpc.Client, method: string, req: unknown, timeoutMs: number): Promise<unknown> {
+  /**
+   * One unary call. Requests wait for the connection within their deadline (a peer that just restarted
+   * is reconnecting, not gone); probes do not, so an unreachable peer is noticed at once and sorted last.
+   */
+  private call(
+    p: Peer,
+    client: grpc.Client,
+    method: string,
+    req: unknown,
+    timeoutMs: number,
+    waitForReady = true,
+  ): Promise<unknown> {
     const fn = (client as unknown as Record<string, Unary>)[method]!.bind(client);
     return new Promise((resolve, reject) => {
-      fn(req, new grpc.Metadata(), { deadline: Date.now() + timeoutMs }, (err, reply) => {
+      fn(req, new grpc.Metadata({ waitForReady }), { deadline: Date.now() + timeoutMs }, (err, reply) => {
         if (err === null || err === undefined) {
           p.reachable = true;
           resolve(reply);
