@@ -6,7 +6,7 @@ import { toHex } from "../../util/hex.js";
 import { encryptKeystore, type KdfOptions } from "../eip2335.js";
 import { KeyError, KeyErrorCode } from "../errors.js";
 import { type KeyLoadFailure, type LoadOptions, loadKeystoreDir } from "../keystoreDir.js";
-import type { BlsSharing } from "./blsThreshold.js";
+import type { BlsShare, BlsSharing } from "./blsThreshold.js";
 import type { Cluster, ClusterKey } from "./clusterFile.js";
 import { bls12381G1 as g } from "./group.js";
 import { commitmentAt } from "./shamir.js";
@@ -31,17 +31,28 @@ export function clusterKeyOf(s: BlsSharing): ClusterKey {
  * (mode 0600), into each node's folder. The secrets are zeroed afterwards.
  */
 export async function writeShareKeystores(outDir: string, name: string, s: BlsSharing, kdf: KdfOptions): Promise<void> {
-  const n = s.shares.length;
-  for (const share of s.shares) {
-    const dir = shareDir(outDir, share.index);
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const password = randomBytes(16).toString("hex");
-    const ks = await encryptKeystore(share.secret, share.publicKey, password, kdf);
-    ks.description = `slashguard threshold share ${share.index} of ${n} (threshold ${s.threshold}) for ${toHex(s.groupPublicKey)}`;
-    share.secret.fill(0);
-    writeFileDurable(join(dir, `${name}.txt`), password);
-    writeFileDurable(join(dir, `${name}.json`), JSON.stringify(ks));
-  }
+  for (const share of s.shares)
+    await writeShareKeystore(outDir, name, share, s.groupPublicKey, s.shares.length, s.threshold, kdf);
+}
+
+/** Writes one node's share keystore (NAME.json + NAME.txt in OUT/share-<i>/) and zeroes the secret. */
+export async function writeShareKeystore(
+  outDir: string,
+  name: string,
+  share: BlsShare,
+  groupPublicKey: Uint8Array,
+  shares: number,
+  threshold: number,
+  kdf: KdfOptions,
+): Promise<void> {
+  const dir = shareDir(outDir, share.index);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const password = randomBytes(16).toString("hex");
+  const ks = await encryptKeystore(share.secret, share.publicKey, password, kdf);
+  ks.description = `slashguard threshold share ${share.index} of ${shares} (threshold ${threshold}) for ${toHex(groupPublicKey)}`;
+  share.secret.fill(0);
+  writeFileDurable(join(dir, `${name}.txt`), password);
+  writeFileDurable(join(dir, `${name}.json`), JSON.stringify(ks));
 }
 
 /** Node `index`'s share of one group key, ready for the signing pool. */

@@ -61,7 +61,7 @@ export function peerChannelOptions(peer: ClusterNode): grpc.ChannelOptions {
     "grpc.max_send_message_length": CLUSTER_MAX_MESSAGE_BYTES,
     // reconnect quickly after a peer restarts: a node that is back should count again within a slot
     "grpc.initial_reconnect_backoff_ms": 200,
-    "grpc.max_reconnect_backoff_ms": 2000,
+    "grpc.max_reconnect_backoff_ms": 1000,
   };
 }
 

@@ -51,11 +51,9 @@ export async function gatherSignature(r: GatherRequest, m: GatherModules): Promi
     }
     const chosen = candidates.slice(0, r.threshold - 1);
     const signers = [r.index, ...chosen].sort((a, b) => a - b);
-    // with spare peers, a round leaves time for another; the last possible round gets all that is left
-    const timeout = Math.max(
-      MIN_PEER_TIMEOUT_MS,
-      candidates.length > chosen.length ? Math.floor(remaining / 2) : Math.floor(remaining),
-    );
+    // with a reachable spare peer, a round leaves time for another; otherwise it gets all that is left
+    const spare = candidates.slice(chosen.length).some((p) => m.transport.isReachable(p));
+    const timeout = Math.max(MIN_PEER_TIMEOUT_MS, Math.floor(spare ? remaining / 2 : remaining));
     const own = m.pool.sign(r.key.poolId, r.root, m.scheme.weight(signers, r.index));
     const body = { groupPublicKey: r.key.pubkey, body: r.body, signingRoot: r.root, signers };
     const settled = await Promise.allSettled(
