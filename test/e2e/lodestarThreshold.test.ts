@@ -38,8 +38,8 @@ describe.skipIf(!LODESTAR_AVAILABLE)("Lodestar validator clients on a 2-of-3 sla
 
   it("finalizes with group-key signatures from two racing clients, survives one node down, signs nothing with two down", async () => {
     const t0 = Date.now();
-    // signers first, chain second: a dev beacon node left without blocks for an epoch calls itself
-    // syncing and hands out no duties, and three signer processes take a while to start on a busy machine
+    // a dev beacon node left without blocks for an epoch after genesis calls itself syncing and hands
+    // out no duties: the chain's parameters are computed first, so the signers start with it
     const dev = devGenesis(8);
     const cluster = await makeCluster(t.dir, 3, 2, interopSecretKeys(8));
     const net = [
@@ -53,10 +53,12 @@ describe.skipIf(!LODESTAR_AVAILABLE)("Lodestar validator clients on a 2-of-3 sla
       dev.GENESIS_FORK_VERSION,
       "--no-doppelganger", // every key signs from genesis here (the guard's own e2e: lodestarDoppelganger.test.ts)
     ];
-    const nodes = await Promise.all([1, 2, 3].map((i) => startNode(cluster, i, net)));
-    procs.push(...nodes);
-    const bn = await startBeaconNode(t.dir, 8, 30); // the first slot after the VCs are up, even on a busy machine
-    procs.push(bn.proc);
+    // beacon node and signers start together; genesis 45 s out leaves room for both on a busy machine
+    const [bn, ...nodes] = await Promise.all([
+      startBeaconNode(t.dir, 8, 45),
+      ...[1, 2, 3].map((i) => startNode(cluster, i, net)),
+    ]);
+    procs.push(bn.proc, ...nodes);
     const genesis = await beaconGet<{ genesis_validators_root: string }>(bn.url, "/eth/v1/beacon/genesis");
     const spec = await beaconGet<Record<string, string>>(bn.url, "/eth/v1/config/spec");
     expect([genesis.genesis_validators_root, spec.GENESIS_FORK_VERSION]).toEqual([
