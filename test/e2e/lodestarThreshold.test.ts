@@ -28,11 +28,7 @@ describe.skipIf(!LODESTAR_AVAILABLE)("Lodestar validator clients on a 2-of-3 sla
   const procs: (Proc | SignerProcess | RecordingProxy)[] = [];
   const t = tempDir("sg-lodestar-threshold-");
   afterAll(async () => {
-    for (const p of procs.reverse()) {
-      const s = Date.now();
-      await p.stop();
-      console.log("stopped", p.constructor?.name, Date.now() - s);
-    }
+    for (const p of procs.reverse()) await p.stop();
     t.cleanup();
   }, 60_000);
 
