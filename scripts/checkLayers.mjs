@@ -26,6 +26,7 @@ export const LAYERS = {
   "signer/http": 4,
   "signer/privval": 4,
   "signer/grpc": 4,
+  "signer/cluster": 4,
   agent: 4,
   cli: 5,
 };

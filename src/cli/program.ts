@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { registerAgentCommand } from "./commands/agent.js";
+import { registerClusterCommands } from "./commands/cluster.js";
 import { registerCometBftStateCommands } from "./commands/cometbftState.js";
 import { registerFailoverCommand } from "./commands/failover.js";
 import { registerKeysCommands } from "./commands/keys.js";
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerCometBftStateCommands(program);
   registerSignerCommand(program);
   registerKeysCommands(program);
+  registerClusterCommands(program);
   registerUpCommand(program);
   registerSubstrateCommands(program);
   registerFailoverCommand(program);

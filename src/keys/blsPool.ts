@@ -15,6 +15,8 @@ export interface BlsPoolOptions {
 interface Job {
   id: number;
   root: Uint8Array;
+  /** Threshold shares: sign with secret·weight (a Lagrange coefficient), see threshold/blsThreshold.ts. */
+  weight: Uint8Array | null;
   resolve: (sig: Uint8Array) => void;
   reject: (e: unknown) => void;
 }
@@ -92,10 +94,10 @@ export class BlsPool {
     for (const s of this.slots) s.worker.postMessage(msg);
   }
 
-  sign(id: number, root: Uint8Array): Promise<Uint8Array> {
+  sign(id: number, root: Uint8Array, weight: Uint8Array | null = null): Promise<Uint8Array> {
     if (this.closed) return Promise.reject(new KeyError({ code: KeyErrorCode.KeySigning }, "signing pool is closed"));
     return new Promise((resolve, reject) => {
-      this.queue.push({ id, root, resolve, reject });
+      this.queue.push({ id, root, weight, resolve, reject });
       this.dispatch();
     });
   }
@@ -122,15 +124,21 @@ export class BlsPool {
       );
       const ids = new Uint32Array(jobs.length);
       const roots = new Uint8Array(32 * jobs.length);
+      // weights only travel when a job has one (threshold shares); all-zero means unweighted
+      const weights = jobs.some((j) => j.weight !== null) ? new Uint8Array(32 * jobs.length) : null;
       jobs.forEach((j, i) => {
         ids[i] = j.id;
         roots.set(j.root, 32 * i);
+        if (j.weight !== null) weights?.set(j.weight, 32 * i);
       });
       s.busy = jobs;
       s.batch = this.nextBatch++;
       s.worker.ref(); // pending signatures keep the process alive; an idle pool does not
-      const msg: WorkerRequest = { t: "sign", batch: s.batch, ids, roots };
-      s.worker.postMessage(msg, [ids.buffer, roots.buffer]);
+      const msg: WorkerRequest = { t: "sign", batch: s.batch, ids, roots, weights };
+      s.worker.postMessage(
+        msg,
+        weights === null ? [ids.buffer, roots.buffer] : [ids.buffer, roots.buffer, weights.buffer],
+      );
     }
   }
 

@@ -4,11 +4,12 @@
  */
 import { parentPort } from "node:worker_threads";
 import blst from "@chainsafe/blst";
+import { weightSecret } from "./threshold/blsThreshold.js";
 
 export type WorkerRequest =
   | { t: "add"; keys: { id: number; secret: Uint8Array }[] }
   | { t: "remove"; ids: number[] }
-  | { t: "sign"; batch: number; ids: Uint32Array; roots: Uint8Array };
+  | { t: "sign"; batch: number; ids: Uint32Array; roots: Uint8Array; weights: Uint8Array | null };
 
 export type WorkerResponse =
   | { t: "signed"; batch: number; sigs: Uint8Array; missing: number[] }
@@ -37,7 +38,12 @@ parentPort?.on("message", (m: WorkerRequest) => {
         missing.push(i);
         continue;
       }
-      sigs.set(sk.sign(m.roots.subarray(i * 32, i * 32 + 32)).toBytes(), i * 96);
+      const root = m.roots.subarray(i * 32, i * 32 + 32);
+      const w = m.weights?.subarray(i * 32, i * 32 + 32);
+      // threshold share: secret·weight, so the requester's combination is a plain aggregation
+      const signer =
+        w === undefined || w.every((b) => b === 0) ? sk : blst.SecretKey.fromBytes(weightSecret(sk.toBytes(), w));
+      sigs.set(signer.sign(root).toBytes(), i * 96);
     }
     const res: WorkerResponse = { t: "signed", batch: m.batch, sigs, missing };
     parentPort!.postMessage(res, [sigs.buffer]);

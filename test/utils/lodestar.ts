@@ -52,7 +52,12 @@ function start(args: string[], cwd: string): Proc {
 }
 
 /** `lodestar dev`: a single-node beacon chain of interop validators (8 by default; none run here: they sign elsewhere). */
-export async function startBeaconNode(dir: string, validators = 8): Promise<{ proc: Proc; url: string }> {
+export async function startBeaconNode(
+  dir: string,
+  validators = 8,
+  /** Genesis this long after now (default: lodestar's own, about 5 s): room to start slow signers first. */
+  genesisDelaySeconds?: number,
+): Promise<{ proc: Proc; url: string }> {
   const rest = await freePort();
   const p2p = await freePort();
   const proc = start(
@@ -69,6 +74,9 @@ export async function startBeaconNode(dir: string, validators = 8): Promise<{ pr
       String(p2p),
       "--discv5",
       "false",
+      ...(genesisDelaySeconds === undefined
+        ? []
+        : ["--genesisTime", String(Math.floor(Date.now() / 1000) + genesisDelaySeconds)]),
       ...CHAIN_PARAMS,
     ],
     dir,
@@ -83,7 +91,12 @@ export async function startBeaconNode(dir: string, validators = 8): Promise<{ pr
 }
 
 /** A Lodestar validator client signing through an external (Web3Signer API) signer. */
-export function startExternalSignerVc(dir: string, beaconUrl: string, signerUrl: string): Proc {
+export function startExternalSignerVc(
+  dir: string,
+  beaconUrl: string,
+  signerUrl: string,
+  opts: { name?: string; graffiti?: string } = {},
+): Proc {
   return start(
     [
       "validator",
@@ -93,7 +106,8 @@ export function startExternalSignerVc(dir: string, beaconUrl: string, signerUrl:
       "--server",
       beaconUrl,
       "--dataDir",
-      join(dir, "vc"),
+      join(dir, opts.name ?? "vc"),
+      ...(opts.graffiti === undefined ? [] : ["--graffiti", opts.graffiti]),
       "--externalSigner.url",
       signerUrl,
       "--externalSigner.fetch",
@@ -158,4 +172,19 @@ export async function beaconGet<T>(url: string, path: string): Promise<T> {
   const r = await fetch(`${url}${path}`);
   if (!r.ok) throw new Error(`${path}: ${r.status}`);
   return ((await r.json()) as { data: T }).data;
+}
+
+/**
+ * The genesis validators root and GENESIS_FORK_VERSION `lodestar dev` will have with N interop
+ * validators, computed by lodestar's own dev genesis code before any beacon node runs (the root does
+ * not depend on the genesis time): slow signers can then start first, and the chain starts when they are up.
+ */
+export function devGenesis(n: number): { genesis_validators_root: string; GENESIS_FORK_VERSION: string } {
+  const out = execFileSync(process.execPath, [join(LODESTAR_DIR, "devGenesis.mjs"), String(n)], {
+    cwd: LODESTAR_DIR,
+    encoding: "utf8",
+    env: { ...process.env, LODESTAR_PRESET: "minimal" },
+    stdio: ["ignore", "pipe", "ignore"],
+  });
+  return JSON.parse(out.trim()) as { genesis_validators_root: string; GENESIS_FORK_VERSION: string };
 }

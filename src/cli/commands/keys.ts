@@ -6,13 +6,20 @@ import { toHex } from "../../util/hex.js";
 import { parsePositiveInt } from "../options.js";
 import { ProgressLine } from "../progress.js";
 import { registerKeysHsmCommands } from "./keysHsm.js";
+import {
+  addThresholdGenerateOptions,
+  generateThresholdKeys,
+  isThresholdGenerate,
+  registerThresholdKeysCommands,
+} from "./keysThreshold.js";
 
 export function registerKeysCommands(program: Command): void {
   const keys = program.command("keys").description("validator keys");
-  keys
+  registerThresholdKeysCommands(keys); // threshold: `keys split` (keysThreshold.ts)
+  const generate = keys
     .command("generate")
     .description("write N random BLS keys as EIP-2335 keystores with password files (demos and tests)")
-    .requiredOption("--count <n>", "number of keys", parsePositiveInt)
+    .option("--count <n>", "number of keys (required, except with --threshold: default 1)", parsePositiveInt)
     .requiredOption("--out <dir>", "output folder (NAME.json + NAME.txt)")
     .option(
       "--kdf <name>",
@@ -28,7 +35,9 @@ export function registerKeysCommands(program: Command): void {
       `scrypt n or pbkdf2 c (default ${DEFAULT_SCRYPT_N} / ${DEFAULT_PBKDF2_C}, as EIP-2335 recommends; lower only for tests)`,
       parsePositiveInt,
     )
-    .action(async (o: { count: number; out: string; kdf: "scrypt" | "pbkdf2"; kdfWork?: number }) => {
+    .action(async (o: { count?: number; out: string; kdf: "scrypt" | "pbkdf2"; kdfWork?: number }) => {
+      if (isThresholdGenerate(o)) return generateThresholdKeys(o); // threshold: keysThreshold.ts
+      if (o.count === undefined) throw new InvalidArgumentError("--count is required");
       const progress = new ProgressLine("generating keystores");
       const made = await generateKeystores(
         o.out,
@@ -40,4 +49,5 @@ export function registerKeysCommands(program: Command): void {
       for (const k of made) process.stdout.write(`${toHex(k.pubkey)} ${k.file}\n`);
     });
   registerKeysHsmCommands(keys);
+  addThresholdGenerateOptions(generate); // threshold: --threshold/--shares/--cluster (keysThreshold.ts)
 }

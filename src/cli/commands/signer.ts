@@ -15,9 +15,15 @@ import { cometbftSection } from "../signer/cometbftSection.js";
 import { ethereumSection } from "../signer/ethereumSection.js";
 import type { SignerContext, SignerSection } from "../signer/section.js";
 import { substrateSection } from "../signer/substrateSection.js";
+import { thresholdSection } from "../signer/thresholdSection.js";
 
 /** Every chain section of the signer, in start order. */
-export const SIGNER_SECTIONS: SignerSection[] = [ethereumSection(), cometbftSection, substrateSection];
+export const SIGNER_SECTIONS: SignerSection[] = [
+  ethereumSection(),
+  thresholdSection(),
+  cometbftSection,
+  substrateSection,
+];
 
 interface CommonFlags {
   config?: string;

@@ -16,7 +16,6 @@ import {
   type DoppelgangerKeyStatus,
 } from "../../detect/doppelgangerTypes.js";
 import { doppelgangerRoutes } from "../../signer/http/eth2/doppelgangerRoutes.js";
-import type { EthSigner } from "../../signer/http/eth2/ethSigner.js";
 import type { Store } from "../../store/types.js";
 import { type Clock, systemClock } from "../../util/clock.js";
 import type { Logger } from "../../util/logger.js";
@@ -66,6 +65,11 @@ export function addDoppelgangerOptions(cmd: Command): void {
     .option("--monitor-token-file <file>", "agent token for --monitor-url");
 }
 
+/** The signer's keys (a local EthSigner or a threshold node's group keys). */
+export interface KeyList {
+  listKeys(): readonly { pubkeyHex: string }[];
+}
+
 /** Extra wiring from the caller (`up` hands in the monitor's alerts; tests a clock). */
 export interface DoppelgangerHooks {
   alerts?: SignerAlertSink;
@@ -78,7 +82,7 @@ export interface DoppelgangerPart {
   activated(pubkeys: string[]): void;
   removed(pubkeys: string[]): void;
   /** Routes, start of the polling loop. */
-  start(http: FastifyInstance, signer: EthSigner, token: string): Promise<void>;
+  start(http: FastifyInstance, signer: KeyList, token: string): Promise<void>;
   describe(): string[];
   health(): { ok: boolean; detail: string };
   stop(): Promise<void>;
@@ -170,7 +174,7 @@ export function setUpDoppelganger(a: {
 
 /** Guard off: every key signs; the status API says so. */
 function offPart(): DoppelgangerPart {
-  let signer: EthSigner | null = null;
+  let signer: KeyList | null = null;
   const statuses = (): DoppelgangerKeyStatus[] =>
     (signer?.listKeys() ?? []).map((k) => ({
       pubkey: k.pubkeyHex,

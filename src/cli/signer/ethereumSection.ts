@@ -34,7 +34,7 @@ import {
 } from "./doppelganger.js";
 import type { SignerContext, SignerSection } from "./section.js";
 
-const EthereumConfig = z
+export const EthereumConfig = z
   .object({
     network: z.enum(NETWORK_NAMES).optional(),
     genesis_validators_root: z.string().optional(),
@@ -56,7 +56,7 @@ const EthereumConfig = z
   })
   .strict();
 
-interface EthFlags extends DoppelgangerFlags {
+export interface EthFlags extends DoppelgangerFlags {
   network?: string;
   genesisValidatorsRoot?: string;
   genesisForkVersion?: string;
@@ -129,6 +129,7 @@ export function ethereumSection(hooks: EthereumHooks = {}): SignerSection {
     },
 
     async start(ctx: SignerContext): Promise<SignerService | null> {
+      if (ctx.flags.cluster !== undefined || ctx.config.cluster !== undefined) return null; // threshold: thresholdSection.ts
       const f = ctx.flags as EthFlags;
       const c = validateSection(EthereumConfig, ctx.config.ethereum, ctx.configFile, "ethereum");
       const keystores = pick(f.keystores, c.keystores, undefined);

@@ -13,6 +13,7 @@ const UNAVAILABLE = new Set<string>([
 export function httpStatusOf(code: string): number | undefined {
   if (PRECONDITION.has(code) || code.startsWith("ERR_DOPPELGANGER_")) return 412; // Web3Signer: protection refusal
   if (UNAVAILABLE.has(code)) return 503;
+  if (code === "ERR_THRESHOLD_NOT_ENOUGH_PARTIALS") return 503; // threshold: too few peers signed in time
   if (code === "ERR_UNAUTHORIZED") return 401;
   if (code === "ERR_FORBIDDEN") return 403;
   if (code === "ERR_NOT_FOUND" || code === "ERR_KEY_UNKNOWN") return 404;

@@ -1,11 +1,16 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { isAppError } from "../../../util/errors.js";
 import { toHex } from "../../../util/hex.js";
-import type { EthSigner } from "./ethSigner.js";
 import type { EthSignerMetrics } from "./metrics.js";
 
+/** What the routes need of a signing service: the local signer (EthSigner) or a threshold node. */
+export interface Eth2SigningService {
+  sign(pubkeyHex: string, body: unknown): Promise<{ signature: Uint8Array }>;
+  listKeys(): readonly { pubkeyHex: string }[];
+}
+
 export interface SignRoutesOptions {
-  signer: EthSigner;
+  signer: Eth2SigningService;
   metrics: EthSignerMetrics | null;
 }
 
