@@ -58,36 +58,44 @@ export async function startBeaconNode(
   /** Genesis this long after now (default: lodestar's own, about 5 s): room to start slow signers first. */
   genesisDelaySeconds?: number,
 ): Promise<{ proc: Proc; url: string }> {
-  const rest = await freePort();
-  const p2p = await freePort();
-  const proc = start(
-    [
-      "dev",
-      "--genesisValidators",
-      String(validators),
-      "--reset",
-      "--dataDir",
-      join(dir, "bn"),
-      "--rest.port",
-      String(rest),
-      "--port",
-      String(p2p),
-      "--discv5",
-      "false",
-      ...(genesisDelaySeconds === undefined
-        ? []
-        : ["--genesisTime", String(Math.floor(Date.now() / 1000) + genesisDelaySeconds)]),
-      ...CHAIN_PARAMS,
-    ],
-    dir,
-  );
-  const url = `http://127.0.0.1:${rest}`;
-  await waitFor(
-    async () => (await fetch(`${url}/eth/v1/beacon/genesis`)).ok,
-    90_000,
-    () => proc.log(),
-  );
-  return { proc, url };
+  // freePort() only finds a port free now: another process of the run can take it before lodestar
+  // binds (libp2p: "could not listen on any available address"). A node that exits before it answers
+  // is started again on new ports.
+  for (let attempt = 1; ; attempt++) {
+    const rest = await freePort();
+    const p2p = await freePort();
+    const proc = start(
+      [
+        "dev",
+        "--genesisValidators",
+        String(validators),
+        "--reset",
+        "--dataDir",
+        join(dir, "bn"),
+        "--rest.port",
+        String(rest),
+        "--port",
+        String(p2p),
+        "--discv5",
+        "false",
+        ...(genesisDelaySeconds === undefined
+          ? []
+          : ["--genesisTime", String(Math.floor(Date.now() / 1000) + genesisDelaySeconds)]),
+        ...CHAIN_PARAMS,
+      ],
+      dir,
+    );
+    const url = `http://127.0.0.1:${rest}`;
+    const exited = (): boolean => proc.child.exitCode !== null || proc.child.signalCode !== null;
+    await waitFor(
+      async () => exited() || (await fetch(`${url}/eth/v1/beacon/genesis`)).ok,
+      90_000,
+      () => proc.log(),
+    );
+    if (!exited()) return { proc, url };
+    if (attempt === 3)
+      throw new Error(`the beacon node exited before it answered, 3 times\n${proc.log().slice(-4000)}`);
+  }
 }
 
 /** A Lodestar validator client signing through an external (Web3Signer API) signer. */

@@ -10,6 +10,14 @@ import { dropPostgresDb, freshPostgresUrl, HAS_PG, PG_ADMIN_URL } from "../../ut
  * Issue 14 defect 12: PostgreSQL durability was left to the server's synchronous_commit. Every write
  * transaction now pins it (sent with BEGIN) and checks fsync and full_page_writes in the same round trip.
  */
+async function waitUntil(ok: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await ok())) {
+    if (Date.now() > end) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 const setting = (store: Store, name: string, readOnly = false): Promise<string> =>
   store.tx(async (tx) => String((await tx.all(`SELECT current_setting('${name}') AS v`))[0]!.v), { readOnly });
 
@@ -51,30 +59,46 @@ describe.skipIf(!HAS_PG_BINARIES)("PostgreSQL server settings (a private cluster
     cluster = undefined;
   });
 
+  /** pg_reload_conf() only signals the postmaster: wait until a new connection sees the value. */
+  async function reload(c: PgCluster, name: string, value: string): Promise<void> {
+    await c.admin("SELECT pg_reload_conf()");
+    await waitUntil(async () => {
+      const client = new pg.Client({ connectionString: c.url });
+      await client.connect();
+      try {
+        return (await client.query(`SELECT current_setting('${name}') AS v`)).rows[0].v === value;
+      } finally {
+        await client.end();
+      }
+    });
+  }
+
   it("refuses to open on a server with fsync or full_page_writes off, and fails closed when a reload turns them off", async () => {
     cluster = await startPgCluster();
     await cluster.admin("ALTER SYSTEM SET fsync = off");
-    await cluster.admin("SELECT pg_reload_conf()");
+    await reload(cluster, "fsync", "off");
     await expect(openStore(cluster.url)).rejects.toMatchObject({
       code: StoreErrorCode.UnsafeSettings,
       type: { setting: "fsync", value: "off" },
     });
     await cluster.admin("ALTER SYSTEM RESET fsync");
     await cluster.admin("ALTER SYSTEM SET full_page_writes = off");
-    await cluster.admin("SELECT pg_reload_conf()");
+    await reload(cluster, "full_page_writes", "off");
     await expect(openStore(cluster.url)).rejects.toMatchObject({
       code: StoreErrorCode.UnsafeSettings,
       type: { setting: "full_page_writes", value: "off" },
     });
 
     await cluster.admin("ALTER SYSTEM RESET full_page_writes");
-    await cluster.admin("SELECT pg_reload_conf()");
+    await reload(cluster, "full_page_writes", "on");
     const store = await openStore(cluster.url);
     try {
       await store.tx((tx) => tx.run("CREATE TABLE t (x INTEGER)"));
       // fsync turned off while the store is open: the next write transaction commits nothing
       await cluster.admin("ALTER SYSTEM SET fsync = off");
-      await cluster.admin("SELECT pg_reload_conf()");
+      await reload(cluster, "fsync", "off");
+      // the store's open backend rereads the file when the postmaster's signal reaches it
+      await waitUntil(async () => (await setting(store, "fsync", true)) === "off");
       await expect(store.tx((tx) => tx.run("INSERT INTO t VALUES (1)"))).rejects.toMatchObject({
         code: StoreErrorCode.UnsafeSettings,
       });
