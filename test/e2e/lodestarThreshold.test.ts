@@ -28,7 +28,11 @@ describe.skipIf(!LODESTAR_AVAILABLE)("Lodestar validator clients on a 2-of-3 sla
   const procs: (Proc | SignerProcess | RecordingProxy)[] = [];
   const t = tempDir("sg-lodestar-threshold-");
   afterAll(async () => {
-    for (const p of procs.reverse()) await p.stop();
+    for (const p of procs.reverse()) {
+      const t0 = Date.now();
+      await p.stop();
+      console.log("teardown", p.constructor.name, "url" in p ? p.url : "", Date.now() - t0);
+    }
     t.cleanup();
   }, 60_000);
 
