@@ -25,6 +25,8 @@ export class AppError<T extends { code: string } = { code: string }> extends Err
 export enum CommonErrorCode {
   BadRequest = "ERR_BAD_REQUEST",
   Internal = "ERR_INTERNAL",
+  /** The process is stopping: the request was not decided (nothing recorded, nothing signed); retry elsewhere. */
+  ShuttingDown = "ERR_SHUTTING_DOWN",
 }
 
 export class BadRequestError extends AppError<{ code: CommonErrorCode.BadRequest; field?: string }> {

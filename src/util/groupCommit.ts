@@ -1,3 +1,5 @@
+import { AppError, CommonErrorCode } from "./errors.js";
+
 /** One request's answer from a batch flush: a value, or the error that request alone gets. */
 export type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
 
@@ -37,7 +39,9 @@ export class GroupCommit<Req, Res> {
   }
 
   submit(req: Req): Promise<Res> {
-    if (this.closed) return Promise.reject(new Error("group commit is closed"));
+    if (this.closed) {
+      return Promise.reject(new AppError({ code: CommonErrorCode.ShuttingDown }, "shutting down: request not decided"));
+    }
     const shard = Math.abs(this.shardOf(req)) % this.queues.length;
     return new Promise<Res>((resolve, reject) => {
       this.queues[shard]!.push({ req, resolve, reject });

@@ -19,7 +19,7 @@ export function httpStatusOf(code: string): number | undefined {
   if (code === "ERR_NOT_FOUND" || code === "ERR_KEY_UNKNOWN") return 404;
   if (code === "ERR_BODY_TOO_LARGE") return 413;
   if (code === "ERR_RATE_LIMITED") return 429;
-  if (code === "ERR_KEYMANAGER_BUSY") return 503;
+  if (code === "ERR_KEYMANAGER_BUSY" || code === "ERR_SHUTTING_DOWN") return 503;
   if (code === "ERR_KEYMANAGER_TOO_MANY_KEYSTORES") return 400;
   if (code === "ERR_ALERT_RESOLVED") return 409;
   if (
