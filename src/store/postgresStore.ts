@@ -70,6 +70,15 @@ export class PostgresStore implements Store {
       throw toStoreError(e);
     }
     let broken = false;
+    // A checked-out client is outside the pool's idle error listener: a connection dropped while we hold
+    // it ('Connection terminated unexpectedly', a FATAL from the server) would be an unhandled 'error'
+    // event and crash the process. It fails this transaction instead (the next query rejects).
+    let connectionError: unknown = null;
+    const onError = (e: unknown): void => {
+      connectionError ??= e;
+      broken = true;
+    };
+    client.on("error", onError);
     const atCommit: string[] = [];
     try {
       // simple-protocol multi-statement queries: one round trip for BEGIN + the durability pin and check
@@ -81,13 +90,19 @@ export class PostgresStore implements Store {
       await client.query([...atCommit, "COMMIT"].join("; "));
       return out;
     } catch (e) {
-      try {
-        await client.query("ROLLBACK");
-      } catch {
-        broken = true;
+      if (!broken) {
+        try {
+          await client.query("ROLLBACK");
+        } catch {
+          broken = true;
+        }
       }
+      if (connectionError !== null) throw toStoreError(connectionError);
       throw isDriverError(e) ? toStoreError(e) : e;
     } finally {
+      client.off("error", onError);
+      // a broken client is destroyed, not returned; keep a listener so a late event cannot crash us
+      if (broken) client.on("error", () => {});
       client.release(broken);
     }
   }
