@@ -1,4 +1,3 @@
-import { systemClock } from "../util/clock.js";
 import { errorMessage, jsonSafe } from "../util/errors.js";
 import { FailoverError, FailoverErrorCode, RefusalReason } from "./errors.js";
 import { HealthChecker, type HealthReport } from "./health.js";
@@ -7,6 +6,7 @@ import { readKeyFile, type ValidatorKeyInfo } from "./keyFiles.js";
 import { type LeaseRecord, mayAcquire } from "./lease.js";
 import { LeaseKeeper } from "./leaseKeeper.js";
 import { LocalNode } from "./localNode.js";
+import { realTimers, sleepOn } from "./monotonic.js";
 import type { FailoverModules, FailoverOptions } from "./options.js";
 import { type PromotionContext, promote, promotionEvent } from "./promotion.js";
 import { DaemonReporter } from "./reporter.js";
@@ -36,6 +36,10 @@ export class FailoverDaemon {
   private emergency: Promise<void> | null = null;
   private readonly abort = new AbortController();
   private loop: Promise<void> | null = null;
+  /** The promotion in progress: aborted when the lease is lost. */
+  private promotionAbort: AbortController | null = null;
+  /** The promotion has begun to change the local node (stopped it, key, start). */
+  private promotionTouched = false;
 
   private constructor(
     private readonly opts: FailoverOptions,
@@ -47,6 +51,7 @@ export class FailoverDaemon {
       {
         store: m.lease,
         clock: m.clock,
+        ...(m.timers === undefined ? {} : { timers: m.timers }),
         logger: m.logger,
         onLost: (reason, detail) => this.onLeaseLost(reason, detail),
         onRenewed: (to) => {
@@ -55,7 +60,12 @@ export class FailoverDaemon {
         onRenewOutcome: (o) => m.metrics?.leaseRenewals.inc({ outcome: o }),
       },
     );
-    this.node = new LocalNode(opts.files.nodeKeyFile, validatorKey.info, m.node);
+    this.node = new LocalNode(opts.files.nodeKeyFile, validatorKey.info, m.node, {
+      ...(m.keyFiles === undefined ? {} : { keys: m.keyFiles }),
+      ...(m.timers === undefined ? {} : { timers: m.timers }),
+      keyWriteTimeoutMs: opts.stopTimeoutMs,
+      logger: m.logger,
+    });
     this.report = new DaemonReporter(opts.nodeId, m);
     this.hysteresis = new HealthHysteresis(opts.retryAttempts, m.clock.now(), false);
     this.health = new HealthChecker(
@@ -121,7 +131,12 @@ export class FailoverDaemon {
         held === null ? null : Math.round(this.keeper.msToDeadline),
         this.leaseError,
       ),
-      node: { running: this.node.running, key: this.node.loadedKey ?? this.node.fileKey },
+      // a node being started is running as far as any peer is concerned
+      node: {
+        running: this.node.starting ? true : this.node.running,
+        starting: this.node.starting,
+        key: this.node.loadedKey ?? this.node.fileKey,
+      },
       last_signed_height: this.health.lastSignedHeight?.toString() ?? null,
       health: healthView(this.lastReport, this.hysteresis.healthy),
       last_event: this.report.lastEvent === null ? null : jsonSafe(this.report.lastEvent),
@@ -145,7 +160,7 @@ export class FailoverDaemon {
       } catch (e) {
         this.m.logger.error("Failover tick failed", { role: this.role }, e);
       }
-      await systemClock.sleep(this.opts.tickMs, this.abort.signal).catch(() => {});
+      await sleepOn(this.m.timers ?? realTimers, this.opts.tickMs, this.abort.signal);
     }
   }
 
@@ -230,17 +245,26 @@ export class FailoverDaemon {
 
   private async runPromotion(reason: string): Promise<void> {
     this.setRole("promoting");
+    const abort = new AbortController();
+    this.promotionAbort = abort;
+    this.promotionTouched = false;
     const ctx: PromotionContext = {
       opts: this.opts,
       m: this.m,
       keeper: this.keeper,
       validatorKey: this.validatorKey,
-      stopLocalNode: () => this.node.stop(),
-      onValidatorKey: () => this.node.validatorKeyInstalled(),
+      signal: abort.signal,
+      stopLocalNode: () => {
+        this.promotionTouched = true;
+        return this.node.stop();
+      },
+      installValidatorKey: (content) => this.node.installValidatorKey(content),
+      startNode: (signal) => this.node.startValidator(signal),
     };
     this.m.logger.info("Promotion started", { reason });
     try {
       const r = await promote(ctx, reason);
+      this.promotionAbort = null;
       this.node.startedWithValidator();
       if (this.keeper.held?.epoch !== r.grant.epoch) {
         // lost between the last check and here: the stop path takes over at once
@@ -255,6 +279,7 @@ export class FailoverDaemon {
       await this.readLease();
       this.report.emit(promotionEvent(r, this.opts.nodeId, this.opts.primary, reason));
     } catch (e) {
+      this.promotionAbort = null;
       // A node that may still hold the validator key is fenced by the next passive tick.
       this.node.afterFailedPromotion();
       this.nextPromotionAt = this.m.clock.now() + this.opts.retryAfterMs;
@@ -300,7 +325,7 @@ export class FailoverDaemon {
       const { grant } = await this.m.lease.acquire({
         holder: this.opts.nodeId,
         ttlMs: this.opts.lease.ttlMs,
-        stopTimeoutMs: this.opts.stopTimeoutMs,
+        stopTimeoutMs: this.opts.stopBoundMs,
         reason: "daemon restart; node kept running",
       });
       this.keeper.start(grant, sentAt);
@@ -314,8 +339,14 @@ export class FailoverDaemon {
   }
 
   private onLeaseLost(reason: "lease_lost" | "renew_deadline", detail: string): void {
-    // A promotion in progress notices by itself (every step asserts the lease) and cleans up.
-    if (this.role === "promoting") return;
+    if (this.promotionAbort !== null) {
+      // Every step of the promotion stops at once (a node start in progress is killed).
+      this.promotionAbort.abort();
+      // Not yet touched: the passive node still runs with its dummy key; the promotion cleans up.
+      if (!this.promotionTouched) return;
+      // Touched: the validator key may be in place or the node starting: stop it now, not after the
+      // start returns (the promotion's own clean-up stops it once more).
+    }
     this.emergency ??= this.selfStop(reason, detail).finally(() => {
       this.emergency = null;
     });
@@ -328,7 +359,7 @@ export class FailoverDaemon {
     return this.emergency;
   }
 
-  /** Stops signing now: dummy key first (whatever restarts the node cannot sign), then stop, retried. */
+  /** Stops signing now: the node first (kill path included), retried; then the dummy key (LocalNode.stop). */
   private async selfStop(
     reason: "lease_lost" | "renew_deadline" | "fenced",
     detail: string,

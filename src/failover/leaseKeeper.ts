@@ -1,9 +1,8 @@
 import { errorMessage } from "../util/errors.js";
 import type { Logger } from "../util/logger.js";
-import { withTimeout } from "../util/timeout.js";
 import { FailoverError, FailoverErrorCode } from "./errors.js";
 import type { LeaseGrant, LeaseStore } from "./lease.js";
-import type { Monotonic } from "./monotonic.js";
+import { type Monotonic, realTimers, type Timers, withTimers } from "./monotonic.js";
 
 export interface LeaseKeeperOptions {
   renewIntervalMs: number;
@@ -14,6 +13,8 @@ export interface LeaseKeeperOptions {
 export interface LeaseKeeperModules {
   store: LeaseStore;
   clock: Monotonic;
+  /** Timers on `clock` (default: node's). */
+  timers?: Timers;
   logger: Logger;
   /** Called once when the lease is lost or cannot be renewed before `ttl - margin`: stop signing now. */
   onLost: (reason: "lease_lost" | "renew_deadline", detail: string) => void;
@@ -31,14 +32,17 @@ export interface LeaseKeeperModules {
 export class LeaseKeeper {
   private grant: LeaseGrant | null = null;
   private deadline = 0;
-  private deadlineTimer: NodeJS.Timeout | null = null;
-  private renewTimer: NodeJS.Timeout | null = null;
+  private deadlineTimer: (() => void) | null = null;
+  private renewTimer: (() => void) | null = null;
   private lostCalled = false;
+  private readonly timers: Timers;
 
   constructor(
     private readonly opts: LeaseKeeperOptions,
     private readonly m: LeaseKeeperModules,
-  ) {}
+  ) {
+    this.timers = m.timers ?? realTimers;
+  }
 
   /** Starts keeping `grant`, which the store granted to a request sent at `sentAtMs` (monotonic). */
   start(grant: LeaseGrant, sentAtMs: number): void {
@@ -51,8 +55,8 @@ export class LeaseKeeper {
 
   stop(): void {
     this.grant = null;
-    if (this.deadlineTimer !== null) clearTimeout(this.deadlineTimer);
-    if (this.renewTimer !== null) clearTimeout(this.renewTimer);
+    this.deadlineTimer?.();
+    this.renewTimer?.();
     this.deadlineTimer = null;
     this.renewTimer = null;
   }
@@ -66,7 +70,12 @@ export class LeaseKeeper {
     return this.deadline - this.m.clock.now();
   }
 
-  /** Throws ERR_FAILOVER_LEASE_LOST unless the lease is held with time left: checked before every node start. */
+  /** Whether the lease was lost (or the self-stop deadline passed) since `start`. */
+  get lost(): boolean {
+    return this.lostCalled;
+  }
+
+  /** Throws ERR_FAILOVER_LEASE_LOST unless the lease is held with more than `minRemainingMs` left before the self-stop. */
   assertHeld(minRemainingMs = 0): LeaseGrant {
     const g = this.grant;
     if (g === null || this.lostCalled || this.msToDeadline <= minRemainingMs) {
@@ -80,16 +89,15 @@ export class LeaseKeeper {
 
   private setDeadline(at: number): void {
     this.deadline = at;
-    if (this.deadlineTimer !== null) clearTimeout(this.deadlineTimer);
-    this.deadlineTimer = setTimeout(
-      () => this.lose("renew_deadline", "the lease was not renewed before ttl - margin"),
-      Math.max(0, at - this.m.clock.now()),
+    this.deadlineTimer?.();
+    this.deadlineTimer = this.timers.after(Math.max(0, at - this.m.clock.now()), () =>
+      this.lose("renew_deadline", "the lease was not renewed before ttl - margin"),
     );
   }
 
   private scheduleRenew(delayMs: number): void {
-    if (this.renewTimer !== null) clearTimeout(this.renewTimer);
-    this.renewTimer = setTimeout(() => void this.renewOnce(), delayMs);
+    this.renewTimer?.();
+    this.renewTimer = this.timers.after(delayMs, () => void this.renewOnce());
   }
 
   private async renewOnce(): Promise<void> {
@@ -99,7 +107,8 @@ export class LeaseKeeper {
     try {
       // a renewal still pending at the deadline counts as failed
       const ms = Math.max(1, this.msToDeadline);
-      const res = await withTimeout(
+      const res = await withTimers(
+        this.timers,
         this.m.store.renew(grant),
         ms,
         () => new Error(`no answer within ${Math.round(ms)} ms`),

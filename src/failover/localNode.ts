@@ -1,6 +1,25 @@
+import type { Logger } from "../util/logger.js";
 import { generateDummyKey, installedKeyAddress, installKey, type ValidatorKeyInfo } from "./keyFiles.js";
+import { realTimers, type Timers, withTimers } from "./monotonic.js";
 import type { NodeControl } from "./nodeControl.js";
 import type { InstalledKey } from "./status.js";
+
+/** How the node's key file is read and replaced (injected by the fault-schedule model to fill the disk). */
+export interface KeyFileIo {
+  /** Address of the key in the file, or null when missing or unreadable. */
+  address(path: string): Promise<string | null>;
+  install(path: string, content: string): Promise<void>;
+}
+
+export const fsKeyFileIo: KeyFileIo = { address: installedKeyAddress, install: installKey };
+
+export interface LocalNodeIo {
+  keys?: KeyFileIo;
+  timers?: Timers;
+  /** A dummy-key write that has not finished by then counts as failed (a hung filesystem). */
+  keyWriteTimeoutMs?: number;
+  logger?: Logger;
+}
 
 /**
  * The local CometBFT node and, above all, which key it may hold in memory. The node reads its key file
@@ -10,29 +29,40 @@ import type { InstalledKey } from "./status.js";
  */
 export class LocalNode {
   running: boolean | null = null;
+  /** A start is in progress: the node may come up any moment (reported as running, never as stopped). */
+  starting = false;
   /** Key the node would load at its next start. */
   fileKey: InstalledKey = "unknown";
   /** Key the running node loaded; null when it is not running. */
   loadedKey: InstalledKey | null = null;
   private dummySinceStop = false;
+  private readonly keys: KeyFileIo;
+  private readonly timers: Timers;
 
   constructor(
     private readonly keyFile: string,
     private readonly validator: ValidatorKeyInfo,
     private readonly control: NodeControl,
-  ) {}
+    private readonly io: LocalNodeIo = {},
+  ) {
+    this.keys = io.keys ?? fsKeyFileIo;
+    this.timers = io.timers ?? realTimers;
+  }
 
   /** Refreshes what the node runs with; throws when the is-running probe fails (running becomes unknown). */
   async probe(): Promise<void> {
-    const addr = await installedKeyAddress(this.keyFile);
+    const addr = await this.keys.address(this.keyFile);
     this.fileKey = addr === null ? "unknown" : addr === this.validator.address ? "validator" : "dummy";
     if (this.fileKey !== "dummy") this.dummySinceStop = false;
+    let running: boolean;
     try {
-      this.running = await this.control.isRunning();
+      running = await this.control.isRunning();
     } catch (e) {
       this.running = null;
       throw e;
     }
+    // a start in progress is not "stopped", whatever the probe saw before the node came up
+    this.running = running || this.starting;
     if (!this.running) {
       this.loadedKey = null;
       this.dummySinceStop = this.fileKey === "dummy";
@@ -46,24 +76,73 @@ export class LocalNode {
     return this.running !== false && this.loadedKey !== null && this.loadedKey !== "dummy";
   }
 
-  /** Dummy key first (whatever restarts the node now cannot sign), then stop, confirmed. */
+  /**
+   * Stops the node (the kill path included), confirmed, and only then replaces the key file with a dummy,
+   * so whatever restarts the node later cannot sign. The key write never prevents or delays the stop; a
+   * failed or hung write leaves the file "unknown" (the passive start writes it again before any start).
+   * Throws when the node could not be stopped (after still trying the dummy key).
+   */
   async stop(): Promise<void> {
-    await installKey(this.keyFile, generateDummyKey(this.validator.type));
-    this.fileKey = "dummy";
-    await this.control.stop();
-    this.running = false;
-    this.loadedKey = null;
-    this.dummySinceStop = true;
+    let stopError: unknown = null;
+    try {
+      await this.control.stop();
+      this.running = false;
+      this.loadedKey = null;
+    } catch (e) {
+      stopError = e;
+    }
+    try {
+      const content = generateDummyKey(this.validator.type);
+      await withTimers(
+        this.timers,
+        this.keys.install(this.keyFile, content),
+        this.io.keyWriteTimeoutMs ?? 10_000,
+        () => new Error("dummy key write timed out"),
+      );
+      this.fileKey = "dummy";
+      this.dummySinceStop = stopError === null;
+    } catch (e) {
+      this.fileKey = "unknown";
+      this.dummySinceStop = false;
+      this.io.logger?.error("Could not write the dummy key after stopping the node", { file: this.keyFile }, e);
+    }
+    if (stopError !== null) throw stopError;
   }
 
   /** Starts the node with a fresh dummy key: it follows the chain, and its votes count for nothing. */
   async startPassive(): Promise<void> {
-    if (this.fileKey !== "dummy") await installKey(this.keyFile, generateDummyKey(this.validator.type));
+    if (this.fileKey !== "dummy") await this.keys.install(this.keyFile, generateDummyKey(this.validator.type));
     this.fileKey = "dummy";
     this.dummySinceStop = true;
-    await this.control.start();
+    await this.startWith("dummy");
+  }
+
+  /** Puts the validator key where the node reads it (promotion; the node is stopped). */
+  async installValidatorKey(content: string): Promise<void> {
+    this.validatorKeyInstalled();
+    await this.keys.install(this.keyFile, content);
+  }
+
+  /** Starts the node with the validator key in place (promotion); `signal` aborts the start. */
+  async startValidator(signal?: AbortSignal): Promise<void> {
+    await this.startWith("validator", signal);
+  }
+
+  private async startWith(key: InstalledKey, signal?: AbortSignal): Promise<void> {
+    this.starting = true;
     this.running = true;
-    this.loadedKey = "dummy";
+    this.loadedKey = key === "dummy" ? "dummy" : "unknown";
+    try {
+      await this.control.start(signal);
+    } catch (e) {
+      // it may have come up after all: unknown until a probe or a stop says otherwise
+      this.running = null;
+      throw e;
+    } finally {
+      this.starting = false;
+    }
+    this.running = true;
+    this.loadedKey = key;
   }
 
   /** The validator key is about to be put in place (promotion). */

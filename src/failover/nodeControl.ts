@@ -5,7 +5,11 @@ import type { Monotonic } from "./monotonic.js";
 
 /** Starts, stops and probes the local CometBFT node (systemd units by default, any command by config). */
 export interface NodeControl {
-  start(): Promise<void>;
+  /**
+   * Starts the node. When `signal` aborts (the lease was lost meanwhile) the start command is killed and
+   * the call rejects; the caller stops the node at once, without waiting for the start.
+   */
+  start(signal?: AbortSignal): Promise<void>;
   /** Stops the node and returns only once it is confirmed stopped; throws ERR_FAILOVER_NODE_STOP_FAILED otherwise. */
   stop(): Promise<void>;
   /** true running, false stopped; throws when the probe itself fails (unknown is never "stopped"). */
@@ -19,6 +23,8 @@ export interface CommandNodeControlOptions {
   isRunningCommand: string;
   /** Run when the stop command has not stopped the node within stopTimeoutMs (e.g. systemctl kill -s KILL). */
   killCommand?: string;
+  /** Time limit of the kill command (default: stopTimeoutMs). */
+  killTimeoutMs?: number;
   stopTimeoutMs: number;
   commandTimeoutMs: number;
   pollMs: number;
@@ -31,8 +37,18 @@ export interface CommandResult {
   output: string;
 }
 
-/** Runs `sh -c command` in its own process group, killed as a whole on timeout. */
-export function runCommand(command: string, timeoutMs: number): Promise<CommandResult> {
+/**
+ * Longest time `stop()` can take before it answers: the stop command's wait, and with a kill command the
+ * kill's own limit and a second wait. Announced to successors through the lease (they wait this long past
+ * its end before counting an unreachable holder's node as stopped) and checked against the config.
+ */
+export function stopBoundMs(o: { stopTimeoutMs: number; killCommand?: string; killTimeoutMs?: number }): number {
+  if (o.killCommand === undefined) return o.stopTimeoutMs;
+  return o.stopTimeoutMs + (o.killTimeoutMs ?? o.stopTimeoutMs) + o.stopTimeoutMs;
+}
+
+/** Runs `sh -c command` in its own process group, killed as a whole on timeout or when `signal` aborts. */
+export function runCommand(command: string, timeoutMs: number, signal?: AbortSignal): Promise<CommandResult> {
   return new Promise((resolve) => {
     const child = spawn("/bin/sh", ["-c", command], { stdio: ["ignore", "pipe", "pipe"], detached: true });
     let output = "";
@@ -42,22 +58,32 @@ export function runCommand(command: string, timeoutMs: number): Promise<CommandR
     child.stdout.on("data", keep);
     child.stderr.on("data", keep);
     let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
+    const killGroup = (): void => {
       try {
         if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
       } catch {
         // already gone
       }
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killGroup();
     }, timeoutMs);
-    child.on("error", (e) => {
+    const onAbort = (): void => {
+      timedOut = true;
+      killGroup();
+    };
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener("abort", onAbort, { once: true });
+    const finish = (r: CommandResult): void => {
       clearTimeout(timer);
-      resolve({ exitCode: null, signal: null, timedOut, output: e.message });
-    });
-    child.on("close", (exitCode, signal) => {
-      clearTimeout(timer);
-      resolve({ exitCode, signal, timedOut, output: output.trim().slice(0, 500) });
-    });
+      signal?.removeEventListener("abort", onAbort);
+      resolve(r);
+    };
+    child.on("error", (e) => finish({ exitCode: null, signal: null, timedOut, output: e.message }));
+    child.on("close", (exitCode, sig) =>
+      finish({ exitCode, signal: sig, timedOut, output: output.trim().slice(0, 500) }),
+    );
   });
 }
 
@@ -74,9 +100,9 @@ export class CommandNodeControl implements NodeControl {
     private readonly m: { logger: Logger; clock: Monotonic; sleep: (ms: number) => Promise<void> },
   ) {}
 
-  async start(): Promise<void> {
-    const r = await runCommand(this.opts.startCommand, this.opts.commandTimeoutMs);
-    if (r.exitCode !== 0) throw commandError(this.opts.startCommand, r);
+  async start(signal?: AbortSignal): Promise<void> {
+    const r = await runCommand(this.opts.startCommand, this.opts.commandTimeoutMs, signal);
+    if (r.exitCode !== 0 || signal?.aborted) throw commandError(this.opts.startCommand, r);
   }
 
   async isRunning(): Promise<boolean> {
@@ -93,7 +119,7 @@ export class CommandNodeControl implements NodeControl {
     if (await this.waitStopped(started + this.opts.stopTimeoutMs)) return;
     if (this.opts.killCommand !== undefined) {
       this.m.logger.warn("Node still running after the stop timeout; killing it", { command: this.opts.killCommand });
-      const k = await runCommand(this.opts.killCommand, this.opts.commandTimeoutMs);
+      const k = await runCommand(this.opts.killCommand, this.opts.killTimeoutMs ?? this.opts.stopTimeoutMs);
       if (k.exitCode !== 0) this.m.logger.warn("Node kill command failed", { command: this.opts.killCommand, ...k });
       if (await this.waitStopped(this.m.clock.now() + this.opts.stopTimeoutMs)) return;
     }

@@ -1,8 +1,9 @@
 import type { Logger } from "../util/logger.js";
 import type { FailoverEvents } from "./events.js";
 import type { LeaseStore } from "./lease.js";
+import type { KeyFileIo } from "./localNode.js";
 import type { FailoverMetrics } from "./metrics.js";
-import type { Monotonic } from "./monotonic.js";
+import type { Monotonic, Timers } from "./monotonic.js";
 import type { NodeControl } from "./nodeControl.js";
 import type { Peers } from "./peers.js";
 import type { ChainRpc, EvmRpc } from "./rpcClient.js";
@@ -37,8 +38,13 @@ export interface FailoverOptions {
     /** How long a lease handed to a named node stays reserved for it. */
     reserveMs: number;
   };
-  /** Longest time the node takes to stop (announced to successors through the lease). */
+  /** How long the node's stop command is given to stop it (the self-stop must fit in the lease margin). */
   stopTimeoutMs: number;
+  /**
+   * Longest time a stop can take, kill path included (nodeControl.stopBoundMs). Announced to successors
+   * through the lease; a successor waits at least this (or its own bound, whichever is longer).
+   */
+  stopBoundMs: number;
   chainCheck: { heights: number; timeoutMs: number; pollMs: number };
   /** How far back the chain is searched for the validator's last signature. */
   lookbackHeights: number;
@@ -72,4 +78,8 @@ export interface FailoverModules {
   logger: Logger;
   clock: Monotonic;
   sleep: (ms: number) => Promise<void>;
+  /** Timers on `clock` (default: node's); the fault-schedule model injects simulated ones. */
+  timers?: Timers;
+  /** Key file reads and writes (default: the file system). */
+  keyFiles?: KeyFileIo;
 }

@@ -15,6 +15,8 @@ export interface PeerView {
   role: string;
   /** null when the peer cannot tell. */
   nodeRunning: boolean | null;
+  /** A start is in progress (the node may come up any moment). */
+  starting: boolean;
   key: string;
   /** Passive, healthy, and able to take over now. */
   ready: boolean;
@@ -55,6 +57,8 @@ export class PeerClient implements Peers {
         nodeId: id,
         role: o.role,
         nodeRunning: typeof node.running === "boolean" ? node.running : null,
+        // an older peer does not say: not starting only when it says so
+        starting: node.starting !== false,
         key: typeof node.key === "string" ? node.key : "unknown",
         ready: o.ready,
       };

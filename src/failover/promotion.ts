@@ -2,7 +2,7 @@ import { errorMessage } from "../util/errors.js";
 import { lastSignedHeight, type SilenceProof, waitForSilence } from "./chainCheck.js";
 import { FailoverError, FailoverErrorCode, RefusalReason, refused } from "./errors.js";
 import type { FailoverEvent } from "./events.js";
-import { installKey, type ValidatorKeyInfo } from "./keyFiles.js";
+import type { ValidatorKeyInfo } from "./keyFiles.js";
 import type { LeaseGrant, LeaseRecord } from "./lease.js";
 import type { LeaseKeeper } from "./leaseKeeper.js";
 import { ensureDoubleSignCheckHeight } from "./nodeConfig.js";
@@ -15,10 +15,14 @@ export interface PromotionContext {
   m: FailoverModules;
   keeper: LeaseKeeper;
   validatorKey: { info: ValidatorKeyInfo; content: string };
-  /** Puts the dummy key in place and stops the local node, confirmed; throws if it cannot. */
+  /** Aborted when the lease is lost: every wait ends and the node start is killed. */
+  signal: AbortSignal;
+  /** Stops the local node, confirmed, then puts a dummy key in place; throws if it cannot stop it. */
   stopLocalNode(): Promise<void>;
-  /** Called just before the validator key is put where the node reads it. */
-  onValidatorKey(): void;
+  /** Puts the validator key where the node reads it. */
+  installValidatorKey(content: string): Promise<void>;
+  /** Starts the local node with the validator key; rejects (the start killed) when `signal` aborts. */
+  startNode(signal: AbortSignal): Promise<void>;
 }
 
 export interface PromotionResult {
@@ -47,12 +51,13 @@ export interface PromotionResult {
 export async function promote(ctx: PromotionContext, reason: string): Promise<PromotionResult> {
   const { opts, m, keeper } = ctx;
   const sentAt = m.clock.now();
+  if (ctx.signal.aborted) throw refused(RefusalReason.LeaseLost, "the promotion was cancelled");
   let acquired: { grant: LeaseGrant; previous: LeaseRecord };
   try {
     acquired = await m.lease.acquire({
       holder: opts.nodeId,
       ttlMs: opts.lease.ttlMs,
-      stopTimeoutMs: opts.stopTimeoutMs,
+      stopTimeoutMs: opts.stopBoundMs,
       reason,
     });
   } catch (e) {
@@ -63,9 +68,11 @@ export async function promote(ctx: PromotionContext, reason: string): Promise<Pr
   }
   const { grant, previous } = acquired;
   keeper.start(grant, sentAt);
-  const held = (): void => {
+  // A lost lease aborts the promotion at every step (the daemon also aborts `ctx.signal` at once).
+  const held = (minRemainingMs = 0): void => {
     try {
-      keeper.assertHeld();
+      if (ctx.signal.aborted) throw new Error("aborted");
+      keeper.assertHeld(minRemainingMs);
     } catch {
       throw refused(RefusalReason.LeaseLost, `lost the lease (epoch ${grant.epoch}) during the promotion`);
     }
@@ -101,12 +108,16 @@ export async function promote(ctx: PromotionContext, reason: string): Promise<Pr
       await ensureDoubleSignCheckHeight(opts.files.nodeConfigFile, opts.doubleSignCheckHeight);
     }
     held();
-    ctx.onValidatorKey();
-    await installKey(opts.files.nodeKeyFile, ctx.validatorKey.content);
-    held();
+    await ctx.installValidatorKey(ctx.validatorKey.content);
+    // The start begins only with at least one renewal interval before the self-stop deadline, so it never
+    // begins at the edge of the lease; a loss during the start kills it and stops the node at once
+    // (daemon.onLeaseLost), so the node is stopped within the stop bound of the loss, however long a
+    // start may take.
+    held(opts.lease.renewIntervalMs);
     try {
-      await m.node.start();
+      await ctx.startNode(ctx.signal);
     } catch (e) {
+      held();
       throw refused(RefusalReason.NodeFailed, errorMessage(e));
     }
     held();
@@ -159,17 +170,28 @@ async function confirmOldStopped(ctx: PromotionContext, previous: LeaseRecord, h
   if (previous.released && previous.holderStopped) return "released by its holder, node stopped";
   const peer = m.peers.get(previous.holder);
   const started = m.clock.now();
+  // endedAgoMs is on the store's clock (SQL) or this host's monotonic clock from when it first saw the
+  // lease gone (etcd), never on another host's wall clock; from here on our own clock adds to it.
   const endedAgo = (): number => (previous.endedAgoMs ?? 0) + (m.clock.now() - started);
+  // The longer of the bound the old holder announced and our own: a holder that announced too little
+  // (an older version, a different config) is not trusted below what we know a stop can take.
+  const waitMs = Math.max(previous.stopTimeoutMs, opts.stopBoundMs);
+  // A holder that released saying its node could NOT be stopped is never counted stopped by time alone.
+  const timeRuleAllowed = !(previous.released && !previous.holderStopped);
   for (;;) {
     held();
     const view = await m.peers.status(previous.holder);
-    if (view !== null && view.nodeRunning === false && view.role !== "active") return "its failover daemon";
+    // Only an authenticated peer's word counts (Peers returns null otherwise), and only a settled passive
+    // whose node is confirmed stopped: a node that is starting is reported running.
+    if (view !== null && view.nodeRunning === false && !view.starting && view.role === "passive") {
+      return "its failover daemon";
+    }
     if (peer?.stopCommand !== undefined) {
       const r = await runCommand(peer.stopCommand, opts.stopTimeoutMs);
       if (r.exitCode === 0) return "the stop command for it";
       m.logger.warn("Stop command for the old node failed", { peer: peer.id, exitCode: r.exitCode, output: r.output });
     }
-    if (endedAgo() >= previous.stopTimeoutMs) return `lease ended ${Math.round(endedAgo())} ms ago`;
+    if (timeRuleAllowed && endedAgo() >= waitMs) return `lease ended ${Math.round(endedAgo())} ms ago`;
     if (m.clock.now() - started > opts.confirmStoppedTimeoutMs) {
       throw refused(RefusalReason.OldNotStopped, `no proof that ${previous.holder}'s node stopped`);
     }

@@ -25,7 +25,8 @@ export interface FailoverStatus {
     handover_to: string | null;
     error: string | null;
   };
-  node: { running: boolean | null; key: InstalledKey };
+  /** `running` is true while a start is in progress (`starting`): a starting node is never "stopped". */
+  node: { running: boolean | null; starting: boolean; key: InstalledKey };
   last_signed_height: string | null;
   health: {
     healthy: boolean;

@@ -1,6 +1,6 @@
 import { dirname, join } from "node:path";
 import { z } from "zod";
-import type { CommandNodeControlOptions } from "../../failover/nodeControl.js";
+import { type CommandNodeControlOptions, stopBoundMs } from "../../failover/nodeControl.js";
 import type { FailoverOptions } from "../../failover/options.js";
 import type { PeerConfig } from "../../failover/peers.js";
 import { ConfigError, ConfigErrorCode, validateSection } from "../config.js";
@@ -104,6 +104,8 @@ const nodeSchema = z.strictObject({
   stop_command: z.string().min(1).optional(),
   is_running_command: z.string().min(1).optional(),
   kill_command: z.string().min(1).optional(),
+  /** Limit of the kill command (default: stop_timeout); part of the announced stop bound. */
+  kill_timeout: duration("s").optional(),
   stop_timeout: duration("s").default(10_000),
   command_timeout: duration("s").default(30_000),
   key_file: z.string().min(1),
@@ -165,6 +167,16 @@ export function parseFailoverConfig(
   const tick = fo.health_check_interval;
   if (tick <= 0) throw invalid(file, "failover.health_check_interval", "must be positive");
 
+  const nodeControl: CommandNodeControlOptions = {
+    startCommand: node.start_command ?? `systemctl start ${unit}`,
+    stopCommand: node.stop_command ?? `systemctl stop ${unit}`,
+    isRunningCommand: node.is_running_command ?? `systemctl is-active --quiet ${unit}`,
+    ...(node.kill_command === undefined ? {} : { killCommand: node.kill_command }),
+    ...(node.kill_timeout === undefined ? {} : { killTimeoutMs: node.kill_timeout }),
+    stopTimeoutMs: node.stop_timeout,
+    commandTimeoutMs: node.command_timeout,
+    pollMs: 100,
+  };
   const options: FailoverOptions = {
     nodeId: server.id,
     startAs,
@@ -189,6 +201,7 @@ export function parseFailoverConfig(
       reserveMs: Math.max(lease.ttl, fo.chain_check_timeout),
     },
     stopTimeoutMs: node.stop_timeout,
+    stopBoundMs: stopBoundMs(nodeControl),
     chainCheck: { heights: K, timeoutMs: fo.chain_check_timeout, pollMs: Math.min(tick, 1000) },
     lookbackHeights: fo.lookback_heights,
     doubleSignCheckHeight: BigInt(fo.double_sign_check_height ?? K),
@@ -206,15 +219,7 @@ export function parseFailoverConfig(
     options,
     http: { host: server.host, port: server.port },
     lease: { store, name: lease.name, callTimeoutMs: lease.call_timeout },
-    node: {
-      startCommand: node.start_command ?? `systemctl start ${unit}`,
-      stopCommand: node.stop_command ?? `systemctl stop ${unit}`,
-      isRunningCommand: node.is_running_command ?? `systemctl is-active --quiet ${unit}`,
-      ...(node.kill_command === undefined ? {} : { killCommand: node.kill_command }),
-      stopTimeoutMs: node.stop_timeout,
-      commandTimeoutMs: node.command_timeout,
-      pollMs: 100,
-    },
+    node: nodeControl,
     rpc: {
       cometUrl: story.comet_rpc_url,
       evmUrl: story.evm_rpc_url ?? null,

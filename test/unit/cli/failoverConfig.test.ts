@@ -87,6 +87,15 @@ describe("failover config", () => {
     expect(load(backup + OURS).options.startAs).toBe("passive");
   });
 
+  it("issue 14 defect 5: the announced stop bound includes the kill path (stop + kill + stop)", () => {
+    expect(load(SYNCGUARD + OURS).options).toMatchObject({ stopTimeoutMs: 10_000, stopBoundMs: 10_000 });
+    const kill = OURS.replace("node:\n", "node:\n  kill_command: systemctl kill -s KILL story\n");
+    expect(load(SYNCGUARD + kill).options.stopBoundMs).toBe(30_000);
+    const killTimeout = OURS.replace("node:\n", "node:\n  kill_command: k\n  kill_timeout: 2s\n");
+    expect(load(SYNCGUARD + killTimeout).options.stopBoundMs).toBe(22_000);
+    expect(load(SYNCGUARD + killTimeout).node.killTimeoutMs).toBe(2000);
+  });
+
   it("reads durations with units and defaults the renewal to a third of ttl - margin", () => {
     const ours = OURS.replace("lease:\n", "lease:\n  ttl: 9s\n  margin: 3000ms\n").replace(
       "node:\n",

@@ -2,7 +2,9 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { FailoverDaemon } from "../../../src/failover/daemon.js";
+import { FailoverError, FailoverErrorCode } from "../../../src/failover/errors.js";
 import { installedKeyAddress } from "../../../src/failover/keyFiles.js";
+import type { LeaseStore } from "../../../src/failover/lease.js";
 import { monotonic } from "../../../src/failover/monotonic.js";
 import type { FailoverOptions } from "../../../src/failover/options.js";
 import { SqlLeaseStore } from "../../../src/failover/sqlLease.js";
@@ -35,6 +37,7 @@ function options(over: Partial<FailoverOptions> = {}): FailoverOptions {
     stateSyncIntervalMs: 50,
     lease: { ttlMs: 60_000, marginMs: 20_000, renewIntervalMs: 1000, reserveMs: 60_000 },
     stopTimeoutMs: 1000,
+    stopBoundMs: 1000,
     chainCheck: { heights: 1, timeoutMs: 5000, pollMs: 10 },
     lookbackHeights: 10,
     doubleSignCheckHeight: 1n,
@@ -51,9 +54,9 @@ function options(over: Partial<FailoverOptions> = {}): FailoverOptions {
   };
 }
 
-async function start(over: Partial<FailoverOptions> = {}): Promise<FailoverDaemon> {
+async function start(over: Partial<FailoverOptions> = {}, leaseStore: LeaseStore = lease): Promise<FailoverDaemon> {
   daemon = await FailoverDaemon.start(options(over), {
-    lease,
+    lease: leaseStore,
     node,
     chain,
     evm: null,
@@ -142,5 +145,40 @@ describe("FailoverDaemon", () => {
     await lease.acquire({ holder: "b", ttlMs: 60_000, stopTimeoutMs: 0, reason: "t" });
     await start({ primary: true });
     await until("failback asked for", async () => (await lease.read()).handoverTo === "a");
+  });
+
+  it("issue 14 defects 1 and 6: a lease lost during a slow node start stops the node at once; meanwhile it reports running", async () => {
+    let lost = false;
+    const flaky: LeaseStore = {
+      kind: lease.kind,
+      read: () => lease.read(),
+      acquire: (r) => lease.acquire(r),
+      renew: async (g) => {
+        if (lost) throw new FailoverError({ code: FailoverErrorCode.LeaseLost, epoch: g.epoch, holder: null }, "lost");
+        return lease.renew(g);
+      },
+      release: (g, o) => lease.release(g, o),
+      requestHandover: (to) => lease.requestHandover(to),
+      close: async () => {},
+    };
+    const base = options().lease;
+    const d = await start({ startAs: "active", lease: { ...base, renewIntervalMs: 20 } }, flaky);
+    await until("passive node running", () => node.running);
+    let release = (): void => {};
+    node.startGate = new Promise((r) => {
+      release = r;
+    });
+    await until(
+      "validator start under way",
+      () => d.currentRole === "promoting" && node.ops.join() === "start,stop,start",
+    );
+    expect(d.status().node).toMatchObject({ running: true, starting: true });
+    lost = true;
+    // stopped while the start has not returned (its gate is still closed)
+    await until("node stopped", () => node.ops.at(-1) === "stop" && !node.running);
+    await until("passive again", () => d.currentRole === "passive");
+    expect(events.kinds()).toContain("self_stop");
+    expect(await installedKeyAddress(join(tmp.dir, "node_key.json"))).not.toBe(address);
+    release();
   });
 });

@@ -90,4 +90,19 @@ describe("node control through commands", () => {
       t.cleanup();
     }
   });
+
+  it("issue 14 defect 1: an aborted start kills the start command at once and rejects", async () => {
+    const t = tempDir("sg-node-");
+    try {
+      const marker = join(t.dir, "late");
+      const n = control(t.dir, { startCommand: `sleep 5; touch ${marker}`, commandTimeoutMs: 10_000 });
+      const ac = new AbortController();
+      const started = n.start(ac.signal);
+      ac.abort();
+      await expect(started).rejects.toMatchObject({ code: FailoverErrorCode.NodeCommand });
+      expect(existsSync(marker)).toBe(false);
+    } finally {
+      t.cleanup();
+    }
+  });
 });

@@ -16,6 +16,7 @@ import { openTestStore, type TestStore, tempDir } from "../../utils/stores.js";
 
 interface World {
   ctx: PromotionContext;
+  clock: ManualClock;
   chain: FakeChain;
   node: FakeNode;
   peers: FakePeers;
@@ -61,8 +62,9 @@ async function makeWorld(): Promise<World> {
     failbackGraceMs: 1000,
     handoverWindowMs: 1000,
     stateSyncIntervalMs: 100,
-    lease: { ttlMs: 60_000, marginMs: 20_000, renewIntervalMs: 60_000, reserveMs: 60_000 },
+    lease: { ttlMs: 60_000, marginMs: 20_000, renewIntervalMs: 10_000, reserveMs: 60_000 },
     stopTimeoutMs: 1000,
+    stopBoundMs: 200,
     chainCheck: { heights: 3, timeoutMs: 5000, pollMs: 100 },
     lookbackHeights: 50,
     doubleSignCheckHeight: 3n,
@@ -75,6 +77,7 @@ async function makeWorld(): Promise<World> {
     { store: lease, clock, logger: nullLogger, onLost: () => {} },
   );
   const w: World = {
+    clock,
     chain,
     node,
     peers,
@@ -99,11 +102,13 @@ async function makeWorld(): Promise<World> {
       keeper,
       // the fake chain knows the validator as VALIDATOR
       validatorKey: { info: { type: "ed25519", address: VALIDATOR }, content },
+      signal: new AbortController().signal,
       stopLocalNode: async () => {
-        writeFileSync(files.nodeKeyFile, '{"dummy": true}');
         await node.stop();
+        writeFileSync(files.nodeKeyFile, '{"dummy": true}');
       },
-      onValidatorKey: () => {},
+      installValidatorKey: async (c) => writeFileSync(files.nodeKeyFile, c),
+      startNode: (signal) => node.start(signal),
     },
   };
   node.onStart = () => {
@@ -221,7 +226,14 @@ describe("promotion checklist", () => {
 
   it("accepts the old daemon's word that its node is stopped", async () => {
     await oldActive(world, "expired", 60_000);
-    world.peers.views.set("a", { nodeId: "a", role: "passive", nodeRunning: false, key: "dummy", ready: false });
+    world.peers.views.set("a", {
+      nodeId: "a",
+      role: "passive",
+      nodeRunning: false,
+      starting: false,
+      key: "dummy",
+      ready: false,
+    });
     expect((await promote(world.ctx, "test")).confirmedBy).toBe("its failover daemon");
   });
 
@@ -251,5 +263,55 @@ describe("promotion checklist", () => {
     const e = await promote(world.ctx, "test").catch((x: unknown) => x);
     expect(refusal(e)).toBe(RefusalReason.LeaseLost);
     expect(world.node.ops).not.toContain("start");
+  });
+
+  it("issue 14 defect 1: no start with less than a renewal interval left before the self-stop", async () => {
+    await oldActive(world, "released-stopped");
+    // the key install took long: 5 s are left before the self-stop deadline (ttl 60 s - margin 20 s)
+    world.ctx.installValidatorKey = async (c) => {
+      writeFileSync(world.files.nodeKeyFile, c);
+      world.clock.t += 35_000;
+    };
+    const e = await promote(world.ctx, "test").catch((x: unknown) => x);
+    expect(refusal(e)).toBe(RefusalReason.LeaseLost);
+    expect(world.node.ops).not.toContain("start");
+    expect(world.node.running).toBe(false);
+  });
+
+  it("issue 14 defect 1: an aborted promotion (lease lost) stops at the next step", async () => {
+    await oldActive(world, "released-stopped");
+    const ac = new AbortController();
+    world.ctx.signal = ac.signal;
+    world.ctx.installValidatorKey = async (c) => {
+      writeFileSync(world.files.nodeKeyFile, c);
+      ac.abort();
+    };
+    const e = await promote(world.ctx, "test").catch((x: unknown) => x);
+    expect(refusal(e)).toBe(RefusalReason.LeaseLost);
+    expect(world.node.ops).toEqual(["stop", "stop"]);
+  });
+
+  it("issue 14 defect 3: a release saying the node could NOT stop is never confirmed by time", async () => {
+    const { grant } = await world.lease.acquire({ holder: "a", ttlMs: 60_000, stopTimeoutMs: 100, reason: "t" });
+    await world.lease.release(grant, { holderStopped: false, handoverTo: null });
+    await new Promise((r) => setTimeout(r, 150)); // longer ago than its stop timeout, by the store's clock
+    world.clock.t += 1000;
+    const e = await promote(world.ctx, "test").catch((x: unknown) => x);
+    expect(refusal(e)).toBe(RefusalReason.OldNotStopped);
+    expect(world.node.ops).not.toContain("start");
+  });
+
+  it("issue 14 defect 5: the lease announces the stop bound (kill path included), not the stop timeout", async () => {
+    await oldActive(world, "released-stopped");
+    world.ctx.opts = { ...world.ctx.opts, stopTimeoutMs: 1000, stopBoundMs: 3500 };
+    await promote(world.ctx, "test");
+    expect((await world.lease.read()).stopTimeoutMs).toBe(3500);
+  });
+
+  it("issue 14 defect 5: a successor waits its own stop bound when the old holder announced less", async () => {
+    await oldActive(world, "expired", 50);
+    world.ctx.opts = { ...world.ctx.opts, stopBoundMs: 60_000 };
+    const e = await promote(world.ctx, "test").catch((x: unknown) => x);
+    expect(refusal(e)).toBe(RefusalReason.OldNotStopped);
   });
 });

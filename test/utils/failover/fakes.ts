@@ -61,10 +61,18 @@ export class FakeNode implements NodeControl {
   failStop = false;
   /** Called at start (tests look at the files the node would load). */
   onStart: (() => void) | null = null;
+  /** When set, a start waits for it (a slow start); an abort ends the wait with an error. */
+  startGate: Promise<void> | null = null;
 
-  async start(): Promise<void> {
+  async start(signal?: AbortSignal): Promise<void> {
     this.ops.push("start");
     if (this.failStart) throw new Error("start failed");
+    if (this.startGate !== null) {
+      await new Promise<void>((resolve, reject) => {
+        signal?.addEventListener("abort", () => reject(new Error("start aborted")), { once: true });
+        this.startGate?.then(resolve, reject);
+      });
+    }
     this.onStart?.();
     this.running = true;
   }
