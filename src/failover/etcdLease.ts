@@ -11,6 +11,7 @@ import {
   type ReleaseOptions,
   type RenewResult,
 } from "./lease.js";
+import { type Monotonic, monotonic } from "./monotonic.js";
 
 export interface EtcdLeaseOptions {
   name: string;
@@ -32,7 +33,7 @@ interface RecordV1 {
   released: boolean;
   holderStopped: boolean;
   handoverTo: string | null;
-  /** Wall clocks of the writers: only the handover window and reservation use them, never safety. */
+  /** Wall clocks of the writers: only the handover window uses them (acquiredAtMs), never safety. */
   acquiredAtMs: number;
   endedAtMs: number | null;
 }
@@ -52,7 +53,7 @@ interface Snapshot {
  */
 export class EtcdLeaseStore implements LeaseStore {
   readonly kind = "etcd";
-  /** Per expired epoch, when this process first saw it gone (etcd does not say when a lease expired). */
+  /** Per ended epoch, when this process first saw it gone (etcd does not say when a lease expired). */
   private readonly goneSince = new Map<string, number>();
   private readonly recordKey: Buffer;
   private readonly aliveKey: Buffer;
@@ -60,6 +61,7 @@ export class EtcdLeaseStore implements LeaseStore {
   private constructor(
     private readonly opts: EtcdLeaseOptions,
     private readonly client: Etcd3,
+    private readonly clock: Monotonic = monotonic,
   ) {
     const prefix = opts.prefix ?? "/slashguard/failover/";
     this.recordKey = Buffer.from(`${prefix}${opts.name}/record`);
@@ -184,12 +186,15 @@ export class EtcdLeaseStore implements LeaseStore {
     const live = !r.released && snap.aliveEpoch === epoch;
     let endedAgoMs: number | null = null;
     if (!live) {
-      if (r.released && r.endedAtMs !== null) endedAgoMs = Math.max(0, Date.now() - r.endedAtMs);
-      else {
-        const first = this.goneSince.get(r.epoch) ?? performance.now();
+      // Released or expired alike: measured on this host's monotonic clock from when this process first
+      // saw it ended, never from the releasing host's wall clock (endedAtMs), which may be off by any amount.
+      const now = this.clock.now();
+      const first = this.goneSince.get(r.epoch) ?? now;
+      if (!this.goneSince.has(r.epoch)) {
+        this.goneSince.clear(); // only the latest ended epoch matters
         this.goneSince.set(r.epoch, first);
-        endedAgoMs = performance.now() - first;
       }
+      endedAgoMs = now - first;
     }
     return {
       holder: r.holder,
