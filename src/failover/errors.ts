@@ -16,6 +16,8 @@ export enum FailoverErrorCode {
   NodeConfigInvalid = "ERR_FAILOVER_NODE_CONFIG_INVALID",
   RpcUnavailable = "ERR_FAILOVER_RPC_UNAVAILABLE",
   PromotionRefused = "ERR_FAILOVER_PROMOTION_REFUSED",
+  /** Peer authentication: a bad token file, or a peer answer that is not signed with the shared token. */
+  PeerAuth = "ERR_FAILOVER_PEER_AUTH",
 }
 
 /** Why a promotion did not happen; each one is an event and a metric label. */
@@ -41,7 +43,8 @@ export type FailoverErrorType =
   | { code: FailoverErrorCode.KeyInvalid; file: string; field: string }
   | { code: FailoverErrorCode.NodeConfigInvalid; file: string }
   | { code: FailoverErrorCode.RpcUnavailable; url: string; cause: string }
-  | { code: FailoverErrorCode.PromotionRefused; reason: RefusalReason; detail: string };
+  | { code: FailoverErrorCode.PromotionRefused; reason: RefusalReason; detail: string }
+  | { code: FailoverErrorCode.PeerAuth; reason: "token_too_short" | "unsigned_answer" };
 
 export class FailoverError extends AppError<FailoverErrorType> {}
 

@@ -1,4 +1,5 @@
-import { errorMessage } from "../util/errors.js";
+import { HttpClient, limitsFor, parseJsonBody } from "../util/httpClient.js";
+import { PEER_AUTH_HEADER, PEER_NONCE_HEADER, PeerToken } from "./peerAuth.js";
 import { parseValidatorState, type ValidatorState } from "./stateFile.js";
 
 export interface PeerConfig {
@@ -7,6 +8,8 @@ export interface PeerConfig {
   url: string;
   /** A command that stops the peer's node and exits 0 only once it is stopped (e.g. over ssh); optional. */
   stopCommand?: string;
+  /** The peer is on this host (loopback): its answers count without a token. */
+  loopback?: boolean;
 }
 
 /** What this node needs from a peer's /status. */
@@ -20,6 +23,11 @@ export interface PeerView {
   key: string;
   /** Passive, healthy, and able to take over now. */
   ready: boolean;
+  /**
+   * The answer is authentic: signed with the shared peer token for our nonce, or from a loopback peer.
+   * Only an authentic answer is ever safety evidence (that the old node stopped).
+   */
+  authenticated: boolean;
 }
 
 /** The other failover daemons of this validator, by node id. */
@@ -30,27 +38,38 @@ export interface Peers {
   firstReady(except: string): Promise<string | null>;
 }
 
-/** Talks to the other failover daemons (read-only: /status and /validator_state; the key never moves). */
+/** Largest peer answer read (a /status is a few kB). */
+const MAX_PEER_ANSWER = 256 << 10;
+
+/**
+ * Talks to the other failover daemons (read-only: /status and /validator_state; the key never moves).
+ * With a peer token every request carries a nonce and its HMAC, and an answer counts only when it is
+ * signed for that nonce (peerAuth.ts); an unsigned or wrongly signed answer is no answer.
+ */
 export class PeerClient implements Peers {
   private readonly byId: Map<string, PeerConfig>;
+  private readonly http: HttpClient;
 
   constructor(
     readonly peers: readonly PeerConfig[],
-    private readonly timeoutMs: number,
+    timeoutMs: number,
+    private readonly token: PeerToken | null = null,
   ) {
     this.byId = new Map(peers.map((p) => [p.id, p]));
+    this.http = new HttpClient(limitsFor(timeoutMs, MAX_PEER_ANSWER));
   }
 
   get(id: string): PeerConfig | undefined {
     return this.byId.get(id);
   }
 
-  /** The peer's view, or null when it does not answer or answers nonsense. */
+  /** The peer's view, or null when it does not answer, answers nonsense or fails authentication. */
   async status(id: string): Promise<PeerView | null> {
     const p = this.byId.get(id);
     if (p === undefined) return null;
     try {
-      const o = (await this.getJson(p, "status")) as Record<string, unknown>;
+      const { body, authenticated } = await this.getJson(p, "status");
+      const o = body as Record<string, unknown>;
       const node = (o.node ?? {}) as Record<string, unknown>;
       if (o.node_id !== id || typeof o.role !== "string" || typeof o.ready !== "boolean") return null;
       return {
@@ -61,6 +80,7 @@ export class PeerClient implements Peers {
         starting: node.starting !== false,
         key: typeof node.key === "string" ? node.key : "unknown",
         ready: o.ready,
+        authenticated,
       };
     } catch {
       return null;
@@ -72,7 +92,10 @@ export class PeerClient implements Peers {
     const p = this.byId.get(id);
     if (p === undefined) return null;
     try {
-      return parseValidatorState(await this.getJson(p, "validator_state"), `peer ${id} /validator_state`);
+      const { body } = await this.getJson(p, "validator_state");
+      // Used only to raise our state file (never lowers it): an unauthenticated answer can cost liveness
+      // (a height too high), never safety; with a token configured it is authenticated anyway.
+      return parseValidatorState(body, `peer ${id} /validator_state`);
     } catch {
       return null;
     }
@@ -88,15 +111,23 @@ export class PeerClient implements Peers {
     return null;
   }
 
-  private async getJson(p: PeerConfig, path: string): Promise<unknown> {
-    const res = await fetch(`${p.url.replace(/\/+$/, "")}/${path}`, { signal: AbortSignal.timeout(this.timeoutMs) });
-    if (!res.ok) throw new Error(`HTTP ${res.status}`);
-    const text = await res.text();
-    if (text.length > 1 << 20) throw new Error("answer too large");
-    try {
-      return JSON.parse(text);
-    } catch (e) {
-      throw new Error(`not JSON: ${errorMessage(e)}`);
+  private async getJson(p: PeerConfig, path: string): Promise<{ body: unknown; authenticated: boolean }> {
+    const url = `${p.url.replace(/\/+$/, "")}/${path}`;
+    const headers: Record<string, string> = { accept: "application/json" };
+    let nonce: string | null = null;
+    if (this.token !== null) {
+      nonce = PeerToken.nonce();
+      headers[PEER_NONCE_HEADER] = nonce;
+      headers[PEER_AUTH_HEADER] = this.token.requestMac("GET", `/${path}`, nonce);
     }
+    const res = await this.http.request({ url, headers });
+    if (res.status < 200 || res.status >= 300) throw new Error(`HTTP ${res.status}`);
+    if (this.token !== null && nonce !== null) {
+      if (!this.token.verifyResponse(nonce, res.body, res.headers[PEER_AUTH_HEADER])) {
+        throw new Error("peer answer not signed with the peer token");
+      }
+      return { body: parseJsonBody(res, url), authenticated: true };
+    }
+    return { body: parseJsonBody(res, url), authenticated: p.loopback === true };
   }
 }

@@ -183,7 +183,7 @@ async function confirmOldStopped(ctx: PromotionContext, previous: LeaseRecord, h
     const view = await m.peers.status(previous.holder);
     // Only an authenticated peer's word counts (Peers returns null otherwise), and only a settled passive
     // whose node is confirmed stopped: a node that is starting is reported running.
-    if (view !== null && view.nodeRunning === false && !view.starting && view.role === "passive") {
+    if (view?.authenticated && view.nodeRunning === false && !view.starting && view.role === "passive") {
       return "its failover daemon";
     }
     if (peer?.stopCommand !== undefined) {

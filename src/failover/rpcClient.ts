@@ -8,6 +8,9 @@ import {
 } from "../chains/cometbft/rpcParse.js";
 import type { CommitInfo, NetInfo, NodeStatus } from "../chains/cometbft/rpcTypes.js";
 import { errorMessage } from "../util/errors.js";
+import { HttpClient, type HttpResponse, limitsFor } from "../util/httpClient.js";
+import { HttpErrorCode, isHttpError } from "../util/httpErrors.js";
+import { redactUrl } from "../util/redact.js";
 import { FailoverError, FailoverErrorCode } from "./errors.js";
 
 /** What the failover asks a CometBFT node (its RPC) and its execution client (EVM JSON-RPC). */
@@ -26,25 +29,39 @@ export interface EvmRpc {
 const MAX_BODY = 8 << 20;
 const QUANTITY_RE = /^0x(0|[1-9a-fA-F][0-9a-fA-F]{0,15})$/;
 
-async function fetchJson(url: string, timeoutMs: number, init?: RequestInit): Promise<unknown> {
-  let text: string;
-  try {
-    const res = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
-    text = await res.text();
-    // JSON-RPC errors come with 4xx/5xx and a JSON body; anything else non-2xx is an outage.
-    if (!res.ok && !text.startsWith("{")) throw new Error(`HTTP ${res.status}`);
-  } catch (e) {
-    throw new FailoverError(
-      { code: FailoverErrorCode.RpcUnavailable, url, cause: errorMessage(e) },
-      `RPC ${url}: ${errorMessage(e)}`,
-    );
+const clients = new Map<number, HttpClient>();
+
+/** One client per timeout (the limits are per client); bodies are streamed with the MAX_BODY cap. */
+function clientFor(timeoutMs: number): HttpClient {
+  let c = clients.get(timeoutMs);
+  if (c === undefined) {
+    c = new HttpClient(limitsFor(timeoutMs, MAX_BODY));
+    clients.set(timeoutMs, c);
   }
-  if (text.length > MAX_BODY) throw invalid("response", "is too large");
+  return c;
+}
+
+async function fetchJson(url: string, timeoutMs: number, post?: unknown): Promise<unknown> {
+  let res: HttpResponse;
   try {
-    return JSON.parse(text);
+    res = await clientFor(timeoutMs).request(post === undefined ? { url } : { url, method: "POST", json: post });
+  } catch (e) {
+    if (isHttpError(e, HttpErrorCode.TooLarge)) throw invalid("response", "is too large");
+    throw unavailable(url, errorMessage(e));
+  }
+  // JSON-RPC errors come with 4xx/5xx and a JSON body; anything else non-2xx is an outage.
+  const ok = res.status >= 200 && res.status < 300;
+  if (!ok && res.body[0] !== 0x7b /* { */) throw unavailable(url, `HTTP ${res.status}`);
+  try {
+    return JSON.parse(res.body.toString("utf8"));
   } catch {
     throw invalid("response", "is not JSON");
   }
+}
+
+function unavailable(url: string, cause: string): FailoverError {
+  const safe = redactUrl(url);
+  return new FailoverError({ code: FailoverErrorCode.RpcUnavailable, url: safe, cause }, `RPC ${safe}: ${cause}`);
 }
 
 function join(base: string, path: string): string {
@@ -89,9 +106,10 @@ export class HttpEvmRpc implements EvmRpc {
   async blockNumber(): Promise<bigint> {
     return parseEthBlockNumber(
       await fetchJson(this.opts.url, this.opts.timeoutMs, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_blockNumber", params: [] }),
+        jsonrpc: "2.0",
+        id: 1,
+        method: "eth_blockNumber",
+        params: [],
       }),
     );
   }

@@ -5,6 +5,7 @@ import { FailoverDaemon } from "../../failover/daemon.js";
 import { createFailoverMetrics } from "../../failover/metrics.js";
 import { monotonic } from "../../failover/monotonic.js";
 import { CommandNodeControl } from "../../failover/nodeControl.js";
+import { PeerToken } from "../../failover/peerAuth.js";
 import { PeerClient } from "../../failover/peers.js";
 import { HttpChainRpc, HttpEvmRpc } from "../../failover/rpcClient.js";
 import { buildHttpApp } from "../../signer/http/app.js";
@@ -76,6 +77,13 @@ export async function startFailover(flags: FailoverFlags): Promise<RunningFailov
       );
     }
   }
+  const peerToken = readPeerToken(cfg.peerTokenFile, flags.config);
+  if (peerToken === null && cfg.peers.some((p) => p.loopback !== true)) {
+    logger.warn(
+      "No communication.peer_token_file: answers of peers on other hosts are never taken as proof that their node stopped",
+      { peers: cfg.peers.filter((p) => p.loopback !== true).map((p) => p.id) },
+    );
+  }
   const opened = await openLeaseStore(cfg.lease.store, {
     name: cfg.lease.name,
     reserveMs: o.lease.reserveMs,
@@ -105,7 +113,7 @@ export async function startFailover(flags: FailoverFlags): Promise<RunningFailov
         commitSource: cfg.rpc.commitSource,
       }),
       evm: cfg.rpc.evmUrl === null ? null : new HttpEvmRpc({ url: cfg.rpc.evmUrl, timeoutMs: cfg.rpc.timeoutMs }),
-      peers: new PeerClient(cfg.peers, cfg.peerTimeoutMs),
+      peers: new PeerClient(cfg.peers, cfg.peerTimeoutMs, peerToken),
       events: loggingFailoverEvents(logger),
       metrics: createFailoverMetrics(registry),
       logger: logger.child({ failover: o.nodeId }),
@@ -125,7 +133,7 @@ export async function startFailover(flags: FailoverFlags): Promise<RunningFailov
       statusOf: (code) => failoverStatusOf(code) ?? httpStatusOf(code),
     },
   );
-  await app.register(failoverRoutes, { daemon });
+  await app.register(failoverRoutes, { daemon, peerToken });
   const stop = async (): Promise<void> => {
     await daemon.stop();
     await app.close();
@@ -140,5 +148,17 @@ export async function startFailover(flags: FailoverFlags): Promise<RunningFailov
   } catch (e) {
     await stop();
     throw e;
+  }
+}
+
+function readPeerToken(file: string | null, config: string): PeerToken | null {
+  if (file === null) return null;
+  try {
+    return PeerToken.fromFile(file);
+  } catch (e) {
+    throw new ConfigError(
+      { code: ConfigErrorCode.Invalid, file: config, path: "communication.peer_token_file" },
+      `communication.peer_token_file: ${e instanceof Error ? e.message : String(e)}`,
+    );
   }
 }

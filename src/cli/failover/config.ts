@@ -2,6 +2,7 @@ import { dirname, join } from "node:path";
 import { z } from "zod";
 import { type CommandNodeControlOptions, stopBoundMs } from "../../failover/nodeControl.js";
 import type { FailoverOptions } from "../../failover/options.js";
+import { isLoopbackUrl } from "../../failover/peerAuth.js";
 import type { PeerConfig } from "../../failover/peers.js";
 import { ConfigError, ConfigErrorCode, validateSection } from "../config.js";
 
@@ -19,6 +20,8 @@ export interface FailoverConfig {
   rpc: { cometUrl: string; evmUrl: string | null; timeoutMs: number; commitSource: "commit" | "block" };
   peers: PeerConfig[];
   peerTimeoutMs: number;
+  /** File of the shared peer token, or null (then only loopback peers' answers count as evidence). */
+  peerTokenFile: string | null;
   logLevel: string | undefined;
 }
 
@@ -86,6 +89,8 @@ const peerSchema = z.object({
 
 const communicationSchema = z.object({
   peers: z.array(peerSchema).default([]),
+  /** ours: file holding the shared peer token (same on every host of the validator). */
+  peer_token_file: z.string().min(1).optional(),
   timeout: duration("s").default(3_000),
 });
 
@@ -229,9 +234,11 @@ export function parseFailoverConfig(
     peers: peers.map((p) => ({
       id: p.id,
       url: peerUrl(p.address),
+      loopback: isLoopbackUrl(peerUrl(p.address)),
       ...(p.stop_command === undefined ? {} : { stopCommand: p.stop_command }),
     })),
     peerTimeoutMs: comm.timeout,
+    peerTokenFile: comm.peer_token_file ?? null,
     logLevel: logLevelOf(doc),
   };
 }

@@ -74,7 +74,8 @@ describe("failover config", () => {
     expect(c.options.files.stateFile).toBe("/home/story/.story/story/data/priv_validator_state.json");
     expect(c.options.files.nodeConfigFile).toBe("/home/story/.story/story/config/config.toml");
     expect(c.rpc).toMatchObject({ cometUrl: "http://localhost:26657", evmUrl: "http://localhost:8545" });
-    expect(c.peers).toEqual([{ id: "story-validator-2", url: "http://192.168.1.2:8080" }]);
+    expect(c.peers).toEqual([{ id: "story-validator-2", url: "http://192.168.1.2:8080", loopback: false }]);
+    expect(c.peerTokenFile).toBeNull();
     expect(c.http).toEqual({ host: "0.0.0.0", port: 8080 });
     expect(c.logLevel).toBe("info");
     expect(c.node.stopCommand).toBe("systemctl stop story");
@@ -85,6 +86,14 @@ describe("failover config", () => {
     expect(load(SYNCGUARD + OURS, "passive").options.startAs).toBe("passive");
     const backup = SYNCGUARD.replace('role: "primary"', 'role: "backup"').replace('node_role: "active"', "");
     expect(load(backup + OURS).options.startAs).toBe("passive");
+  });
+
+  it("issue 14 defect 6: communication.peer_token_file is read from the SyncGuard section", () => {
+    const withToken = SYNCGUARD.replace(
+      "communication:\n",
+      "communication:\n  peer_token_file: /etc/slashguard/peer.token\n",
+    );
+    expect(load(withToken + OURS).peerTokenFile).toBe("/etc/slashguard/peer.token");
   });
 
   it("issue 14 defect 5: the announced stop bound includes the kill path (stop + kill + stop)", () => {

@@ -233,6 +233,7 @@ describe("promotion checklist", () => {
       starting: false,
       key: "dummy",
       ready: false,
+      authenticated: true,
     });
     expect((await promote(world.ctx, "test")).confirmedBy).toBe("its failover daemon");
   });
@@ -311,6 +312,26 @@ describe("promotion checklist", () => {
   it("issue 14 defect 5: a successor waits its own stop bound when the old holder announced less", async () => {
     await oldActive(world, "expired", 50);
     world.ctx.opts = { ...world.ctx.opts, stopBoundMs: 60_000 };
+    const e = await promote(world.ctx, "test").catch((x: unknown) => x);
+    expect(refusal(e)).toBe(RefusalReason.OldNotStopped);
+  });
+
+  it.each([
+    ["unauthenticated", { authenticated: false }],
+    ["starting", { starting: true }],
+    ["promoting", { role: "promoting" }],
+  ])("issue 14 defect 6: a peer's 'stopped' is no evidence when %s", async (_n, over) => {
+    await oldActive(world, "expired", 60_000);
+    world.peers.views.set("a", {
+      nodeId: "a",
+      role: "passive",
+      nodeRunning: false,
+      starting: false,
+      key: "dummy",
+      ready: false,
+      authenticated: true,
+      ...over,
+    });
     const e = await promote(world.ctx, "test").catch((x: unknown) => x);
     expect(refusal(e)).toBe(RefusalReason.OldNotStopped);
   });

@@ -1,5 +1,6 @@
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { FailoverErrorCode } from "../../../failover/errors.js";
+import { PEER_AUTH_HEADER, PEER_NONCE_HEADER, type PeerToken } from "../../../failover/peerAuth.js";
 import { serializeValidatorState, type ValidatorState } from "../../../failover/stateFile.js";
 import type { FailoverStatus } from "../../../failover/status.js";
 
@@ -12,6 +13,11 @@ export interface FailoverApi {
 
 export interface FailoverRoutesOptions {
   daemon: FailoverApi;
+  /**
+   * Shared peer token: /status and /validator_state then answer only requests signed with it, and sign
+   * every answer for the caller's nonce (failover/peerAuth.ts). /health and /metrics stay open.
+   */
+  peerToken?: PeerToken | null;
 }
 
 /**
@@ -27,15 +33,28 @@ export async function failoverRoutes(app: FastifyInstance, opts: FailoverRoutesO
       .status(opts.daemon.healthy ? 200 : 503)
       .send({ status: opts.daemon.healthy ? "UP" : "DOWN", node_id: s.node_id, role: s.role, checks: s.health.checks });
   });
-  app.get("/status", async () => opts.daemon.status());
-  app.get("/validator_state", async (_req, reply) => {
+  const token = opts.peerToken ?? null;
+  /** Sends JSON text; with a token, only to a signed request, and signed for its nonce. */
+  const answer = (req: FastifyRequest, reply: FastifyReply, path: string, status: number, text: string) => {
+    if (token !== null) {
+      const nonce = req.headers[PEER_NONCE_HEADER];
+      if (!token.verifyRequest("GET", path, nonce, req.headers[PEER_AUTH_HEADER])) {
+        return reply
+          .status(401)
+          .send({ code: FailoverErrorCode.PeerAuth, message: "this endpoint needs the peer token" });
+      }
+      reply.header(PEER_AUTH_HEADER, token.responseMac(nonce as string, text));
+    }
+    return reply.status(status).type("application/json").send(text);
+  };
+  app.get("/status", async (req, reply) => answer(req, reply, "/status", 200, JSON.stringify(opts.daemon.status())));
+  app.get("/validator_state", async (req, reply) => {
     const state = await opts.daemon.validatorState();
     if (state === null) {
-      return reply
-        .status(404)
-        .send({ code: "ERR_FAILOVER_STATE_MISSING", message: "no priv_validator_state.json yet" });
+      const missing = { code: "ERR_FAILOVER_STATE_MISSING", message: "no priv_validator_state.json yet" };
+      return answer(req, reply, "/validator_state", 404, JSON.stringify(missing));
     }
-    return reply.type("application/json").send(serializeValidatorState(state));
+    return answer(req, reply, "/validator_state", 200, serializeValidatorState(state));
   });
 }
 
