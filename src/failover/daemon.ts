@@ -2,15 +2,15 @@ import { errorMessage, jsonSafe } from "../util/errors.js";
 import { FailoverError, FailoverErrorCode, RefusalReason } from "./errors.js";
 import { HealthChecker, type HealthReport } from "./health.js";
 import { failbackDue, HealthHysteresis, handoverAllowed } from "./hysteresis.js";
-import { readKeyFile, type ValidatorKeyInfo } from "./keyFiles.js";
+import type { ValidatorKeyInfo } from "./keyFiles.js";
 import { type LeaseRecord, mayAcquire } from "./lease.js";
 import { LeaseKeeper } from "./leaseKeeper.js";
-import { LocalNode } from "./localNode.js";
+import { fsKeyFileIo, LocalNode } from "./localNode.js";
 import { realTimers, sleepOn } from "./monotonic.js";
 import type { FailoverModules, FailoverOptions } from "./options.js";
 import { type PromotionContext, promote, promotionEvent } from "./promotion.js";
 import { DaemonReporter } from "./reporter.js";
-import { raiseStateFile, readStateFile, type ValidatorState } from "./stateFile.js";
+import { fsStateFileIo, type ValidatorState } from "./stateFile.js";
 import { type FailoverStatus, healthView, leaseView, type Role } from "./status.js";
 
 /**
@@ -40,6 +40,8 @@ export class FailoverDaemon {
   private promotionAbort: AbortController | null = null;
   /** The promotion has begun to change the local node (stopped it, key, start). */
   private promotionTouched = false;
+  /** When this process first saw the lease's latest epoch ended (monotonic). */
+  private endedSeen: { epoch: bigint; at: number } | null = null;
 
   private constructor(
     private readonly opts: FailoverOptions,
@@ -76,7 +78,8 @@ export class FailoverDaemon {
 
   /** Loads the validator key (a bad key file stops here), reconciles the node with the lease, starts the loop. */
   static async start(opts: FailoverOptions, m: FailoverModules): Promise<FailoverDaemon> {
-    const d = new FailoverDaemon(opts, m, await readKeyFile(opts.files.validatorKeyFile));
+    const key = await (m.keyFiles ?? fsKeyFileIo).readValidatorKey(opts.files.validatorKeyFile);
+    const d = new FailoverDaemon(opts, m, key);
     await d.reconcile();
     d.loop = d.run();
     return d;
@@ -113,7 +116,7 @@ export class FailoverDaemon {
 
   /** The node's state file as it is now (for /validator_state). */
   validatorState(): Promise<ValidatorState | null> {
-    return readStateFile(this.opts.files.stateFile);
+    return (this.m.stateFiles ?? fsStateFileIo).read(this.opts.files.stateFile);
   }
 
   status(): FailoverStatus {
@@ -259,6 +262,7 @@ export class FailoverDaemon {
         return this.node.stop();
       },
       installValidatorKey: (content) => this.node.installValidatorKey(content),
+      endedSeenAt: (epoch) => (this.endedSeen?.epoch === epoch ? this.endedSeen.at : null),
       startNode: (signal) => this.node.startValidator(signal),
     };
     this.m.logger.info("Promotion started", { reason });
@@ -408,7 +412,7 @@ export class FailoverDaemon {
     const s = await this.m.peers.validatorState(rec.holder);
     if (s === null) return;
     try {
-      await raiseStateFile(this.opts.files.syncedStateFile, [s], async () => {});
+      await (this.m.stateFiles ?? fsStateFileIo).raise(this.opts.files.syncedStateFile, [s], async () => {});
     } catch (e) {
       this.report.warnOnce("sync", "Could not save the synced state copy", {}, e);
     }
@@ -440,8 +444,14 @@ export class FailoverDaemon {
 
   private async readLease(): Promise<void> {
     try {
-      this.lastLease = await this.m.lease.read();
+      const rec = await this.m.lease.read();
+      this.lastLease = rec;
       this.leaseError = null;
+      // First sight of an ended epoch, on our own monotonic clock (time rules count from here, see
+      // promotion.confirmOldStopped); only the latest epoch is kept.
+      if (!rec.live && rec.epoch > 0n && this.endedSeen?.epoch !== rec.epoch) {
+        this.endedSeen = { epoch: rec.epoch, at: this.m.clock.now() };
+      }
     } catch (e) {
       this.leaseError = errorMessage(e);
     }

@@ -1,5 +1,5 @@
 import type { Logger } from "../util/logger.js";
-import { generateDummyKey, installedKeyAddress, installKey, type ValidatorKeyInfo } from "./keyFiles.js";
+import { generateDummyKey, installedKeyAddress, installKey, readKeyFile, type ValidatorKeyInfo } from "./keyFiles.js";
 import { realTimers, type Timers, withTimers } from "./monotonic.js";
 import type { NodeControl } from "./nodeControl.js";
 import type { InstalledKey } from "./status.js";
@@ -9,12 +9,18 @@ export interface KeyFileIo {
   /** Address of the key in the file, or null when missing or unreadable. */
   address(path: string): Promise<string | null>;
   install(path: string, content: string): Promise<void>;
+  /** Reads and checks the validator key kept by slashguard (readKeyFile). */
+  readValidatorKey(path: string): Promise<{ info: ValidatorKeyInfo; content: string }>;
 }
 
-export const fsKeyFileIo: KeyFileIo = { address: installedKeyAddress, install: installKey };
+export const fsKeyFileIo: KeyFileIo = {
+  address: installedKeyAddress,
+  install: installKey,
+  readValidatorKey: readKeyFile,
+};
 
 export interface LocalNodeIo {
-  keys?: KeyFileIo;
+  keys?: Pick<KeyFileIo, "address" | "install">;
   timers?: Timers;
   /** A dummy-key write that has not finished by then counts as failed (a hung filesystem). */
   keyWriteTimeoutMs?: number;
@@ -36,7 +42,7 @@ export class LocalNode {
   /** Key the running node loaded; null when it is not running. */
   loadedKey: InstalledKey | null = null;
   private dummySinceStop = false;
-  private readonly keys: KeyFileIo;
+  private readonly keys: Pick<KeyFileIo, "address" | "install">;
   private readonly timers: Timers;
 
   constructor(

@@ -7,6 +7,7 @@ import type { Monotonic, Timers } from "./monotonic.js";
 import type { NodeControl } from "./nodeControl.js";
 import type { Peers } from "./peers.js";
 import type { ChainRpc, EvmRpc } from "./rpcClient.js";
+import type { StateFileIo } from "./stateFile.js";
 
 export interface FailoverOptions {
   nodeId: string;
@@ -41,8 +42,10 @@ export interface FailoverOptions {
   /** How long the node's stop command is given to stop it (the self-stop must fit in the lease margin). */
   stopTimeoutMs: number;
   /**
-   * Longest time a stop can take, kill path included (nodeControl.stopBoundMs). Announced to successors
-   * through the lease; a successor waits at least this (or its own bound, whichever is longer).
+   * How long after the lease ends the holder's node may still run or come up: a start in flight (up to
+   * the command timeout, even with the daemon frozen) plus the longest stop, kill path included
+   * (nodeControl.stopBoundMs). Announced to successors through the lease; a successor that has no other
+   * proof waits the longer of this and its own bound after it first saw the lease ended.
    */
   stopBoundMs: number;
   chainCheck: { heights: number; timeoutMs: number; pollMs: number };
@@ -82,4 +85,6 @@ export interface FailoverModules {
   timers?: Timers;
   /** Key file reads and writes (default: the file system). */
   keyFiles?: KeyFileIo;
+  /** State file reads and raises (default: the file system). */
+  stateFiles?: StateFileIo;
 }

@@ -8,7 +8,7 @@ import type { LeaseKeeper } from "./leaseKeeper.js";
 import { ensureDoubleSignCheckHeight } from "./nodeConfig.js";
 import { runCommand } from "./nodeControl.js";
 import type { FailoverModules, FailoverOptions } from "./options.js";
-import { type RaiseResult, raiseStateFile, readStateFile, stateAfterHeight, type ValidatorState } from "./stateFile.js";
+import { fsStateFileIo, type RaiseResult, stateAfterHeight, type ValidatorState } from "./stateFile.js";
 
 export interface PromotionContext {
   opts: FailoverOptions;
@@ -23,6 +23,8 @@ export interface PromotionContext {
   installValidatorKey(content: string): Promise<void>;
   /** Starts the local node with the validator key; rejects (the start killed) when `signal` aborts. */
   startNode(signal: AbortSignal): Promise<void>;
+  /** When this process first saw `epoch` ended (monotonic), or null if it has not. */
+  endedSeenAt?: (epoch: bigint) => number | null;
 }
 
 export interface PromotionResult {
@@ -93,7 +95,7 @@ export async function promote(ctx: PromotionContext, reason: string): Promise<Pr
     await ctx.stopLocalNode();
     let state: RaiseResult;
     try {
-      state = await raiseStateFile(opts.files.stateFile, candidates, async () => {
+      state = await (m.stateFiles ?? fsStateFileIo).raise(opts.files.stateFile, candidates, async () => {
         if (await m.node.isRunning()) {
           throw new FailoverError(
             { code: FailoverErrorCode.NodeRunning, file: opts.files.stateFile },
@@ -170,9 +172,12 @@ async function confirmOldStopped(ctx: PromotionContext, previous: LeaseRecord, h
   if (previous.released && previous.holderStopped) return "released by its holder, node stopped";
   const peer = m.peers.get(previous.holder);
   const started = m.clock.now();
-  // endedAgoMs is on the store's clock (SQL) or this host's monotonic clock from when it first saw the
-  // lease gone (etcd), never on another host's wall clock; from here on our own clock adds to it.
-  const endedAgo = (): number => (previous.endedAgoMs ?? 0) + (m.clock.now() - started);
+  // Counted on this host's monotonic clock from when it first saw the lease ended (never on another
+  // host's wall clock), and never longer than the store says (its clock, or etcd's first sight): a
+  // stepped store clock cannot make an expiry look old, and a restarted daemon waits the full time.
+  const seenAt = Math.min(ctx.endedSeenAt?.(previous.epoch) ?? started, started);
+  const storeAgoAtStart = previous.endedAgoMs ?? 0;
+  const endedAgo = (): number => Math.min(storeAgoAtStart + (m.clock.now() - started), m.clock.now() - seenAt);
   // The longer of the bound the old holder announced and our own: a holder that announced too little
   // (an older version, a different config) is not trusted below what we know a stop can take.
   const waitMs = Math.max(previous.stopTimeoutMs, opts.stopBoundMs);
@@ -206,7 +211,7 @@ async function stateCandidates(ctx: PromotionContext, previous: LeaseRecord): Pr
     previous.holder !== null && previous.holder !== opts.nodeId ? await m.peers.validatorState(previous.holder) : null;
   let synced: ValidatorState | null = null;
   try {
-    synced = await readStateFile(opts.files.syncedStateFile);
+    synced = await (m.stateFiles ?? fsStateFileIo).read(opts.files.syncedStateFile);
   } catch (e) {
     m.logger.warn("Synced state copy unreadable; ignoring it", { file: opts.files.syncedStateFile }, e);
   }

@@ -137,3 +137,15 @@ export async function raiseStateFile(
   }
   return { before, after, written: true };
 }
+
+/** How state files are read and raised (injected by the fault-schedule model; default: the file system). */
+export interface StateFileIo {
+  read(path: string): Promise<ValidatorState | null>;
+  raise(
+    path: string,
+    candidates: readonly (ValidatorState | null)[],
+    assertStopped: () => Promise<void>,
+  ): Promise<RaiseResult>;
+}
+
+export const fsStateFileIo: StateFileIo = { read: readStateFile, raise: raiseStateFile };

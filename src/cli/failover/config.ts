@@ -206,7 +206,8 @@ export function parseFailoverConfig(
       reserveMs: Math.max(lease.ttl, fo.chain_check_timeout),
     },
     stopTimeoutMs: node.stop_timeout,
-    stopBoundMs: stopBoundMs(nodeControl),
+    // a start in flight when the holder vanished (killed at command_timeout) + the longest stop
+    stopBoundMs: node.command_timeout + stopBoundMs(nodeControl),
     chainCheck: { heights: K, timeoutMs: fo.chain_check_timeout, pollMs: Math.min(tick, 1000) },
     lookbackHeights: fo.lookback_heights,
     doubleSignCheckHeight: BigInt(fo.double_sign_check_height ?? K),

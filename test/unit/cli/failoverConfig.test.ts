@@ -96,12 +96,13 @@ describe("failover config", () => {
     expect(load(withToken + OURS).peerTokenFile).toBe("/etc/slashguard/peer.token");
   });
 
-  it("issue 14 defect 5: the announced stop bound includes the kill path (stop + kill + stop)", () => {
-    expect(load(SYNCGUARD + OURS).options).toMatchObject({ stopTimeoutMs: 10_000, stopBoundMs: 10_000 });
+  it("issue 14 defect 5: the announced bound: a start in flight (command_timeout) + stop + kill + stop", () => {
+    // command_timeout 30 s + stop_timeout 10 s
+    expect(load(SYNCGUARD + OURS).options).toMatchObject({ stopTimeoutMs: 10_000, stopBoundMs: 40_000 });
     const kill = OURS.replace("node:\n", "node:\n  kill_command: systemctl kill -s KILL story\n");
-    expect(load(SYNCGUARD + kill).options.stopBoundMs).toBe(30_000);
+    expect(load(SYNCGUARD + kill).options.stopBoundMs).toBe(60_000);
     const killTimeout = OURS.replace("node:\n", "node:\n  kill_command: k\n  kill_timeout: 2s\n");
-    expect(load(SYNCGUARD + killTimeout).options.stopBoundMs).toBe(22_000);
+    expect(load(SYNCGUARD + killTimeout).options.stopBoundMs).toBe(52_000);
     expect(load(SYNCGUARD + killTimeout).node.killTimeoutMs).toBe(2000);
   });
 
