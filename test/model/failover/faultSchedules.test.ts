@@ -51,7 +51,7 @@ describe("failover under random fault schedules", () => {
           throw new Error(`safety violated: ${out.world.violations.slice(0, 3).join("; ")}`);
         }
       }),
-      { numRuns: RUNS, seed: SEED, ...(PATH === undefined ? {} : { path: PATH }), endOnFailure: true },
+      { numRuns: RUNS, seed: SEED, ...(PATH === undefined ? {} : { path: PATH }) },
     );
     console.log(
       `failover fault schedules: ${explored} schedules explored (${events} simulated events) in ${Date.now() - started} ms, seed ${SEED}`,
