@@ -64,4 +64,25 @@ describe("SQLite state cache after a failed COMMIT", () => {
     });
     await p.close();
   });
+
+  it("the imported record that surrounds the next vote is seen (a slashable surround was released)", async () => {
+    t = await openTestStore("sqlite");
+    const store = failingNextCommit(t.store);
+    const p = await EthereumProtection.open({ genesisValidatorsRoot: GVR0 }, { store, logger: nullLogger });
+    const k = pubkey(1);
+    await p.registerValidators([k]);
+    expect(await p.checkAndRecord(att(k, 5, 6, 1))).toBe("new");
+
+    store.failNext();
+    await expect(p.checkAndRecord(att(k, 7, 8, 1))).rejects.toThrow("injected COMMIT failure");
+
+    const file = interchange([
+      { pubkey: KEY_HEX(1), signed_blocks: [], signed_attestations: [{ source_epoch: "7", target_epoch: "30" }] },
+    ]);
+    await importInterchange(store, [file], GVR0);
+
+    // (7,30) surrounds (8,9)
+    await expect(p.checkAndRecord(att(k, 8, 9, 1))).rejects.toMatchObject({ code: C.AttestationSurrounded });
+    await p.close();
+  });
 });
