@@ -67,6 +67,8 @@ function interchangeText(entries: readonly { key: number; blocks: MBlock[]; atts
 }
 
 const outcome = (v: unknown): string => String(v);
+/** Blocks and attestations of a key are decided under separate locks and never affect each other. */
+const lockOf = (r: unknown): string => `${(r as MReq).kind}:${(r as MReq).key}`;
 
 async function runSequence(engine: Engine, cmds: readonly EthCmd[], stats: RunStats): Promise<void> {
   const dbs = new Databases(engine);
@@ -85,7 +87,7 @@ async function runSequence(engine: Engine, cmds: readonly EthCmd[], stats: RunSt
         case "batch": {
           const settled = await settleAll(cmd.reqs.map((r) => world.engines[r.inst].checkAndRecord(toReq(r.req))));
           const answers = settled.map((s) => answerOf(s, outcome));
-          const picked = pickOrder(model, cmd.reqs, answers, (m, r) => m.apply(r as MReq), isRefusal);
+          const picked = pickOrder(model, cmd.reqs, answers, (m, r) => m.apply(r as MReq), isRefusal, lockOf);
           if (picked.model === null) {
             throw new ModelViolation(
               "SAFETY",

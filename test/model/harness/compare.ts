@@ -57,9 +57,10 @@ export function expectAllFailed(step: number, answers: readonly Answer[], stats:
 }
 
 /**
- * Requests sent at once to two instances: each instance decides its share in one transaction, and two
- * transactions that share a key run one after the other, so the answers must be those of one of the two
- * orders. Returns the order (0: instance 0 first) whose model decisions agree with every answer.
+ * Requests sent at once to two instances. Each instance decides its share in arrival order, and two
+ * transactions that lock one key run one after the other, so per key the answers must be those of one
+ * of the two orders (instance 0's requests first, or instance 1's); keys are independent. Returns the
+ * model after the orders that agree with every answer, or what disagrees.
  */
 export function pickOrder<M extends { clone(): M }>(
   model: M,
@@ -67,24 +68,30 @@ export function pickOrder<M extends { clone(): M }>(
   answers: readonly Answer[],
   apply: (m: M, req: unknown) => Decision,
   isRefusal: (code: string) => boolean,
+  lockOf: (req: unknown) => string,
 ): { model: M; problems: null } | { model: null; problems: string[] } {
-  const problems: string[] = [];
-  for (const first of [0, 1] as const) {
-    const m = model.clone();
-    const decisions = new Array<Decision>(reqs.length);
-    for (const inst of [first, 1 - first]) {
-      reqs.forEach((r, i) => {
-        if (r.inst === inst) decisions[i] = apply(m, r.req);
-      });
+  let current = model;
+  for (const lock of new Set(reqs.map((r) => lockOf(r.req)))) {
+    const problems: string[] = [];
+    let found: M | null = null;
+    for (const first of [0, 1] as const) {
+      const m = current.clone();
+      const bad: string[] = [];
+      for (const inst of [first, 1 - first]) {
+        reqs.forEach((r, i) => {
+          if (r.inst !== inst || lockOf(r.req) !== lock) return;
+          const why = mismatch(apply(m, r.req), answers[i]!, isRefusal);
+          if (why !== null) bad.push(`#${i} inst ${r.inst} ${show(r.req)}: ${why}`);
+        });
+      }
+      if (bad.length === 0) {
+        found = m;
+        break;
+      }
+      problems.push(`key ${lock}, instance ${first} first: ${bad.join("; ")}`);
     }
-    const bad = reqs
-      .map((r, i) => {
-        const why = mismatch(decisions[i]!, answers[i]!, isRefusal);
-        return why === null ? null : `#${i} inst ${r.inst} ${show(r.req)}: ${why}`;
-      })
-      .filter((x) => x !== null);
-    if (bad.length === 0) return { model: m, problems: null };
-    problems.push(`instance ${first} first: ${bad.join("; ")}`);
+    if (found === null) return { model: null, problems };
+    current = found;
   }
-  return { model: null, problems };
+  return { model: current, problems: null };
 }

@@ -16,7 +16,10 @@ async function emptyProtectionTables(url: string): Promise<void> {
   try {
     const rows = await c.query<{ t: string }>("SELECT tablename AS t FROM pg_tables WHERE schemaname = 'public'");
     const tables = rows.rows.map((r) => r.t).filter((t) => PROTECTION_TABLES.test(t));
-    if (tables.length > 0) await c.query(`TRUNCATE ${tables.join(", ")} RESTART IDENTITY CASCADE`);
+    // DELETE, not TRUNCATE: these tables hold a few rows, and TRUNCATE costs new files and a checkpoint
+    const parents = ["eth_validators", "substrate_keys"];
+    const order = [...tables.filter((t) => !parents.includes(t)), ...tables.filter((t) => parents.includes(t))];
+    await c.query(`BEGIN; ${order.map((t) => `DELETE FROM ${t};`).join(" ")} COMMIT`);
   } finally {
     await c.end();
   }
