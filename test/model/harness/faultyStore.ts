@@ -58,6 +58,11 @@ export class FaultyStore implements Store {
     this.armed = fault;
   }
 
+  /** Drops an armed fault that no transaction met. */
+  disarm(): void {
+    this.armed = null;
+  }
+
   tx<T>(fn: (tx: SqlTx) => Promise<T>, opts?: TxOptions): Promise<T> {
     const fault = opts?.readOnly ? null : this.armed;
     if (fault === null) return this.inner.tx(fn, opts);
