@@ -134,6 +134,8 @@ const small = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom(U64_MAX, U64_MAX + 1n) },
 );
 const choice = fc.integer({ min: 1, max: 3 });
+/** A candidate belongs to one session (its statements all name it), or the node did not say which (null). */
+const sessionOf = (candidate: number, known: boolean): bigint | null => (known ? BigInt(candidate - 1) * 2n : null);
 const rec = (imported: boolean): fc.Arbitrary<MRec> => {
   const maybe = imported ? fc.option(choice, { freq: 5 }) : choice;
   const s = imported ? fc.bigInt(0n, 8n) : small;
@@ -149,19 +151,23 @@ const rec = (imported: boolean): fc.Arbitrary<MRec> => {
       .map((r) => (r.stage === 2 && r.target === null ? { ...r, target: 1 } : r)),
     fc.record({ kind: fc.constant("babe" as const), slot: s, pre: maybe }),
     fc.record({ kind: fc.constant("beefy" as const), setId: fc.bigInt(0n, 3n), block: s, commitment: maybe }),
-    fc.record({
-      kind: fc.constant("para" as const),
-      candidate: fc.integer({ min: 1, max: 2 }),
-      statement: fc.constantFrom<"seconded" | "valid" | "invalid">("seconded", "valid", "invalid"),
-      session: fc.option(fc.bigInt(0n, 8n), { freq: 5 }),
-    }),
+    fc
+      .record({
+        kind: fc.constant("para" as const),
+        candidate: fc.integer({ min: 1, max: 4 }),
+        statement: fc.constantFrom<"seconded" | "valid" | "invalid">("seconded", "valid", "invalid"),
+        known: fc.integer({ min: 0, max: 5 }).map((n) => n > 0),
+      })
+      .map(({ known, ...r }) => ({ ...r, session: sessionOf(r.candidate, known) })),
     ...(imported
       ? [
-          fc.record({
-            kind: fc.constant("para-both" as const),
-            candidate: fc.integer({ min: 1, max: 2 }),
-            session: fc.option(fc.bigInt(0n, 8n), { freq: 5 }),
-          }),
+          fc
+            .record({
+              kind: fc.constant("para-both" as const),
+              candidate: fc.integer({ min: 1, max: 4 }),
+              known: fc.integer({ min: 0, max: 5 }).map((n) => n > 0),
+            })
+            .map(({ known, ...r }) => ({ ...r, session: sessionOf(r.candidate, known) })),
         ]
       : []),
   );
