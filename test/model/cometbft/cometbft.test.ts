@@ -294,4 +294,4 @@ async function runSequence(engine: Engine, cmds: readonly Cmd[], stats: RunStats
   }
 }
 
-modelSuite("cometbft", commands, runSequence, 6);
+modelSuite("cometbft", commands, runSequence, 15);

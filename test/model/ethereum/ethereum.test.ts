@@ -148,4 +148,4 @@ async function runSequence(engine: Engine, cmds: readonly EthCmd[], stats: RunSt
   }
 }
 
-modelSuite("ethereum", ethCommands, runSequence, 6);
+modelSuite("ethereum", ethCommands, runSequence, 15);

@@ -31,6 +31,9 @@ export function modelSuite<C>(
             fc.asyncProperty(commands(cfg.maxCommands), async (cmds) => {
               stats.runs++;
               await run(engine, cmds, stats);
+              // long runs by hand show progress (CI runs stay quiet)
+              if (cfg.runs > 100 && stats.runs % 100 === 0)
+                console.log(`[model ${chain}/${engine}] ${stats.summary()}`);
             }),
             { numRuns: cfg.runs, seed: cfg.seed },
           );

@@ -385,4 +385,4 @@ async function runSequence(engine: Engine, cmds: readonly Cmd[], stats: RunStats
   }
 }
 
-modelSuite("substrate", commands, runSequence, 6);
+modelSuite("substrate", commands, runSequence, 15);
