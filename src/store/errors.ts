@@ -30,7 +30,8 @@ export function toStoreError(e: unknown): StoreError {
   // PostgreSQL: 55P03 lock_not_available, 57014 query_canceled (statement/lock timeout); SQLite: SQLITE_BUSY
   if (err?.code === "55P03" || err?.code === "57014" || err?.code === "SQLITE_BUSY")
     return new StoreError({ code: StoreErrorCode.LockTimeout }, `store lock or statement timeout: ${msg}`);
-  if (err?.code === "23505" || err?.code?.startsWith("SQLITE_CONSTRAINT"))
+  // PostgreSQL class 23: integrity constraint violations (unique, check, foreign key, not null)
+  if (err?.code?.startsWith("23") || err?.code?.startsWith("SQLITE_CONSTRAINT"))
     return new StoreError({ code: StoreErrorCode.Conflict, constraint: err.constraint ?? err.code }, msg);
   return new StoreError({ code: StoreErrorCode.Unavailable, cause: msg }, `store error: ${msg}`);
 }

@@ -37,6 +37,9 @@ export class SqliteStore implements Store {
   private queue: Promise<unknown> = Promise.resolve();
   /** Write transactions committed by this connection (see SqlTx.changeToken). */
   private commits = 0;
+  /** Serial of the running transaction and of the last one that committed a write (see changeToken). */
+  private txSerial = 0;
+  private lastCommitSerial = 0;
   /** Statements queued by runAtCommit in the running transaction (transactions never overlap here). */
   private readonly atCommit: string[] = [];
   private closed = false;
@@ -89,11 +92,13 @@ export class SqliteStore implements Store {
       try {
         if (opts.beginWith !== undefined) this.db.exec(opts.beginWith);
         this.atCommit.length = 0;
+        const serial = ++this.txSerial;
         const out = await fn(this.txView);
         for (const sql of this.atCommit.splice(0)) this.db.exec(sql);
         this.db.exec("COMMIT");
         if (opts.readOnly) return { out };
         this.commits++;
+        this.lastCommitSerial = serial;
         return { out, synced: this.wal?.durable() };
       } catch (e) {
         if (this.db.inTransaction) this.db.exec("ROLLBACK");
@@ -145,9 +150,14 @@ export class SqliteStore implements Store {
       this.atCommit.push(sql);
     },
     changeToken: async () => {
-      // data_version changes when another connection (process) commits; `commits` covers this one
+      // data_version changes when another connection (process) commits; `commits` covers this one. The
+      // serial names which transaction committed last: after a failed COMMIT, the next write of another
+      // transaction must not look like the failed one's commit (its caller may cache what it wrote).
       const version = String(this.stmt("PRAGMA data_version").st.pluck().get());
-      return { now: `${version}:${this.commits}`, mine: `${version}:${this.commits + 1}` };
+      return {
+        now: `${version}:${this.commits}:${this.lastCommitSerial}`,
+        mine: `${version}:${this.commits + 1}:${this.txSerial}`,
+      };
     },
   };
 

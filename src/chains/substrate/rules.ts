@@ -65,10 +65,11 @@ export interface ParaVoteState {
 /**
  * Disputes: one key on both sides of one candidate is slashable, so the first side wins; seconded,
  * backing-valid, approval and explicit valid votes are all on the valid side. A statement already
- * recorded is a repeat.
+ * recorded is a repeat. A statement of unknown session (null) is refused once the key has a session
+ * watermark: its candidate's votes may have been pruned.
  */
 export function checkPara(incoming: ParaRecord, stored: ParaVoteState | null, lowSession: bigint | null): RuleResult {
-  if (lowSession !== null && incoming.session !== null && incoming.session < lowSession) {
+  if (lowSession !== null && (incoming.session === null || incoming.session < lowSession)) {
     return below(incoming, lowSession);
   }
   if (stored === null) return INSERT;

@@ -35,7 +35,9 @@ export const substrateKeysRepository = {
    */
   async upsert(tx: SqlTx, keys: readonly SubstrateKeyRef[]): Promise<Map<string, { id: number; keyType: string }>> {
     const out = new Map<string, { id: number; keyType: string }>();
-    for (const k of keys) {
+    // in public-key order: two processes filing the same new keys never wait for each other in a cycle
+    const hex = (k: SubstrateKeyRef): string => Buffer.from(k.publicKey).toString("hex");
+    for (const k of [...keys].sort((a, b) => (hex(a) < hex(b) ? -1 : hex(a) > hex(b) ? 1 : 0))) {
       await tx.run("INSERT INTO substrate_keys (key_type, public_key) VALUES ($1, $2) ON CONFLICT DO NOTHING", [
         k.keyType,
         k.publicKey,
