@@ -5,6 +5,7 @@ import { Writable } from "node:stream";
 import type { EthNetwork } from "../../../chains/ethereum/networks.js";
 import { kdfParams, parseKeystore } from "../../../keys/eip2335.js";
 import type { KeystoreDecryptor } from "../../../keys/keystoreDecryptor.js";
+import type { AddedKeystore, KeyCacheUpdater } from "../../../keys/keystoreDirCached.js";
 import type { EthereumProtection } from "../../../protection/ethereum/ethereumProtection.js";
 import { exportInterchange } from "../../../protection/ethereum/interchangeExport.js";
 import { importInterchange } from "../../../protection/ethereum/interchangeImport.js";
@@ -33,6 +34,8 @@ export interface KeymanagerModules {
   onKeysRemoved?: (pubkeys: string[]) => void;
   /** Decrypts imported keystores on a worker thread, one import at a time, within the KDF limits. */
   decryptor: KeystoreDecryptor;
+  /** The key cache, kept in step with imports and deletions (absent with --no-key-cache). */
+  keyCache?: Pick<KeyCacheUpdater, "add" | "remove">;
 }
 
 /**
@@ -133,6 +136,7 @@ export class Keymanager {
     }
     mkdirSync(this.m.keystoresDir, { recursive: true });
     const out: ImportStatus[] = [];
+    const cached: AddedKeystore[] = [];
     for (const d of items) {
       if (!("secret" in d)) {
         out.push(d);
@@ -141,6 +145,15 @@ export class Keymanager {
       try {
         const file = this.writeKeystore(toHex(d.pubkey), d.json, d.password);
         await this.m.protection.setEnabled([d.pubkey], true);
+        // the pool zeroes the secret it is handed: the cache gets a copy
+        if (this.m.keyCache !== undefined)
+          cached.push({
+            file,
+            bytes: Buffer.from(d.json, "utf8"),
+            password: d.password,
+            pubkey: d.pubkey,
+            secret: new Uint8Array(d.secret),
+          });
         await this.m.signer.addKeys([{ pubkey: d.pubkey, secret: d.secret, file }]);
         this.m.onKeysActivated?.([toHex(d.pubkey)]);
         this.m.logger.info("Key imported through the keymanager API", { pubkey: toHex(d.pubkey) });
@@ -149,7 +162,18 @@ export class Keymanager {
         out.push({ status: "error", message: errorMessage(e) });
       }
     }
+    await this.updateCache(() => this.m.keyCache?.add(cached));
+    for (const c of cached) c.secret.fill(0);
     return out;
+  }
+
+  /** The cache is a speed-up: failing to update it costs a warning (a restart decrypts what it lacks). */
+  private async updateCache(fn: () => Promise<void> | undefined): Promise<void> {
+    try {
+      await fn();
+    } catch (e) {
+      this.m.logger.warn("Key cache not updated", {}, e);
+    }
   }
 
   private writeKeystore(pubkeyHex: string, json: string, password: string): string {
@@ -162,6 +186,7 @@ export class Keymanager {
 
   private async doDelete(pubkeys: string[]): Promise<{ data: DeleteStatus[]; slashing_protection: string }> {
     const data: DeleteStatus[] = [];
+    const removedFiles: string[] = [];
     const exportKeys: Uint8Array[] = [];
     const known = await this.m.store.tx((tx) => ethValidatorsRepository.list(tx), { readOnly: true });
     const inDb = new Set(known.map((v) => toHex(v.pubkey)));
@@ -179,10 +204,7 @@ export class Keymanager {
           await this.m.protection.setEnabled([bytes], false);
           this.m.signer.removeKey(hex);
           this.m.onKeysRemoved?.([hex]);
-          if (key.file !== null) {
-            rmSync(key.file, { force: true });
-            rmSync(key.file.replace(/\.json$/, ".txt"), { force: true });
-          }
+          if (key.file !== null) removedFiles.push(key.file);
           this.m.logger.info("Key deleted through the keymanager API", { pubkey: hex });
           data.push({ status: "deleted" });
           exportKeys.push(bytes);
@@ -196,7 +218,13 @@ export class Keymanager {
         data.push({ status: "error", message: errorMessage(e) });
       }
     }
-    // 2. only then export what protects those keys
+    // 2. out of the key cache (that needs the passwords still on disk), then the files
+    await this.updateCache(() => this.m.keyCache?.remove(removedFiles));
+    for (const f of removedFiles) {
+      rmSync(f, { force: true });
+      rmSync(f.replace(/\.json$/, ".txt"), { force: true });
+    }
+    // 3. only then export what protects those keys
     const chunks: Buffer[] = [];
     const sink = new Writable({
       write(chunk, _enc, cb) {
