@@ -42,6 +42,9 @@ export function normalizePubkey(id: string): string {
 export class EthSigner {
   private readonly keys = new Map<string, SignerKey>();
   private nextPoolId = 1;
+  /** Bumped on every change of the key set (answers built from it are cached by version). */
+  private keysVersion = 0;
+  private publicKeysAnswer: { version: number; json: string } | null = null;
 
   constructor(private readonly m: EthSignerModules) {}
 
@@ -51,6 +54,21 @@ export class EthSigner {
 
   listKeys(): SignerKey[] {
     return [...this.keys.values()];
+  }
+
+  /** Changes with every key added or removed. */
+  get version(): number {
+    return this.keysVersion;
+  }
+
+  /**
+   * The public keys as a JSON array, built once per key-set version: at 100,000 keys the list is
+   * 10 MB of JSON, and validator clients poll it.
+   */
+  publicKeysJson(): string {
+    if (this.publicKeysAnswer?.version !== this.keysVersion)
+      this.publicKeysAnswer = { version: this.keysVersion, json: JSON.stringify([...this.keys.keys()]) };
+    return this.publicKeysAnswer.json;
   }
 
   getKey(pubkeyHex: string): SignerKey | undefined {
@@ -71,6 +89,7 @@ export class EthSigner {
     }));
     this.m.pool.addKeys(added.map((a, i) => ({ id: a.poolId, secret: fresh[i]!.secret })));
     for (const a of added) this.keys.set(a.pubkeyHex, a);
+    if (added.length > 0) this.keysVersion++;
     this.m.metrics?.keysLoaded.set(this.keys.size);
     return added;
   }
@@ -79,6 +98,7 @@ export class EthSigner {
     const k = this.keys.get(normalizePubkey(pubkeyHex));
     if (k === undefined) return undefined;
     this.keys.delete(k.pubkeyHex);
+    this.keysVersion++;
     this.m.pool.removeKeys([k.poolId]);
     this.m.metrics?.keysLoaded.set(this.keys.size);
     return k;
