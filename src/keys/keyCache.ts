@@ -14,8 +14,8 @@ import { writeFileDurable } from "../util/durableFile.js";
 
 export const KEY_CACHE_VERSION = 1;
 /** Keystores per bucket: a changed password re-decrypts at most this many keystores. */
-export const BUCKET_SIZE = 32;
-/** scrypt n = 2^12, r = 8: 4 MiB and ~15 ms per bucket (the passwords of 32 keystores together). */
+export const BUCKET_SIZE = 64;
+/** scrypt n = 2^12, r = 8: 4 MiB and ~15 ms per bucket (the passwords of 64 keystores together). */
 export const CACHE_KDF = { function: "scrypt", n: 4096, r: 8, p: 1 } as const;
 
 const CHECKSUM = 32;
