@@ -198,6 +198,7 @@ export function ethereumSection(hooks: EthereumHooks = {}): SignerSection {
       for (const x of failures) logger.error("Keystore not loaded", { file: x.file, code: x.error.code }, x.error);
       metrics.keyLoadErrors.set(failures.length);
       await signer.addKeys(keys);
+      signer.publicKeysJson(); // built once now, not in the first client's request (10 MB at 100,000 keys)
       activated(signer.listKeys().map((k) => k.pubkeyHex));
 
       await ctx.http.register(signRoutes, { signer, metrics });
@@ -233,6 +234,7 @@ export function ethereumSection(hooks: EthereumHooks = {}): SignerSection {
               : undefined,
           ),
         });
+        keymanager.warmAnswers();
         await ctx.http.register(keymanagerRoutes, { keymanager, token });
       }
       logger.info("Ethereum signer ready", { network: network.name, keys: signer.keyCount, failed: failures.length });

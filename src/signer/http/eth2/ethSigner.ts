@@ -44,7 +44,7 @@ export class EthSigner {
   private nextPoolId = 1;
   /** Bumped on every change of the key set (answers built from it are cached by version). */
   private keysVersion = 0;
-  private publicKeysAnswer: { version: number; json: string } | null = null;
+  private publicKeysAnswer: { version: number; json: Buffer } | null = null;
 
   constructor(private readonly m: EthSignerModules) {}
 
@@ -63,11 +63,15 @@ export class EthSigner {
 
   /**
    * The public keys as a JSON array, built once per key-set version: at 100,000 keys the list is
-   * 10 MB of JSON, and validator clients poll it.
+   * 10 MB of JSON, and validator clients poll it. Bytes, so a reply does not encode it again.
    */
-  publicKeysJson(): string {
-    if (this.publicKeysAnswer?.version !== this.keysVersion)
-      this.publicKeysAnswer = { version: this.keysVersion, json: JSON.stringify([...this.keys.keys()]) };
+  publicKeysJson(): Buffer {
+    if (this.publicKeysAnswer?.version !== this.keysVersion) {
+      // 0x-hex needs no escaping: joined, not stringified
+      const keys = [...this.keys.keys()];
+      const json = keys.length === 0 ? "[]" : `["${keys.join('","')}"]`;
+      this.publicKeysAnswer = { version: this.keysVersion, json: Buffer.from(json, "utf8") };
+    }
     return this.publicKeysAnswer.json;
   }
 

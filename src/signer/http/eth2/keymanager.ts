@@ -62,7 +62,7 @@ interface Decrypted {
  */
 export class Keymanager {
   private queue: Promise<unknown> = Promise.resolve();
-  private listAnswer: { version: number; json: string } | null = null;
+  private listAnswer: { version: number; json: Buffer } | null = null;
 
   constructor(private readonly m: KeymanagerModules) {}
 
@@ -72,10 +72,16 @@ export class Keymanager {
       .map((k) => ({ validating_pubkey: k.pubkeyHex, derivation_path: "", readonly: k.file === null }));
   }
 
-  /** `{"data": list()}` as JSON, built once per key-set version (15 MB at 100,000 keys). */
-  listJson(): string {
+  /** `{"data": list()}` as JSON bytes, built once per key-set version (15 MB at 100,000 keys). */
+  listJson(): Buffer {
     const v = this.m.signer.version;
-    if (this.listAnswer?.version !== v) this.listAnswer = { version: v, json: JSON.stringify({ data: this.list() }) };
+    if (this.listAnswer?.version !== v) {
+      // 0x-hex needs no escaping: concatenated, not stringified object by object
+      const items = this.m.signer
+        .listKeys()
+        .map((k) => `{"validating_pubkey":"${k.pubkeyHex}","derivation_path":"","readonly":${k.file === null}}`);
+      this.listAnswer = { version: v, json: Buffer.from(`{"data":[${items.join(",")}]}`, "utf8") };
+    }
     return this.listAnswer.json;
   }
 
@@ -172,7 +178,14 @@ export class Keymanager {
     }
     await this.updateCache(() => this.m.keyCache?.add(cached));
     for (const c of cached) c.secret.fill(0);
+    this.warmAnswers();
     return out;
+  }
+
+  /** Builds the list answers now, after a change, rather than in the next client's request. */
+  warmAnswers(): void {
+    this.listJson();
+    this.m.signer.publicKeysJson();
   }
 
   /** The cache is a speed-up: failing to update it costs a warning (a restart decrypts what it lacks). */
@@ -232,6 +245,7 @@ export class Keymanager {
       rmSync(f, { force: true });
       rmSync(f.replace(/\.json$/, ".txt"), { force: true });
     }
+    this.warmAnswers();
     // 3. only then export what protects those keys
     const chunks: Buffer[] = [];
     const sink = new Writable({

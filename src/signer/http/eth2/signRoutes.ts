@@ -8,7 +8,7 @@ export interface Eth2SigningService {
   sign(pubkeyHex: string, body: unknown): Promise<{ signature: Uint8Array }>;
   listKeys(): readonly { pubkeyHex: string }[];
   /** The public keys as a JSON array, if the service keeps it built (large key sets). */
-  publicKeysJson?(): string;
+  publicKeysJson?(): Buffer;
 }
 
 export interface SignRoutesOptions {

@@ -58,3 +58,48 @@ describe("the signer's key cache", () => {
     expect(h.keys).toHaveLength(3);
   });
 });
+
+describe("the key list answers", () => {
+  let h: SignerHarness;
+  afterEach(async () => h?.close());
+
+  it("are built once per key set and follow imports and deletions", async () => {
+    h = await startSignerHarness("sqlite", { keys: 4 });
+    const auth = { authorization: `Bearer ${h.token}` };
+    const lists = async () => {
+      const pk = await h.app.inject({ url: "/api/v1/eth2/publicKeys" });
+      const km = await h.app.inject({ url: "/eth/v1/keystores", headers: auth });
+      expect(pk.headers["content-type"]).toMatch(/^application\/json/);
+      expect(km.headers["content-type"]).toMatch(/^application\/json/);
+      const kmKeys = (
+        km.json().data as { validating_pubkey: string; derivation_path: string; readonly: boolean }[]
+      ).map((d) => {
+        expect(d).toMatchObject({ derivation_path: "", readonly: false });
+        return d.validating_pubkey;
+      });
+      expect(kmKeys.sort()).toEqual((pk.json() as string[]).sort());
+      return kmKeys.sort();
+    };
+    expect(await lists()).toEqual(h.keys);
+    expect(await lists()).toEqual(h.keys);
+    const sk = blst.SecretKey.fromKeygen(new Uint8Array(32).fill(42));
+    const pk = `0x${Buffer.from(sk.toPublicKey().toBytes()).toString("hex")}`;
+    const json = JSON.stringify(
+      await encryptKeystore(sk.toBytes(), sk.toPublicKey().toBytes(), "p", { kdf: "pbkdf2", work: 16 }),
+    );
+    await h.app.inject({
+      method: "POST",
+      url: "/eth/v1/keystores",
+      headers: auth,
+      payload: { keystores: [json], passwords: ["p"] },
+    });
+    expect(await lists()).toEqual([...h.keys, pk].sort());
+    await h.app.inject({
+      method: "DELETE",
+      url: "/eth/v1/keystores",
+      headers: auth,
+      payload: { pubkeys: [h.keys[1]] },
+    });
+    expect(await lists()).toEqual([...h.keys.filter((k) => k !== h.keys[1]), pk].sort());
+  });
+});
