@@ -151,7 +151,8 @@ try {
   // the fixed cost of a start (node, modules, store, threads), so the keys' share can be read off
   const emptyDir = join(root, "empty");
   mkdirSync(emptyDir);
-  const empty = (await startUp(emptyDir)).ms;
+  // twice: the first start of a run also pays for cold file caches
+  const empty = Math.min((await startUp(emptyDir)).ms, (await startUp(emptyDir)).ms);
   const row = (label: string, r: { ms: number; fromCache: number; decrypted: number }, rawS: number | string) => [
     label,
     String(r.fromCache),
@@ -159,6 +160,7 @@ try {
     r.ms / 1000,
     (r.ms - empty) / 1000,
     rawS,
+    "-",
   ];
   rows.push(row("0 (empty folder)", { ms: empty, fromCache: 0, decrypted: 0 }, "-"));
   const coldDir = join(root, "cold");

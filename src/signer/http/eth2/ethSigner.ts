@@ -85,12 +85,17 @@ export class EthSigner {
   ): Promise<SignerKey[]> {
     const fresh = keys.filter((k) => !this.keys.has(toHex(k.pubkey)));
     await this.m.protection.registerValidators(fresh.map((k) => k.pubkey));
-    const added = fresh.map((k) => ({
-      pubkey: k.pubkey,
-      pubkeyHex: toHex(k.pubkey),
-      poolId: this.nextPoolId++,
-      file: k.file,
-    }));
+    // one buffer for the batch's public keys rather than one per key (~300 bytes each at 100,000 keys)
+    const packed = new Uint8Array(48 * fresh.length);
+    const added = fresh.map((k, i) => {
+      packed.set(k.pubkey, 48 * i);
+      return {
+        pubkey: packed.subarray(48 * i, 48 * i + 48),
+        pubkeyHex: toHex(k.pubkey),
+        poolId: this.nextPoolId++,
+        file: k.file,
+      };
+    });
     this.m.pool.addKeys(added.map((a, i) => ({ id: a.poolId, secret: fresh[i]!.secret })));
     for (const a of added) this.keys.set(a.pubkeyHex, a);
     if (added.length > 0) this.keysVersion++;
