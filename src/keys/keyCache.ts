@@ -49,6 +49,8 @@ export interface CacheEntry {
 
 export class KeyCacheInvalidError extends Error {}
 
+const SAFE_NAME = /^[^/\\\0]{1,250}\.json$/;
+
 /** Parses a cache file; anything not exactly our format (version, KDF, field shapes) throws. */
 export function parseKeyCache(text: string): KeyCacheDocument {
   const d = JSON.parse(text) as KeyCacheDocument;
@@ -63,7 +65,8 @@ export function parseKeyCache(text: string): KeyCacheDocument {
   if (!Array.isArray(d.buckets)) bad("buckets");
   for (const b of d.buckets) {
     if (typeof b !== "object" || b === null || !Array.isArray(b.files) || b.files.length === 0) bad("bucket files");
-    if (b.files.length > BUCKET_SIZE * 4 || !b.files.every((f) => typeof f === "string" && f.length > 0))
+    // names of files in the keystore folder itself, nothing else (they are joined to its path)
+    if (b.files.length > BUCKET_SIZE * 4 || !b.files.every((f) => typeof f === "string" && SAFE_NAME.test(f)))
       bad("bucket files");
     for (const f of ["salt", "iv", "data", "tag"] as const) if (typeof b[f] !== "string") bad(`bucket ${f}`);
   }

@@ -156,6 +156,7 @@ describe("key cache", () => {
     ["another KDF", (s: string) => s.replace('"n":4096', '"n":1048576')],
     ["an edited member list", (s: string) => s.replace('"k000.json"', '"k009.json"')],
     ["another version", (s: string) => s.replace('"version":1', '"version":2')],
+    ["a member outside the folder", (s: string) => s.replace('"k000.json"', '"../k000.json"')],
   ])("a cache with %s is ignored with a warning and rebuilt", async (_what, damage) => {
     const { dir, cacheFile, pubkeys } = await setUp(2);
     await load(dir, cacheFile);
