@@ -167,7 +167,7 @@ try {
   await makeKeystores(coldDir, COLD, false);
   const cold = await startUp(coldDir);
   rows.push([
-    ...row(`${COLD} cold`, cold, COLD / raw),
+    ...row(`${COLD} cold`, cold, COLD / raw).slice(0, -1),
     `${((COLD / raw / ((cold.ms - empty) / 1000)) * 100).toFixed(0)}%`,
   ]);
   rows.push(row(`${COLD} cached (written by the cold start)`, await startUp(coldDir), "-"));
