@@ -79,12 +79,15 @@ export class BlsPool {
   /** Loads secret keys into every worker. The caller's buffers are zeroed. */
   addKeys(keys: readonly { id: number; secret: Uint8Array }[]): void {
     for (const s of this.slots) {
-      const copy = keys.map((k) => ({ id: k.id, secret: new Uint8Array(k.secret) }));
-      const msg: WorkerRequest = { t: "add", keys: copy };
-      s.worker.postMessage(
-        msg,
-        copy.map((k) => k.secret.buffer),
-      );
+      // one buffer of secrets per worker (transferred), not an object per key
+      const ids = new Uint32Array(keys.length);
+      const secrets = new Uint8Array(32 * keys.length);
+      keys.forEach((k, i) => {
+        ids[i] = k.id;
+        secrets.set(k.secret, 32 * i);
+      });
+      const msg: WorkerRequest = { t: "add", ids, secrets };
+      s.worker.postMessage(msg, [ids.buffer, secrets.buffer]);
     }
     for (const k of keys) k.secret.fill(0);
   }

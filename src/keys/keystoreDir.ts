@@ -50,9 +50,28 @@ export async function loadKeystoreFile(
   password: string,
   limits: KdfLimits = DEFAULT_KDF_LIMITS,
 ): Promise<LoadedBlsKey> {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (e) {
+    throw new KeyError(
+      { code: KeyErrorCode.KeystoreInvalid, file },
+      `keystore ${file} is not readable: ${(e as Error).message}`,
+    );
+  }
+  return loadKeystoreBytes(file, bytes, password, limits);
+}
+
+/** loadKeystoreFile on content already read (the key cache checksums exactly what was decrypted). */
+export async function loadKeystoreBytes(
+  file: string,
+  bytes: Uint8Array,
+  password: string,
+  limits: KdfLimits = DEFAULT_KDF_LIMITS,
+): Promise<LoadedBlsKey> {
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(file, "utf8"));
+    json = JSON.parse(Buffer.from(bytes).toString("utf8"));
   } catch (e) {
     throw new KeyError(
       { code: KeyErrorCode.KeystoreInvalid, file },
@@ -71,6 +90,23 @@ export async function loadKeystoreFile(
   return { pubkey, secret, file };
 }
 
+/** The NAME.json files of a keystore folder, sorted. */
+export function listKeystoreFiles(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(".json") && statSync(join(dir, f)).isFile())
+    .sort()
+    .map((f) => join(dir, f));
+}
+
+/** A failure as a KeyError with the file named (anything else becomes ERR_KEYSTORE_INVALID). */
+export function keyLoadFailure(file: string, e: unknown): KeyLoadFailure {
+  const error =
+    isAppError(e) && e instanceof KeyError
+      ? e
+      : new KeyError({ code: KeyErrorCode.KeystoreInvalid, file }, `keystore ${file}: ${(e as Error).message}`);
+  return { file, error };
+}
+
 /**
  * Loads every NAME.json keystore of a folder, decrypting on all cores (node's KDFs run on the libuv
  * pool). A file that fails is reported with its name and skipped; it never stops the others.
@@ -79,10 +115,22 @@ export async function loadKeystoreDir(
   dir: string,
   opts: LoadOptions = {},
 ): Promise<{ keys: LoadedBlsKey[]; failures: KeyLoadFailure[] }> {
-  const files = readdirSync(dir)
-    .filter((f) => f.endsWith(".json") && statSync(join(dir, f)).isFile())
-    .sort()
-    .map((f) => join(dir, f));
+  const files = listKeystoreFiles(dir);
+  return runAll(
+    files.length,
+    (i) => loadKeystoreFile(files[i]!, readPasswordFor(files[i]!, opts.passwordsDir), opts.kdfLimits),
+    (i, e) => keyLoadFailure(files[i]!, e),
+    opts,
+  );
+}
+
+/** Runs `count` key loads on `concurrency` lanes (the KDFs run on libuv's pool); keys sorted by file. */
+export async function runAll(
+  count: number,
+  load: (i: number) => Promise<LoadedBlsKey>,
+  fail: (i: number, e: unknown) => KeyLoadFailure,
+  opts: Pick<LoadOptions, "concurrency" | "onProgress">,
+): Promise<{ keys: LoadedBlsKey[]; failures: KeyLoadFailure[] }> {
   const keys: LoadedBlsKey[] = [];
   const failures: KeyLoadFailure[] = [];
   let next = 0;
@@ -90,18 +138,13 @@ export async function loadKeystoreDir(
   const worker = async (): Promise<void> => {
     for (;;) {
       const i = next++;
-      if (i >= files.length) return;
-      const file = files[i]!;
+      if (i >= count) return;
       try {
-        keys.push(await loadKeystoreFile(file, readPasswordFor(file, opts.passwordsDir), opts.kdfLimits));
+        keys.push(await load(i));
       } catch (e) {
-        const error =
-          isAppError(e) && e instanceof KeyError
-            ? e
-            : new KeyError({ code: KeyErrorCode.KeystoreInvalid, file }, `keystore ${file}: ${(e as Error).message}`);
-        failures.push({ file, error });
+        failures.push(fail(i, e));
       }
-      opts.onProgress?.(++done, files.length);
+      opts.onProgress?.(++done, count);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, opts.concurrency ?? availableParallelism()) }, worker));

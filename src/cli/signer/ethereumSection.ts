@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import { type Command, InvalidArgumentError } from "commander";
 import { z } from "zod";
 import { NETWORK_NAMES, resolveNetwork } from "../../chains/ethereum/networks.js";
@@ -9,6 +9,7 @@ import { BlsPool } from "../../keys/blsPool.js";
 import { DEFAULT_KDF_LIMITS, KDF_LIMIT_CEILING, type KdfLimits } from "../../keys/eip2335.js";
 import { KeystoreDecryptor } from "../../keys/keystoreDecryptor.js";
 import { loadKeystoreDir } from "../../keys/keystoreDir.js";
+import { KeyCacheUpdater, loadKeystoreDirCached } from "../../keys/keystoreDirCached.js";
 import { EthereumProtection } from "../../protection/ethereum/ethereumProtection.js";
 import { createProtectionMetrics } from "../../protection/metrics.js";
 import type { SignerService } from "../../signer/common/service.js";
@@ -43,6 +44,8 @@ export const EthereumConfig = z
     keystores: z.string().optional(),
     passwords: z.string().optional(),
     bls_threads: z.number().int().positive().optional(),
+    /** The key cache (restarts skip the keystores' KDF); on by default. */
+    key_cache: z.object({ enabled: z.boolean().optional(), file: z.string().optional() }).strict().optional(),
     keymanager: z.object({ enabled: z.boolean().optional(), token_file: z.string().optional() }).strict().optional(),
     /** KDF work a keystore may ask for (at start and through the keymanager API). */
     keystore_kdf: z
@@ -64,6 +67,8 @@ export interface EthFlags extends DoppelgangerFlags {
   keystores?: string;
   passwords?: string;
   blsThreads?: number;
+  keyCache?: boolean;
+  keyCacheFile?: string;
   keymanager?: boolean;
   keymanagerTokenFile?: string;
   keystoreMaxScryptN?: number;
@@ -71,6 +76,8 @@ export interface EthFlags extends DoppelgangerFlags {
 }
 
 export const DEFAULT_TOKEN_FILE = "./data/keymanager-token";
+/** The key cache's default name, in the keystore folder (not NAME.json: never read as a keystore). */
+export const KEY_CACHE_FILE = ".slashguard-key-cache";
 
 /** A KDF limit flag: a whole number up to the ceiling (raising it is the operator's informed choice). */
 function kdfLimitArg(v: string): number {
@@ -110,6 +117,8 @@ export function ethereumSection(hooks: EthereumHooks = {}): SignerSection {
         .option("--keystores <dir>", "folder of EIP-2335 keystores NAME.json with passwords NAME.txt")
         .option("--passwords <dir>", "folder of NAME.txt password files, if not beside the keystores")
         .option("--bls-threads <n>", "BLS signing threads (default: one per core)", parsePositiveInt)
+        .option("--no-key-cache", "decrypt every keystore at each start (no key cache)")
+        .option("--key-cache-file <file>", `the key cache (default <keystores>/${KEY_CACHE_FILE})`)
         .option("--no-keymanager", "disable the keymanager API (/eth/v1/keystores)")
         .option(
           "--keymanager-token-file <file>",
@@ -171,15 +180,25 @@ export function ethereumSection(hooks: EthereumHooks = {}): SignerSection {
       };
       mkdirSync(keystores, { recursive: true });
       const progress = new ProgressLine("decrypting keystores");
-      const { keys, failures } = await loadKeystoreDir(keystores, {
-        ...opt("passwordsDir", pick(f.passwords, c.passwords, undefined)),
+      const passwordsDir = pick(f.passwords, c.passwords, undefined);
+      const cacheOn = f.keyCache !== false && c.key_cache?.enabled !== false;
+      const cacheFile = pick(f.keyCacheFile, c.key_cache?.file, join(keystores, KEY_CACHE_FILE));
+      const loadOpts = {
+        ...opt("passwordsDir", passwordsDir),
         kdfLimits,
-        onProgress: (d, t) => progress.update(d, t),
-      });
+        onProgress: (d: number, t: number) => progress.update(d, t),
+      };
+      const { keys, failures } = cacheOn
+        ? await loadKeystoreDirCached(keystores, { ...loadOpts, cacheFile, logger }).then((r) => {
+            logger.info("Keys loaded", { fromCache: r.fromCache, decrypted: r.decrypted, failed: r.failures.length });
+            return r;
+          })
+        : await loadKeystoreDir(keystores, loadOpts);
       progress.done();
       for (const x of failures) logger.error("Keystore not loaded", { file: x.file, code: x.error.code }, x.error);
       metrics.keyLoadErrors.set(failures.length);
       await signer.addKeys(keys);
+      signer.publicKeysJson(); // built once now, not in the first client's request (10 MB at 100,000 keys)
       activated(signer.listKeys().map((k) => k.pubkeyHex));
 
       await ctx.http.register(signRoutes, { signer, metrics });
@@ -205,7 +224,17 @@ export function ethereumSection(hooks: EthereumHooks = {}): SignerSection {
           onKeysActivated: activated,
           onKeysRemoved: (p) => doppelganger.removed(p),
           decryptor,
+          ...opt(
+            "keyCache",
+            cacheOn
+              ? new KeyCacheUpdater(
+                  { file: cacheFile, dir: keystores, ...opt("passwordsDir", passwordsDir) },
+                  { logger },
+                )
+              : undefined,
+          ),
         });
+        keymanager.warmAnswers();
         await ctx.http.register(keymanagerRoutes, { keymanager, token });
       }
       logger.info("Ethereum signer ready", { network: network.name, keys: signer.keyCount, failed: failures.length });

@@ -5,6 +5,7 @@ import { Writable } from "node:stream";
 import type { EthNetwork } from "../../../chains/ethereum/networks.js";
 import { kdfParams, parseKeystore } from "../../../keys/eip2335.js";
 import type { KeystoreDecryptor } from "../../../keys/keystoreDecryptor.js";
+import type { AddedKeystore, KeyCacheUpdater } from "../../../keys/keystoreDirCached.js";
 import type { EthereumProtection } from "../../../protection/ethereum/ethereumProtection.js";
 import { exportInterchange } from "../../../protection/ethereum/interchangeExport.js";
 import { importInterchange } from "../../../protection/ethereum/interchangeImport.js";
@@ -33,6 +34,8 @@ export interface KeymanagerModules {
   onKeysRemoved?: (pubkeys: string[]) => void;
   /** Decrypts imported keystores on a worker thread, one import at a time, within the KDF limits. */
   decryptor: KeystoreDecryptor;
+  /** The key cache, kept in step with imports and deletions (absent with --no-key-cache). */
+  keyCache?: Pick<KeyCacheUpdater, "add" | "remove">;
 }
 
 /**
@@ -59,6 +62,7 @@ interface Decrypted {
  */
 export class Keymanager {
   private queue: Promise<unknown> = Promise.resolve();
+  private listAnswer: { version: number; json: Buffer } | null = null;
 
   constructor(private readonly m: KeymanagerModules) {}
 
@@ -66,6 +70,19 @@ export class Keymanager {
     return this.m.signer
       .listKeys()
       .map((k) => ({ validating_pubkey: k.pubkeyHex, derivation_path: "", readonly: k.file === null }));
+  }
+
+  /** `{"data": list()}` as JSON bytes, built once per key-set version (15 MB at 100,000 keys). */
+  listJson(): Buffer {
+    const v = this.m.signer.version;
+    if (this.listAnswer?.version !== v) {
+      // 0x-hex needs no escaping: concatenated, not stringified object by object
+      const items = this.m.signer
+        .listKeys()
+        .map((k) => `{"validating_pubkey":"${k.pubkeyHex}","derivation_path":"","readonly":${k.file === null}}`);
+      this.listAnswer = { version: v, json: Buffer.from(`{"data":[${items.join(",")}]}`, "utf8") };
+    }
+    return this.listAnswer.json;
   }
 
   async import(keystores: unknown[], passwords: unknown[], slashingProtection?: string): Promise<ImportStatus[]> {
@@ -133,6 +150,7 @@ export class Keymanager {
     }
     mkdirSync(this.m.keystoresDir, { recursive: true });
     const out: ImportStatus[] = [];
+    const cached: AddedKeystore[] = [];
     for (const d of items) {
       if (!("secret" in d)) {
         out.push(d);
@@ -141,6 +159,15 @@ export class Keymanager {
       try {
         const file = this.writeKeystore(toHex(d.pubkey), d.json, d.password);
         await this.m.protection.setEnabled([d.pubkey], true);
+        // the pool zeroes the secret it is handed: the cache gets a copy
+        if (this.m.keyCache !== undefined)
+          cached.push({
+            file,
+            bytes: Buffer.from(d.json, "utf8"),
+            password: d.password,
+            pubkey: d.pubkey,
+            secret: new Uint8Array(d.secret),
+          });
         await this.m.signer.addKeys([{ pubkey: d.pubkey, secret: d.secret, file }]);
         this.m.onKeysActivated?.([toHex(d.pubkey)]);
         this.m.logger.info("Key imported through the keymanager API", { pubkey: toHex(d.pubkey) });
@@ -149,7 +176,25 @@ export class Keymanager {
         out.push({ status: "error", message: errorMessage(e) });
       }
     }
+    await this.updateCache(() => this.m.keyCache?.add(cached));
+    for (const c of cached) c.secret.fill(0);
+    this.warmAnswers();
     return out;
+  }
+
+  /** Builds the list answers now, after a change, rather than in the next client's request. */
+  warmAnswers(): void {
+    this.listJson();
+    this.m.signer.publicKeysJson();
+  }
+
+  /** The cache is a speed-up: failing to update it costs a warning (a restart decrypts what it lacks). */
+  private async updateCache(fn: () => Promise<void> | undefined): Promise<void> {
+    try {
+      await fn();
+    } catch (e) {
+      this.m.logger.warn("Key cache not updated", {}, e);
+    }
   }
 
   private writeKeystore(pubkeyHex: string, json: string, password: string): string {
@@ -162,6 +207,7 @@ export class Keymanager {
 
   private async doDelete(pubkeys: string[]): Promise<{ data: DeleteStatus[]; slashing_protection: string }> {
     const data: DeleteStatus[] = [];
+    const removedFiles: string[] = [];
     const exportKeys: Uint8Array[] = [];
     const known = await this.m.store.tx((tx) => ethValidatorsRepository.list(tx), { readOnly: true });
     const inDb = new Set(known.map((v) => toHex(v.pubkey)));
@@ -179,10 +225,7 @@ export class Keymanager {
           await this.m.protection.setEnabled([bytes], false);
           this.m.signer.removeKey(hex);
           this.m.onKeysRemoved?.([hex]);
-          if (key.file !== null) {
-            rmSync(key.file, { force: true });
-            rmSync(key.file.replace(/\.json$/, ".txt"), { force: true });
-          }
+          if (key.file !== null) removedFiles.push(key.file);
           this.m.logger.info("Key deleted through the keymanager API", { pubkey: hex });
           data.push({ status: "deleted" });
           exportKeys.push(bytes);
@@ -196,7 +239,14 @@ export class Keymanager {
         data.push({ status: "error", message: errorMessage(e) });
       }
     }
-    // 2. only then export what protects those keys
+    // 2. out of the key cache (that needs the passwords still on disk), then the files
+    await this.updateCache(() => this.m.keyCache?.remove(removedFiles));
+    for (const f of removedFiles) {
+      rmSync(f, { force: true });
+      rmSync(f.replace(/\.json$/, ".txt"), { force: true });
+    }
+    this.warmAnswers();
+    // 3. only then export what protects those keys
     const chunks: Buffer[] = [];
     const sink = new Writable({
       write(chunk, _enc, cb) {

@@ -12,7 +12,9 @@ export interface KeymanagerRoutesOptions {
 export async function keymanagerRoutes(app: FastifyInstance, opts: KeymanagerRoutesOptions): Promise<void> {
   app.addHook("preHandler", bearerAuth(opts.token));
 
-  app.get("/eth/v1/keystores", async () => ({ data: opts.keymanager.list() }));
+  app.get("/eth/v1/keystores", async (_req, reply) =>
+    reply.type("application/json; charset=utf-8").send(opts.keymanager.listJson()),
+  );
 
   // Imports carry many keystores and a slashing-protection history: a larger body than signing requests.
   app.post("/eth/v1/keystores", { bodyLimit: 64 << 20 }, async (req) => {

@@ -7,6 +7,8 @@ import type { EthSignerMetrics } from "./metrics.js";
 export interface Eth2SigningService {
   sign(pubkeyHex: string, body: unknown): Promise<{ signature: Uint8Array }>;
   listKeys(): readonly { pubkeyHex: string }[];
+  /** The public keys as a JSON array, if the service keeps it built (large key sets). */
+  publicKeysJson?(): Buffer;
 }
 
 export interface SignRoutesOptions {
@@ -49,6 +51,8 @@ export async function signRoutes(app: FastifyInstance, opts: SignRoutesOptions):
   });
 
   app.get("/api/v1/eth2/publicKeys", async (_req, reply) =>
-    reply.type("application/json; charset=utf-8").send(opts.signer.listKeys().map((k) => k.pubkeyHex)),
+    reply
+      .type("application/json; charset=utf-8")
+      .send(opts.signer.publicKeysJson?.() ?? JSON.stringify(opts.signer.listKeys().map((k) => k.pubkeyHex))),
   );
 }
