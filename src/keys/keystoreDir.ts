@@ -27,10 +27,15 @@ export interface LoadOptions {
   kdfLimits?: KdfLimits;
 }
 
-/** The password for NAME.json: NAME.txt in the passwords folder, or beside the keystore. One trailing newline is dropped. */
+/**
+ * The password for NAME.json: NAME.txt in the passwords folder, else beside the keystore (where the
+ * keymanager API writes the keystores it imports, so they load again after a restart). One trailing
+ * newline is dropped.
+ */
 export function readPasswordFor(keystoreFile: string, passwordsDir?: string): string {
   const name = `${basename(keystoreFile, ".json")}.txt`;
-  const candidates = passwordsDir === undefined ? [join(keystoreFile, "..", name)] : [join(passwordsDir, name)];
+  const beside = join(keystoreFile, "..", name);
+  const candidates = passwordsDir === undefined ? [beside] : [join(passwordsDir, name), beside];
   for (const c of candidates) {
     try {
       return readFileSync(c, "utf8").replace(/\r?\n$/, "");
