@@ -1,3 +1,4 @@
+import { RAISED_BY } from "../detect/signerEvents.js";
 import type { Detection } from "../detect/types.js";
 import { type AlertListFilter, type AlertRow, alertsRepository } from "../store/alerts/alertsRepository.js";
 import { notificationsRepository } from "../store/alerts/notificationsRepository.js";
@@ -16,6 +17,8 @@ const MAX_SUPPRESS_MS = 30 * 86_400_000;
 export enum AlertErrorCode {
   NotFound = "ERR_NOT_FOUND",
   Resolved = "ERR_ALERT_RESOLVED",
+  /** A caller that may not end this alert (issue 15: only its raising source may clear it). */
+  Forbidden = "ERR_FORBIDDEN",
 }
 
 export class AlertError extends AppError<{ code: AlertErrorCode; id: number }> {}
@@ -66,16 +69,26 @@ export class AlertService {
     this.modules.onQueued?.();
   }
 
-  /** Resolves the unresolved alerts of these events now (a job whose condition cleared). */
-  async clear(dedupKeys: readonly string[]): Promise<void> {
+  /**
+   * Resolves the unresolved alerts of these events now (a job whose condition cleared). With `allow`,
+   * an alert it refuses fails the whole call (ERR_FORBIDDEN) and nothing is resolved.
+   */
+  async clear(dedupKeys: readonly string[], allow?: (a: AlertRow) => boolean): Promise<void> {
     await this.modules.store.tx(async (tx) => {
       await lockKeys(tx, dedupKeys.map(alertLock));
       for (const k of dedupKeys) {
         const a = await alertsRepository.findUnresolved(tx, k);
-        if (a !== null) await this.resolveRow(tx, a, MONITOR_ACTOR, "condition cleared", this.now());
+        if (a === null) continue;
+        if (allow !== undefined && !allow(a)) throw forbidden(a.id);
+        await this.resolveRow(tx, a, MONITOR_ACTOR, "condition cleared", this.now());
       }
     });
     this.modules.onQueued?.();
+  }
+
+  /** The unresolved alert of an event, if any (read-only). */
+  async findUnresolved(dedupKey: string): Promise<AlertRow | null> {
+    return this.modules.store.tx((tx) => alertsRepository.findUnresolved(tx, dedupKey), { readOnly: true });
   }
 
   /** Inside a caller's transaction (the ingestion path): opens or refreshes the alerts of these events. */
@@ -187,8 +200,9 @@ export class AlertService {
 
   private async raiseOne(tx: SqlTx, d: Detection, now: number): Promise<void> {
     const cur = await alertsRepository.findUnresolved(tx, d.dedupKey);
-    const evidence = JSON.stringify(d.evidence);
+    let evidence = JSON.stringify(d.evidence);
     if (cur !== null) {
+      evidence = keepRaiser(cur.evidence, d.evidence, evidence);
       const changed = cur.confidence !== d.confidence || cur.summary !== d.summary;
       cur.lastSeenAt = now;
       cur.confidence = d.confidence;
@@ -318,6 +332,23 @@ export class AlertService {
 
 export function alertLock(dedupKey: string): LockKey {
   return { cls: LockClass.FleetAlert, id: Number.parseInt(dedupKey.slice(0, 8), 16) & 0x7fffffff };
+}
+
+function forbidden(id: number): AlertError {
+  return new AlertError({ code: AlertErrorCode.Forbidden, id }, `this caller may not clear alert ${id}`);
+}
+
+/**
+ * Evidence of a refreshed alert keeps the `raised_by` of the alert as first opened (or its absence): who
+ * may clear an alert is decided when it opens, not by whoever reports it last.
+ */
+function keepRaiser(curJson: string, next: Record<string, unknown>, nextJson: string): string {
+  if (!(RAISED_BY in next) && !curJson.includes(`"${RAISED_BY}"`)) return nextJson;
+  const cur = JSON.parse(curJson) as Record<string, unknown>;
+  const out: Record<string, unknown> = { ...next };
+  if (RAISED_BY in cur) out[RAISED_BY] = cur[RAISED_BY];
+  else delete out[RAISED_BY];
+  return JSON.stringify(out);
 }
 
 function notFound(id: number): AlertError {

@@ -45,7 +45,30 @@ export function signerEventDedupKey(
   return dedupKey(kind, ownerId, "ethereum", pubkey, [], kind === "doppelganger_detected" ? "" : source);
 }
 
-export function toDetection(e: SignerEvent, ownerId: number | null): Detection {
+/** Evidence member naming who opened a signer event's alert: only that source may clear it (issue 15). */
+export const RAISED_BY = "raised_by";
+
+/** The signer that raised an event: its self-declared source and the token it spoke with (null: in-process). */
+export interface RaisedBy {
+  source: string;
+  token_id: number | null;
+}
+
+/** May `by` clear an alert whose evidence is `evidenceJson`? Only the source and token that opened it. */
+export function mayClear(evidenceJson: string, by: RaisedBy): boolean {
+  let ev: unknown;
+  try {
+    ev = JSON.parse(evidenceJson);
+  } catch {
+    return false;
+  }
+  const r = (ev as Record<string, unknown> | null)?.[RAISED_BY] as Partial<RaisedBy> | undefined;
+  // an alert the monitor opened itself, or one from before raisers were recorded: an operator ends it
+  if (typeof r !== "object" || r === null) return false;
+  return r.source === by.source && r.token_id === by.token_id;
+}
+
+export function toDetection(e: SignerEvent, ownerId: number | null, raisedBy?: RaisedBy): Detection {
   return {
     kind: e.kind,
     severity: SEVERITY[e.kind],
@@ -54,7 +77,7 @@ export function toDetection(e: SignerEvent, ownerId: number | null): Detection {
     pubkey: e.pubkey,
     hosts: [],
     confidence: e.confidence ?? 1,
-    evidence: { ...(e.evidence ?? {}), source: e.source },
+    evidence: { ...(e.evidence ?? {}), source: e.source, ...(raisedBy === undefined ? {} : { [RAISED_BY]: raisedBy }) },
     summary: e.summary ?? e.kind,
     dedupKey: signerEventDedupKey(e.kind, ownerId, e.pubkey, e.source),
   };

@@ -93,8 +93,9 @@ export class HttpAlertSink implements SignerAlertSink {
           json: { events: batch },
           signal: this.abort.signal,
         });
-        if (res.status === 400) {
-          // the monitor refuses these events for good (an older monitor, or a bug): do not retry them
+        if (res.status === 400 || res.status === 403) {
+          // the monitor refuses these events for good (an older monitor, a bug, or a clear of an alert this
+          // token did not raise: an operator resolves that one): do not retry them
           this.m.logger.error("Monitor refused alert events", { status: res.status, code: answerCode(res.body) });
           this.remove(batch);
           continue;

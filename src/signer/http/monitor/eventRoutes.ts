@@ -12,7 +12,8 @@ export interface EventRoutesServices {
 
 /**
  * `POST /api/v1/agent/events`: a signer on another machine raises and clears its alerts (doppelganger
- * detected, doppelganger check failing) with an agent token; they belong to the token's owner.
+ * detected, doppelganger check failing) with an agent token; they belong to the token's owner. Only the
+ * source and token that raised an alert may clear it (an operator resolves it, an admin token clears any).
  * Registered after monitorRoutes (which declares the request decoration).
  */
 export async function eventRoutes(app: FastifyInstance, s: EventRoutesServices): Promise<void> {
@@ -23,7 +24,7 @@ export async function eventRoutes(app: FastifyInstance, s: EventRoutesServices):
         const auth = requireRole(req, REPORTERS);
         const ownerId = auth.role === "admin" ? null : auth.ownerId;
         const events = parseSignerEvents(req.body);
-        await applySignerEvents(s.alerts, events, ownerId);
+        await applySignerEvents(s.alerts, events, ownerId, { tokenId: auth.tokenId, admin: auth.role === "admin" });
         return reply.status(202).send({ accepted: events.length });
       });
     },
