@@ -4,6 +4,7 @@ import type { Registry } from "prom-client";
 import type { Logger } from "../../util/logger.js";
 import type { HealthReport } from "../common/service.js";
 import errorHandler, { type StatusOf } from "./plugins/errorHandler.js";
+import jsonDepth from "./plugins/jsonDepth.js";
 import { healthRoutes } from "./routes/health.js";
 
 export interface HttpAppOptions {
@@ -33,6 +34,7 @@ export async function buildHttpApp(opts: HttpAppOptions, modules: HttpAppModules
         https: opts.https,
       })) as unknown as FastifyInstance;
   await app.register(errorHandler, { logger: modules.logger, statusOf: modules.statusOf });
+  await app.register(jsonDepth);
   app.addHook("onResponse", async (req, reply) => {
     modules.logger.debug("HTTP request", {
       method: req.method,
