@@ -211,7 +211,14 @@ export async function startMonitor(opts: MonitorOptions, modules: MonitorModules
       return host !== null;
     },
   });
-  await timelineRoutes(app, { tokens, queries, alerts, store, now });
+  await timelineRoutes(app, {
+    tokens,
+    queries,
+    alerts,
+    store,
+    now,
+    signingOwner: opts.ethereumOwner ?? cfg.ethereum.owner,
+  });
   const dashboardDir = cfg.dashboard ? (opts.dashboardDir ?? defaultDashboardDir()) : null;
   const bundle = dashboardDir === null ? null : loadStaticBundle(dashboardDir);
   if (dashboardDir !== null) {

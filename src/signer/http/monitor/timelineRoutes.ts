@@ -18,6 +18,11 @@ export interface TimelineRouteServices {
   alerts: AlertService;
   /** The store the signing records are read from (the monitor's own; the signer's when they share it). */
   store: Store;
+  /**
+   * The fleet owner of the signer whose records are in `store` (`monitor.ethereum.owner`; "demo" under
+   * `up`). Only it and admins see signing records; unset: admins only.
+   */
+  signingOwner?: string | undefined;
   now(): number;
 }
 
@@ -43,7 +48,8 @@ interface SignaturesView {
  * `GET /api/v1/keys/{pubkey}/timeline`: one key's story for the dashboard — which host held it in
  * which state when (fleet history), how many signatures the signer recorded per epoch (Ethereum
  * slashing-protection records in this store), and its alerts. Owner-scoped like every monitor read:
- * signing records are shown only for a key the caller's fleet holds (or to an admin).
+ * signing records belong to the signer's owner (an admin sees all). Reporting a key does not make its
+ * records yours: public keys are public, so any owner's agent could report any key (issue 15).
  */
 export async function timelineRoutes(app: FastifyInstance, s: TimelineRouteServices): Promise<void> {
   await app.register(
@@ -72,7 +78,7 @@ export async function timelineRoutes(app: FastifyInstance, s: TimelineRouteServi
         );
         const signatures = await signaturesOf(s.store, pubkey, {
           ethereumKey: ETH_PUBKEY_RE.test(pubkey) && (chains.size === 0 || chains.has("ethereum")),
-          held: owner === null || chains.has("ethereum"),
+          held: owner === null || (s.signingOwner !== undefined && a.ownerName === s.signingOwner),
           epochs,
           slotsPerEpoch: BigInt(slotsPerEpoch),
           toEpoch,
@@ -96,7 +102,7 @@ export async function timelineRoutes(app: FastifyInstance, s: TimelineRouteServi
 interface SignaturesQuery {
   /** Could be an Ethereum key: 48 bytes, and not reported only under other chains. */
   ethereumKey: boolean;
-  /** The caller may see its records: an admin, or the caller's fleet holds it as an Ethereum key. */
+  /** The caller may see the records: an admin, or the owner of the signer that wrote them. */
   held: boolean;
   epochs: number;
   slotsPerEpoch: bigint;
@@ -114,7 +120,7 @@ async function signaturesOf(store: Store, pubkey: string, q: SignaturesQuery): P
     epochs: [],
   });
   if (!q.ethereumKey) return none("Signatures per epoch are recorded for Ethereum keys only.");
-  if (!q.held) return none("No Ethereum key of your fleet has this public key.");
+  if (!q.held) return none("Signing records are shown to the signer's owner (monitor.ethereum.owner) only.");
   const key = parseHex(pubkey, "pubkey", 48);
   return store.tx(
     async (tx) => {

@@ -44,7 +44,8 @@ describe.each(ENGINES)("key timeline API on %s", (engine) => {
       db: s.url,
       port: 0,
       logLevel: "silent",
-      configDoc: { monitor: { sweep_interval: 3_600_000, dashboard: false } },
+      // alice owns the signer whose records are in this store
+      configDoc: { monitor: { sweep_interval: 3_600_000, dashboard: false, ethereum: { owner: "alice" } } },
     });
     protection = await EthereumProtection.open({ genesisValidatorsRoot: GVR0 }, { store: m.store, logger: nullLogger });
     return {
@@ -119,12 +120,13 @@ describe.each(ENGINES)("key timeline API on %s", (engine) => {
     // bob's fleet does not hold the key: no history, no alerts, no signing records.
     const bob = (await call(`/api/v1/keys/${pk}/timeline`, tok.bob)).json.data;
     expect([bob.intervals, bob.alerts, bob.signatures.available, bob.signatures.epochs]).toEqual([[], [], false, []]);
-    // An admin sees everything, including records of keys no fleet reports.
+    // An admin and the signer's owner see records of keys no fleet reports; bob does not.
     const other = hexOf(pubkey(8));
     await protection!.checkAndRecord(att(pubkey(8), 1, 2, 4));
     const admin = (await call(`/api/v1/keys/${other}/timeline`, tok.admin)).json.data;
     expect(admin.signatures.epochs).toEqual([{ epoch: "2", attestations: 1, blocks: 0 }]);
-    expect((await call(`/api/v1/keys/${other}/timeline`, tok.alice)).json.data.signatures.available).toBe(false);
+    expect((await call(`/api/v1/keys/${other}/timeline`, tok.alice)).json.data.signatures.available).toBe(true);
+    expect((await call(`/api/v1/keys/${other}/timeline`, tok.bob)).json.data.signatures.available).toBe(false);
   });
 
   it("keys without records, non-Ethereum keys and the top of the u64 range", async () => {
