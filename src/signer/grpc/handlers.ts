@@ -122,7 +122,8 @@ export class RemoteKeystoreHandlers {
   }
 
   async signWith(req: WireSignRequest): Promise<HandlerResult<{ signature: WireSignature }>> {
-    const [r] = await this.signMany(req, req.public_key === undefined ? [] : [req.public_key]);
+    // a request without public_key is refused like an empty one (typed), not signed for no key
+    const [r] = await this.signMany(req, [req.public_key ?? EMPTY]);
     return { reply: { signature: r!.signature }, errors: r!.error === undefined ? [] : [r!.error] };
   }
 

@@ -190,32 +190,31 @@ function unary(
     }
     Promise.resolve()
       .then(() => fn(call.request as never))
-      .then(
-        (r) => {
-          const trailer = new grpc.Metadata();
-          const codes = r.errors.filter(isAppError).map((e) => e.code);
-          if (codes.length > 0) {
-            trailer.set("slashguard-code", codes.join(","));
-            trailer.set("slashguard-message", oneLine((r.errors.find(isAppError) as AppError).message));
-          }
-          for (const e of r.errors) {
-            if (!isAppError(e)) modules.logger.error("Unexpected error in a RemoteKeystore call", { method }, e);
-          }
-          done(resultOf(r.reply) ?? (codes[0] === undefined ? "ok" : "error"));
-          callback(null, r.reply, trailer);
-        },
-        (e: unknown) => {
-          // Only input that the reply cannot carry an error for lands here (e.g. a bad key type on PublicKeys).
-          if (e instanceof SubstrateError || isAppError(e)) {
-            done("INVALID_ARGUMENT");
-            callback({ code: grpc.status.INVALID_ARGUMENT, details: oneLine(e.message) });
-          } else {
-            modules.logger.error("Unexpected error in a RemoteKeystore call", { method }, e);
-            done("INTERNAL");
-            callback({ code: grpc.status.INTERNAL, details: "internal error" });
-          }
-        },
-      );
+      .then((r) => {
+        const trailer = new grpc.Metadata();
+        const codes = r.errors.filter(isAppError).map((e) => e.code);
+        if (codes.length > 0) {
+          trailer.set("slashguard-code", codes.join(","));
+          trailer.set("slashguard-message", oneLine((r.errors.find(isAppError) as AppError).message));
+        }
+        for (const e of r.errors) {
+          if (!isAppError(e)) modules.logger.error("Unexpected error in a RemoteKeystore call", { method }, e);
+        }
+        done(resultOf(r.reply) ?? (codes[0] === undefined ? "ok" : "error"));
+        callback(null, r.reply, trailer);
+      })
+      // .catch, not a second .then argument: a throw while answering must answer too, never reject unhandled
+      .catch((e: unknown) => {
+        // Only input that the reply cannot carry an error for lands here (e.g. a bad key type on PublicKeys).
+        if (e instanceof SubstrateError || isAppError(e)) {
+          done("INVALID_ARGUMENT");
+          callback({ code: grpc.status.INVALID_ARGUMENT, details: oneLine(e.message) });
+        } else {
+          modules.logger.error("Unexpected error in a RemoteKeystore call", { method }, e);
+          done("INTERNAL");
+          callback({ code: grpc.status.INTERNAL, details: "internal error" });
+        }
+      });
   };
 }
 
@@ -236,6 +235,13 @@ function clientAllowed(call: grpc.ServerUnaryCall<unknown, unknown>, opts: GrpcS
   );
 }
 
+/**
+ * One line of printable ASCII: gRPC metadata refuses anything else, and messages can quote the caller's
+ * bytes (a key type of random bytes once made Metadata.set throw and the call never answered).
+ */
 function oneLine(s: string): string {
-  return s.replace(/\s*\n\s*/g, " ").slice(0, 512);
+  return s
+    .replace(/\s*\n\s*/g, " ")
+    .replace(/[^\x20-\x7e]/g, "?")
+    .slice(0, 512);
 }
