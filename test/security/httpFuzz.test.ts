@@ -265,7 +265,11 @@ function sendOversize(method: string, path: string, headers: Record<string, stri
   return new Promise((resolve, reject) => {
     const req = request(
       `${base}${path}`,
-      { method, headers: { ...headers, "content-length": String(size) } },
+      {
+        method,
+        agent: false /* no idle keep-alive socket to hold the server's close */,
+        headers: { ...headers, "content-length": String(size) },
+      },
       (res) => {
         let text = "";
         res.setEncoding("utf8");
