@@ -34,8 +34,9 @@ export const BAD_DECIMALS: readonly unknown[] = [
   "1.0",
   "",
   "٣", // an Arabic-Indic digit
-  5,
+  // (a JSON number that is an exact integer up to 2^53-1 is accepted, as Web3Signer's examples use them)
   5.5,
+  2 ** 53,
   -1,
   1e300,
   null,
