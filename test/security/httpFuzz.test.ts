@@ -1,7 +1,5 @@
 import { readFileSync } from "node:fs";
-import { request } from "node:http";
 import { join } from "node:path";
-import Database from "better-sqlite3";
 import fc from "fast-check";
 import { getGlobalDispatcher } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -11,6 +9,7 @@ import { report } from "../utils/reports.js";
 import { generateTestKeys } from "../utils/signerProcess.js";
 import { tempDir } from "../utils/stores.js";
 import { brokenDocument, fuzzRuns, fuzzSeed, hostileBody, leafPaths, type RawBody } from "./fuzzInputs.js";
+import { type Answer, rssBytes, sendOversize, snapshot } from "./probeProcess.js";
 
 /**
  * Issue 15, "keep probing": a bounded, seeded fuzz of every HTTP route of a real `slashguard up` (signing
@@ -215,12 +214,6 @@ const caseArb = (route: number) =>
     brokenBody: ROUTES[route]!.broken ?? fc.constant(null),
   });
 
-interface Answer {
-  status: number;
-  json: any;
-  contentType: string;
-}
-
 type Case = ReturnType<typeof caseArb> extends fc.Arbitrary<infer T> ? T : never;
 
 async function send(c: Case): Promise<{ route: Route; a: Answer; body: RawBody | null }> {
@@ -236,7 +229,7 @@ async function send(c: Case): Promise<{ route: Route; a: Answer; body: RawBody |
   if (auth !== null) headers.authorization = auth;
   if (body?.contentType) headers["content-type"] = body.contentType;
   if (body?.oversize !== undefined)
-    return { route, a: await sendOversize(route.method, path, headers, body.oversize), body };
+    return { route, a: await sendOversize(`${base}${path}`, route.method, headers, body.oversize), body };
   const ac = new AbortController();
   const res = await fetch(`${base}${path}${route.method === "GET" ? c.query : ""}`, {
     method: route.method,
@@ -255,73 +248,6 @@ async function send(c: Case): Promise<{ route: Route; a: Answer; body: RawBody |
     json = JSON.parse(text);
   } catch {}
   return { route, a: { status: res.status, json, contentType }, body };
-}
-
-/**
- * A body above every route's limit, declared by its length and never sent: the server must refuse it from
- * the headers (413) without waiting for, or reading, the body.
- */
-function sendOversize(method: string, path: string, headers: Record<string, string>, size: number): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      `${base}${path}`,
-      {
-        method,
-        agent: false /* no idle keep-alive socket to hold the server's close */,
-        headers: { ...headers, "content-length": String(size) },
-      },
-      (res) => {
-        let text = "";
-        res.setEncoding("utf8");
-        res.on("data", (d: string) => {
-          text += d;
-        });
-        res.on("end", () => {
-          clearTimeout(timer);
-          let json: any = null;
-          try {
-            json = JSON.parse(text);
-          } catch {}
-          resolve({ status: res.statusCode ?? 0, json, contentType: String(res.headers["content-type"] ?? "") });
-        });
-      },
-    );
-    const timer = setTimeout(() => {
-      req.destroy();
-      reject(new Error(`${method} ${path}: no answer to a body declared at ${size} bytes`));
-    }, 30_000);
-    req.on("error", (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    req.flushHeaders();
-  });
-}
-
-function rssBytes(): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  return Number(m![1]) * 1024;
-}
-
-/** Row counts of every table, and the full content of the slashing-protection tables. */
-function snapshot(): Record<string, unknown> {
-  const db = new Database(dbFile, { readonly: true, fileMustExist: true });
-  try {
-    const out: Record<string, unknown> = {};
-    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as {
-      name: string;
-    }[];
-    for (const { name } of tables) {
-      out[`${name}.rows`] = (db.prepare(`SELECT count(*) AS n FROM "${name}"`).get() as { n: number }).n;
-      if (/^(eth_|substrate_|cometbft_)/.test(name))
-        out[name] = JSON.stringify(db.prepare(`SELECT * FROM "${name}"`).raw().all(), (_k, v) =>
-          typeof v === "bigint" ? v.toString() : v instanceof Uint8Array ? Buffer.from(v).toString("hex") : v,
-        );
-    }
-    return out;
-  } finally {
-    db.close();
-  }
 }
 
 describe(`HTTP fuzz of a real slashguard up (seed ${SEED}, ${RUNS} runs)`, () => {
@@ -357,8 +283,8 @@ describe(`HTTP fuzz of a real slashguard up (seed ${SEED}, ${RUNS} runs)`, () =>
   it("every hostile request gets a typed 4xx (reads may answer 2xx); nothing is written; memory stays bounded", async () => {
     // warm-up: the first requests of each route load code and caches that are not growth
     for (let i = 0; i < ROUTES.length; i++) await send(fc.sample(caseArb(i), { seed: SEED, numRuns: 1 })[0]!);
-    const before = snapshot();
-    const rss0 = rssBytes();
+    const before = snapshot(dbFile);
+    const rss0 = rssBytes(pid);
     const seen = new Map<string, number>();
 
     // every route gets its share of the runs, from a seed of its own (SEED + its index)
@@ -384,8 +310,8 @@ describe(`HTTP fuzz of a real slashguard up (seed ${SEED}, ${RUNS} runs)`, () =>
       );
 
     expect((await fetch(`${base}/upcheck`)).status).toBe(200);
-    expect(rssBytes() - rss0).toBeLessThan(MAX_RSS_GROWTH);
-    expect(snapshot()).toEqual(before);
+    expect(rssBytes(pid) - rss0).toBeLessThan(MAX_RSS_GROWTH);
+    expect(snapshot(dbFile)).toEqual(before);
     // the answers each route gave, for the log
     console.log(
       [...seen.entries()]
