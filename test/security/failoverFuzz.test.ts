@@ -15,7 +15,7 @@ import { fuzzRuns, fuzzSeed, hostileBody, type RawBody } from "./fuzzInputs.js";
  * junk paths and queries, and hostile bodies. It is read-only: anything but a read answers a typed 4xx,
  * never a 5xx; reads never reach anything that changes state (the daemon stand-in counts calls).
  */
-const RUNS = fuzzRuns(600);
+const RUNS = fuzzRuns(400);
 const SEED = fuzzSeed() + 3;
 
 const STATUS: FailoverStatus = {

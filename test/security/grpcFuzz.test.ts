@@ -24,7 +24,7 @@ import { fuzzRuns, fuzzSeed, TWO_64 } from "./fuzzInputs.js";
  * untyped INTERNAL, never a crash. No signature is recorded: the protection tables stay empty.
  * GenerateNew and Insert are left out: they write key files by design.
  */
-const RUNS = fuzzRuns(1500);
+const RUNS = fuzzRuns(1000);
 const SEED = fuzzSeed() + 1;
 const MAX_MESSAGE = 1 << 20;
 const PKG = "/parity.polkadot.signer";
