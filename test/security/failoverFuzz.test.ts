@@ -35,7 +35,7 @@ const STATUS: FailoverStatus = {
     handover_to: null,
     error: null,
   },
-  node: { running: true, key: "validator" },
+  node: { running: true, starting: false, key: "validator" },
   last_signed_height: "12345",
   health: { healthy: true, at: "2026-01-01T00:00:00.000Z", checks: [] },
   last_event: null,
