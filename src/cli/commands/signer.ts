@@ -15,6 +15,10 @@ import { cometbftSection } from "../signer/cometbftSection.js";
 import { ethereumSection } from "../signer/ethereumSection.js";
 import type { SignerContext, SignerSection } from "../signer/section.js";
 import { substrateSection } from "../signer/substrateSection.js";
+
+/** How long the HTTP server waits for open connections at stop before it closes them. */
+const STOP_GRACE_MS = 3000;
+
 import { thresholdSection } from "../signer/thresholdSection.js";
 
 /** Every chain section of the signer, in start order. */
@@ -124,7 +128,11 @@ export async function startSigner(
   const stopAll = async (): Promise<void> => {
     for (const s of [...services].reverse())
       await s.stop().catch((e) => logger.error("Stop failed", { service: s.name }, e));
+    // The signing services are stopped: nothing is left to answer. A client holding a connection open
+    // (an SSE feed, a keep-alive request mid-flight) must not hold the stop for a minute.
+    const forced = setTimeout(() => app.server.closeAllConnections(), STOP_GRACE_MS);
     await app.close();
+    clearTimeout(forced);
     await store.close();
     pino.flush();
   };
