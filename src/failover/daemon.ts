@@ -152,6 +152,7 @@ export class FailoverDaemon {
       this.hysteresis.healthy &&
       this.leaseError === null &&
       this.node.running === true &&
+      !this.node.starting &&
       this.node.loadedKey === "dummy"
     );
   }

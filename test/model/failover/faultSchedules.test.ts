@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { modelConfig } from "../harness/config.js";
 import { runSchedule, type Schedule, scheduleArb } from "./schedules.js";
 
 /**
@@ -11,11 +12,11 @@ import { runSchedule, type Schedule, scheduleArb } from "./schedules.js";
  * unreachable peers. Property: at no instant two nodes run with the validator key; no height is signed
  * by two nodes.
  *
- * SLASHGUARD_MODEL_RUNS (default 300, about 10 s) sets the number of schedules; SLASHGUARD_MODEL_SEED replays a run
- * (with SLASHGUARD_MODEL_PATH, the counterexample path fast-check printed).
+ * `npm run test:model -- --runs N [--seed S] test/model/failover` (SLASHGUARD_MODEL_RUNS, default 300, about
+ * 10 s; SLASHGUARD_MODEL_SEED) runs more; SLASHGUARD_MODEL_PATH with the seed replays the counterexample
+ * path fast-check printed.
  */
-const RUNS = Number(process.env.SLASHGUARD_MODEL_RUNS ?? 300);
-const SEED = Number(process.env.SLASHGUARD_MODEL_SEED ?? Date.now() % 2 ** 31);
+const { runs: RUNS, seed: SEED } = modelConfig(300);
 const PATH = process.env.SLASHGUARD_MODEL_PATH;
 
 describe("failover under random fault schedules", () => {

@@ -1,6 +1,8 @@
 import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { PEER_AUTH_HEADER, PEER_NONCE_HEADER, PeerToken } from "../../../src/failover/peerAuth.js";
 import { doubleSigns, type LedgerLine, readLedger, writeGenesis } from "../../fixtures/fakeNode/chain.js";
 import { tempDir } from "../stores.js";
 import { REPO_ROOT } from "../vectors.js";
@@ -31,6 +33,8 @@ export interface ClusterOptions {
   failback?: "auto" | "manual";
   ttl?: string;
   margin?: string;
+  /** Daemons share a peer token (default true): /status is then read with signed requests. */
+  peerToken?: boolean;
 }
 
 export interface Host {
@@ -58,6 +62,8 @@ export class FailoverCluster {
   readonly ledgerFile: string;
   readonly chainDir: string;
   private readonly tmp: { dir: string; cleanup: () => void };
+  private readonly tokenFile: string | null;
+  private readonly token: PeerToken | null;
 
   private constructor(
     readonly opts: ClusterOptions,
@@ -66,6 +72,15 @@ export class FailoverCluster {
     this.tmp = tmp;
     this.ledgerFile = join(tmp.dir, "ledger.jsonl");
     this.chainDir = join(tmp.dir, "chain");
+    if (opts.peerToken === false) {
+      this.tokenFile = null;
+      this.token = null;
+    } else {
+      const text = randomBytes(32).toString("hex");
+      this.tokenFile = join(tmp.dir, "peer.token");
+      writeFileSync(this.tokenFile, `${text}\n`, { mode: 0o600 });
+      this.token = new PeerToken(text);
+    }
   }
 
   static async create(opts: ClusterOptions): Promise<FailoverCluster> {
@@ -141,7 +156,7 @@ failover:
   confirm_stopped_timeout: 15s
   retry_after: 1s
 communication:
-  timeout: 500ms
+  timeout: 500ms${this.tokenFile === null ? "" : `\n  peer_token_file: ${this.tokenFile}`}
   peers:
 ${peers}
 lease:
@@ -208,7 +223,14 @@ log_level: info
 
   async status(id: string): Promise<Record<string, any> | null> {
     try {
+      const headers: Record<string, string> = {};
+      if (this.token !== null) {
+        const nonce = PeerToken.nonce();
+        headers[PEER_NONCE_HEADER] = nonce;
+        headers[PEER_AUTH_HEADER] = this.token.requestMac("GET", "/status", nonce);
+      }
       const res = await fetch(`http://127.0.0.1:${this.host(id).apiPort}/status`, {
+        headers,
         signal: AbortSignal.timeout(1000),
       });
       return (await res.json()) as Record<string, any>;
