@@ -10,7 +10,8 @@ export interface KeymanagerRoutesOptions {
 
 /** Keymanager API `/eth/v1/keystores` (GET, POST, DELETE), behind a bearer token. */
 export async function keymanagerRoutes(app: FastifyInstance, opts: KeymanagerRoutesOptions): Promise<void> {
-  app.addHook("preHandler", bearerAuth(opts.token));
+  // onRequest: an unauthenticated request is refused before its (up to 64 MiB) body is read
+  app.addHook("onRequest", bearerAuth(opts.token));
 
   app.get("/eth/v1/keystores", async (_req, reply) =>
     reply.type("application/json; charset=utf-8").send(opts.keymanager.listJson()),
