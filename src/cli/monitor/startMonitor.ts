@@ -134,7 +134,7 @@ export async function startMonitor(opts: MonitorOptions, modules: MonitorModules
   const tokens = new TokenService(store, now);
   const queries = new FleetQueries(store, cfg.silent_after_intervals);
   const maintenance = new MaintenanceService(store);
-  const feed = new AlertFeed(alerts, logger);
+  const feed = new AlertFeed(alerts, logger, { maxPerToken: cfg.feeds_per_token });
 
   const startedAt = now();
   let sweeping: Promise<void> | null = null;
