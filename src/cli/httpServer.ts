@@ -106,6 +106,13 @@ export function fdHeadroom(limit: number): number {
   return Math.max(64, Math.floor(limit / 4));
 }
 
+/** The default connection cap: DEFAULT_HTTP_LIMITS' value, lowered to leave headroom below the open-file limit. */
+export function defaultMaxConnections(): number {
+  const fdLimit = openFileLimit();
+  const fdCap = fdLimit === null ? Number.POSITIVE_INFINITY : Math.max(16, fdLimit - fdHeadroom(fdLimit));
+  return Math.min(DEFAULT_HTTP_LIMITS.maxConnections, fdCap);
+}
+
 export interface ResolvedHttpServer {
   host: string;
   port: number;

@@ -34,6 +34,7 @@ import type { Store } from "../../store/types.js";
 import { errorMessage } from "../../util/errors.js";
 import { createLogger, type Logger, type LogLevel } from "../../util/logger.js";
 import { pick, readYamlFile } from "../config.js";
+import { defaultMaxConnections } from "../httpServer.js";
 import { defaultDashboardDir } from "./dashboardDir.js";
 import { type RunningWatch, startEthereumWatch } from "./ethereumWatch.js";
 import { readMonitorConfig } from "./monitorConfig.js";
@@ -190,7 +191,10 @@ export async function startMonitor(opts: MonitorOptions, modules: MonitorModules
   };
   const app =
     modules.http ??
-    (await buildHttpApp({ bodyLimit: cfg.max_report_bytes }, { logger, registry, health, statusOf: httpStatusOf }));
+    (await buildHttpApp(
+      { bodyLimit: cfg.max_report_bytes, limits: { maxConnections: defaultMaxConnections() } },
+      { logger, registry, health, statusOf: httpStatusOf },
+    ));
   await monitorRoutes(app, {
     tokens,
     ingest,

@@ -19,6 +19,8 @@ export async function keymanagerRoutes(app: FastifyInstance, opts: KeymanagerRou
 
   // Imports carry many keystores and a slashing-protection history: a larger body than signing requests.
   app.post("/eth/v1/keystores", { bodyLimit: 64 << 20 }, async (req) => {
+    // an authenticated import may decrypt for minutes without a byte on the wire: not an idle socket
+    req.raw.socket.setTimeout(0);
     const b = req.body as { keystores?: unknown; passwords?: unknown; slashing_protection?: unknown } | null;
     if (!Array.isArray(b?.keystores) || !Array.isArray(b?.passwords)) {
       throw new BadRequestError("keystores and passwords arrays are required", "keystores");
