@@ -102,6 +102,9 @@ describe("item 3: authentication before the body", () => {
         const a = await c.answer();
         expect(a?.status).toBe(401);
         expect(a?.json?.code).toBe("ERR_UNAUTHORIZED");
+        // and the connection is closed instead of reading the other 60 MiB
+        expect(a?.headers.connection).toBe("close");
+        await new Promise<void>((r) => (c.socket.destroyed ? r() : c.socket.once("close", () => r())));
       } finally {
         c.close();
       }

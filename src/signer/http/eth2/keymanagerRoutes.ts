@@ -20,7 +20,8 @@ export async function keymanagerRoutes(app: FastifyInstance, opts: KeymanagerRou
   // Imports carry many keystores and a slashing-protection history: a larger body than signing requests.
   app.post("/eth/v1/keystores", { bodyLimit: 64 << 20 }, async (req) => {
     // an authenticated import may decrypt for minutes without a byte on the wire: not an idle socket
-    req.raw.socket.setTimeout(0);
+    const socket = req.raw.socket as { setTimeout?: (ms: number) => void } | undefined;
+    if (typeof socket?.setTimeout === "function") socket.setTimeout(0); // (injected requests have no socket)
     const b = req.body as { keystores?: unknown; passwords?: unknown; slashing_protection?: unknown } | null;
     if (!Array.isArray(b?.keystores) || !Array.isArray(b?.passwords)) {
       throw new BadRequestError("keystores and passwords arrays are required", "keystores");
