@@ -101,5 +101,9 @@ it("300 slow-trickle connections against a signer with 256 descriptors: signing 
   const open = (): number => slow.filter((c) => c && !c.socket.destroyed && !c.socket.readableEnded).length;
   while (open() > 0 && Date.now() < end) await new Promise((res) => setTimeout(res, 100));
   expect(open()).toBe(0);
+  // those cut at their timeout were told so in the API's form (those over the cap got no answer)
+  const answers = (await Promise.all(slow.map((c) => c?.answer(0) ?? null))).filter((a) => a !== null);
+  expect(answers.length).toBeGreaterThan(0);
+  expect(new Set(answers.map((a) => `${a.status} ${a.json?.code}`))).toEqual(new Set(["408 ERR_REQUEST_TIMEOUT"]));
   expect(child.exitCode).toBe(null);
 }, 60_000);
