@@ -158,7 +158,8 @@ export function resolveHttpServer(
     http.max_connections,
     Math.min(DEFAULT_HTTP_LIMITS.maxConnections, fdCap),
   );
-  if (maxConnections > fdCap || maxConnections === 0) {
+  if (maxConnections === 0) maxConnections = fdCap; // 0: as many as the descriptors allow
+  if (maxConnections > fdCap) {
     logger.warn("HTTP connection cap lowered below the open-file limit", {
       asked: maxConnections,
       fdLimit,

@@ -40,7 +40,8 @@ export async function buildHttpApp(opts: HttpAppOptions, modules: HttpAppModules
   const limits = { ...DEFAULT_HTTP_LIMITS, ...opts.limits };
   // Node checks request and header timeouts on this interval (its default, 30 s, would let a trickled
   // request live that much past its timeout).
-  const checkEvery = Math.min(5000, Math.max(250, Math.floor(limits.requestTimeoutMs / 4)));
+  const checkEvery =
+    limits.requestTimeoutMs > 0 ? Math.min(5000, Math.max(250, Math.floor(limits.requestTimeoutMs / 4))) : 30_000;
   const common = {
     logger: false,
     bodyLimit: opts.bodyLimit ?? 1 << 20,
