@@ -39,6 +39,7 @@ export class AlertFeed {
 
   private readonly pollMs: number;
   private readonly maxPerToken: number;
+  private checking = false;
 
   constructor(
     private readonly alerts: AlertService,
@@ -100,6 +101,16 @@ export class AlertFeed {
 
   /** Ends the feeds of tokens revoked since they opened (each token checked once per tick). */
   private async recheck(): Promise<void> {
+    if (this.checking) return; // a slow store: one check at a time
+    this.checking = true;
+    try {
+      await this.recheckTokens();
+    } finally {
+      this.checking = false;
+    }
+  }
+
+  private async recheckTokens(): Promise<void> {
     const byToken = new Map<number, Subscriber[]>();
     for (const s of this.subs) byToken.set(s.tokenId, [...(byToken.get(s.tokenId) ?? []), s]);
     for (const subs of byToken.values()) {
