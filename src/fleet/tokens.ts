@@ -14,7 +14,7 @@ export interface AuthContext {
 export const TOKEN_ROLES: readonly TokenRole[] = ["agent", "operator", "admin"];
 const TOKEN_PREFIX = "sgm_";
 /** A revoked token stops working within this time on every monitor process (cache lifetime). */
-const CACHE_MS = 5000;
+export const TOKEN_CACHE_MS = 5000;
 const CACHE_MAX = 10_000;
 
 export function hashToken(token: string): Uint8Array {
@@ -23,7 +23,7 @@ export function hashToken(token: string): Uint8Array {
 
 /** Owner-scoped bearer tokens, stored only as SHA-256; lookups are cached briefly. */
 export class TokenService {
-  private readonly cache = new Map<string, { ctx: AuthContext | null; until: number }>();
+  private readonly cache = new Map<string, { ctx: AuthContext | null; at: number }>();
 
   constructor(
     private readonly store: Store,
@@ -57,20 +57,23 @@ export class TokenService {
     return ok;
   }
 
-  /** The context of a valid token, or null (unknown, revoked or malformed). */
-  async authenticate(token: string): Promise<AuthContext | null> {
+  /**
+   * The context of a valid token, or null (unknown, revoked or malformed). A cached answer is used while
+   * younger than `maxAgeMs` (open feeds re-check with a shorter age, so they end within the same bound).
+   */
+  async authenticate(token: string, maxAgeMs = TOKEN_CACHE_MS): Promise<AuthContext | null> {
     if (!token.startsWith(TOKEN_PREFIX) || token.length > 100) return null;
     const key = Buffer.from(hashToken(token)).toString("hex");
     const now = this.now();
     const hit = this.cache.get(key);
-    if (hit !== undefined && hit.until > now) return hit.ctx;
+    if (hit !== undefined && now - hit.at < Math.min(maxAgeMs, TOKEN_CACHE_MS)) return hit.ctx;
     const row = await this.store.tx((tx) => ownersRepository.findToken(tx, hashToken(token)), { readOnly: true });
     const ctx =
       row === null || row.revokedAt !== null
         ? null
         : { tokenId: row.tokenId, ownerId: row.ownerId, ownerName: row.ownerName, role: row.role };
     if (this.cache.size >= CACHE_MAX) this.cache.clear();
-    this.cache.set(key, { ctx, until: now + CACHE_MS });
+    this.cache.set(key, { ctx, at: now });
     return ctx;
   }
 }

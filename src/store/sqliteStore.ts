@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { StoreError, StoreErrorCode, toStoreError } from "./errors.js";
@@ -51,7 +51,12 @@ export class SqliteStore implements Store {
     path: string,
     opts: SqliteOptions,
   ) {
-    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    if (path !== ":memory:") {
+      // signing history is private: a new folder is 0700 and a new database 0600 (SQLite gives its
+      // -wal and -shm files the database's mode)
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      if (!existsSync(path)) closeSync(openSync(path, "a", 0o600));
+    }
     this.db = new Database(path, { timeout: opts.busyTimeoutMs ?? 5000 });
     this.db.defaultSafeIntegers(true);
     this.db.pragma("journal_mode = WAL");

@@ -9,8 +9,16 @@ import { DEFAULT_STORE_URL, openStore } from "../../store/openStore.js";
 import { errorMessage } from "../../util/errors.js";
 import { createLogger, type LogLevel } from "../../util/logger.js";
 import { ConfigError, ConfigErrorCode, pick, readYamlFile } from "../config.js";
+import {
+  addHttpHardeningOptions,
+  boundAddress,
+  type HttpHardeningFlags,
+  readHttpConfig,
+  resolveHttpServer,
+} from "../httpServer.js";
 import { parseLogLevel, parsePort } from "../options.js";
 import { shutdownSignal } from "../run.js";
+import { warnReadableSecrets } from "../secretFiles.js";
 import { cometbftSection } from "../signer/cometbftSection.js";
 import { ethereumSection } from "../signer/ethereumSection.js";
 import type { SignerContext, SignerSection } from "../signer/section.js";
@@ -29,7 +37,7 @@ export const SIGNER_SECTIONS: SignerSection[] = [
   substrateSection,
 ];
 
-interface CommonFlags {
+interface CommonFlags extends HttpHardeningFlags {
   config?: string;
   db?: string;
   host?: string;
@@ -54,6 +62,7 @@ export function registerSignerCommand(program: Command): void {
     .option("--tls-cert <file>", "serve HTTPS with this certificate (PEM)")
     .option("--tls-key <file>", "private key of --tls-cert (PEM)")
     .option("--tls-allowed-clients <file>", "admit only clients whose certificate SHA-256 fingerprint is listed here");
+  addHttpHardeningOptions(cmd);
   for (const s of SIGNER_SECTIONS) s.addOptions(cmd);
   cmd.action(async (flags: CommonFlags & Record<string, unknown>) => {
     const running = await startSigner(flags, SIGNER_SECTIONS);
@@ -75,14 +84,22 @@ export async function startSigner(
 ): Promise<RunningSigner> {
   const configFile = flags.config ?? "";
   const config = configOverride ?? readYamlFile(flags.config);
-  const http = (config.http ?? {}) as {
-    host?: string;
-    port?: number;
-    tls?: { cert?: string; key?: string; allowed_clients?: string };
-  };
+  const http = readHttpConfig(config, configFile);
   const { logger, pino } = createLogger({
     level: pick(flags.logLevel, config.log_level as LogLevel | undefined, "info"),
   });
+  const tlsCert = pick(flags.tlsCert, http.tls?.cert, undefined);
+  const tlsKey = pick(flags.tlsKey, http.tls?.key, undefined);
+  const allowedClients = pick(flags.tlsAllowedClients, http.tls?.allowed_clients, undefined);
+  if ((tlsCert === undefined) !== (tlsKey === undefined) || (allowedClients !== undefined && tlsCert === undefined)) {
+    throw new ConfigError(
+      { code: ConfigErrorCode.Invalid, file: configFile },
+      "TLS needs both --tls-cert and --tls-key (and a client allow-list needs TLS)",
+    );
+  }
+  const tls = tlsCert !== undefined && tlsKey !== undefined;
+  // before anything is opened: an insecure bind is refused at once
+  const server = resolveHttpServer(flags, http, tls, configFile, logger);
   const store = await openStore(pick(flags.db, config.db as string | undefined, DEFAULT_STORE_URL));
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "slashguard_" });
@@ -101,19 +118,12 @@ export async function startSigner(
     }
     return { ok: Object.values(checks).every((c) => c.ok), checks };
   };
-  const tlsCert = pick(flags.tlsCert, http.tls?.cert, undefined);
-  const tlsKey = pick(flags.tlsKey, http.tls?.key, undefined);
-  const allowedClients = pick(flags.tlsAllowedClients, http.tls?.allowed_clients, undefined);
-  if ((tlsCert === undefined) !== (tlsKey === undefined) || (allowedClients !== undefined && tlsCert === undefined)) {
-    throw new ConfigError(
-      { code: ConfigErrorCode.Invalid, file: configFile },
-      "TLS needs both --tls-cert and --tls-key (and a client allow-list needs TLS)",
-    );
-  }
   const app = await buildHttpApp(
     tlsCert === undefined || tlsKey === undefined
-      ? {}
+      ? { hostAllowlist: server.hostAllowlist, limits: server.limits }
       : {
+          hostAllowlist: server.hostAllowlist,
+          limits: server.limits,
           https: {
             cert: readFileSync(tlsCert),
             key: readFileSync(tlsKey),
@@ -148,17 +158,45 @@ export async function startSigner(
         "nothing to sign with: give --keystores (Ethereum), --cometbft-config (CometBFT) or --substrate-keystore (Substrate)",
       );
     }
-    const host = pick(flags.host, http.host, "127.0.0.1");
-    const port = pick(flags.port, http.port, 9000);
-    const address = await app.listen({ host, port });
-    logger.info("Signer listening", { address, services: services.map((s) => s.name) });
+    warnReadableSecrets(secretPaths(flags, config, tlsKey), logger);
+    const listening = await app.listen({ host: server.host, port: server.port });
+    // the address really bound (a wildcard bind is shown as such, not as one loopback address)
+    const address = boundAddress(app.server.address(), tls);
+    logger.info("Signer listening", {
+      address,
+      services: services.map((s) => s.name),
+      hostAllowlist: server.hostAllowlist,
+      maxConnections: server.limits.maxConnections,
+    });
     for (const s of services) for (const line of s.describe()) process.stdout.write(`${s.name}: ${line}\n`);
     process.stdout.write(
       `slashguard signer listening on ${address} (health: ${address}/healthcheck, metrics: ${address}/metrics)\n`,
     );
-    return { url: address, stop: stopAll };
+    return { url: listening, stop: stopAll };
   } catch (e) {
     await stopAll();
     throw e;
   }
+}
+
+/** The secrets the signer's flags and config name (what `warnReadableSecrets` checks at start). */
+function secretPaths(
+  flags: Record<string, unknown>,
+  config: Record<string, unknown>,
+  tlsKey: string | undefined,
+): Parameters<typeof warnReadableSecrets>[0] {
+  const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
+  const eth = (config.ethereum ?? {}) as Record<string, any>;
+  const sub = (config.substrate ?? {}) as Record<string, any>;
+  const keystores = str(flags.keystores) ?? str(eth.keystores);
+  return {
+    files: [
+      tlsKey,
+      keystores === undefined ? undefined : (str(flags.keymanagerTokenFile) ?? str(eth.keymanager?.token_file)),
+      str(flags.monitorTokenFile) ?? str(eth.monitor_token_file),
+      str(flags.grpcTlsKey) ?? str(sub.grpc?.tls_key),
+      str(flags.clusterTlsKey),
+    ],
+    passwordDirs: [keystores, str(flags.passwords) ?? str(eth.passwords)],
+  };
 }

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import type { Command } from "commander";
@@ -9,6 +9,7 @@ import { ownersRepository } from "../../store/fleet/ownersRepository.js";
 import { systemClock } from "../../util/clock.js";
 import { writeFileDurable } from "../../util/durableFile.js";
 import { createLogger } from "../../util/logger.js";
+import { addHttpHardeningOptions, type HttpHardeningFlags } from "../httpServer.js";
 import { parsePort } from "../options.js";
 import { shutdownSignal } from "../run.js";
 import { inProcessSink, LateAlertSink } from "../signer/alertRelay.js";
@@ -23,8 +24,16 @@ const DEMO_SCRYPT_N = 1 << 14;
 /** The built-in agent reports as often as a default agent does. */
 const LOCAL_AGENT_INTERVAL_MS = 15_000;
 
+interface UpFlags extends HttpHardeningFlags {
+  dataDir: string;
+  port: number;
+  host: string;
+  agent: boolean;
+  beaconNode?: string[];
+}
+
 export function registerUpCommand(program: Command): void {
-  program
+  const cmd = program
     .command("up")
     .description(
       "everything on one machine: signer + monitor + store on SQLite in ./data, with demo keys on first start",
@@ -37,64 +46,79 @@ export function registerUpCommand(program: Command): void {
       "--beacon-node <url>",
       "beacon node (mainnet): turns on the doppelganger guard and the foreign-signer check (repeat for failover)",
       (v: string, prev: string[] = []) => [...prev, v],
-    )
-    .action(async (o: { dataDir: string; port: number; host: string; agent: boolean; beaconNode?: string[] }) => {
-      const keysDir = join(o.dataDir, "keys");
-      if (!existsSync(keysDir) || readdirSync(keysDir).filter((f) => f.endsWith(".json")).length === 0) {
-        process.stdout.write(
-          `first start: writing ${DEMO_KEYS} demo keys to ${keysDir} (demo keys, never for real stake)\n`,
-        );
-        await generateKeystores(keysDir, DEMO_KEYS, { kdf: "scrypt", work: DEMO_SCRYPT_N });
-      }
-      const tokenFile = join(o.dataDir, "keymanager-token");
-      const ownerTokenFile = join(o.dataDir, "owner-token");
-      const agentTokenFile = join(o.dataDir, "agent-token");
-      const beacon = o.beaconNode ?? [];
-      if (beacon.length === 0) {
-        process.stdout.write(
-          "doppelganger protection is OFF: `slashguard up` has no beacon node to ask whether a key is already signing elsewhere.\n" +
-            "  Give --beacon-node URL to turn on the guard at start and the continuous foreign-signer check.\n",
-        );
-      }
-      // the monitor starts after the signer: the signer's doppelganger alerts wait for it
-      const alerts = new LateAlertSink();
-      const running = await startSigner(
-        {
-          db: `sqlite:${join(o.dataDir, "slashguard.db")}`,
-          host: o.host,
-          port: o.port,
-          keystores: keysDir,
-          network: "mainnet",
-          keymanagerTokenFile: tokenFile,
-          ...(beacon.length === 0 ? { doppelganger: false } : { beaconNode: beacon }),
-        },
-        [
-          ethereumSection({ alerts }),
-          monitorSection(
-            { preset: "mainnet", ethereumOwner: "demo", ...(beacon.length === 0 ? {} : { beaconNode: beacon }) },
-            async (m) => {
-              // first start: one owner ("demo") with a dashboard/API token and an agent token, kept in files
-              if (!existsSync(ownerTokenFile))
-                writeFileDurable(ownerTokenFile, `${(await m.tokens.create("demo", "operator", "up")).token}\n`);
-              if (!existsSync(agentTokenFile))
-                writeFileDurable(agentTokenFile, `${(await m.tokens.create("demo", "agent", "up")).token}\n`);
-              const demo = await m.store.tx((tx) => ownersRepository.findOwner(tx, "demo"));
-              await alerts.attach(inProcessSink(m.alerts, demo));
-            },
-          ),
-        ],
+    );
+  addHttpHardeningOptions(cmd);
+  cmd.action(async (o: UpFlags) => {
+    // keys, tokens and the signing history live here: private to this user when it is created
+    mkdirSync(o.dataDir, { recursive: true, mode: 0o700 });
+    const keysDir = join(o.dataDir, "keys");
+    if (!existsSync(keysDir) || readdirSync(keysDir).filter((f) => f.endsWith(".json")).length === 0) {
+      process.stdout.write(
+        `first start: writing ${DEMO_KEYS} demo keys to ${keysDir} (demo keys, never for real stake)\n`,
       );
-      // The dashboard has a fleet to show from the first minute: this machine, reporting the signer's keys.
-      const agent = o.agent ? startLocalAgent(running.url, { keymanager: tokenFile, agent: agentTokenFile }) : null;
-      printTryThis(
-        running.url,
-        { keymanager: tokenFile, owner: ownerTokenFile, agent: agentTokenFile },
-        agent !== null,
+      await generateKeystores(keysDir, DEMO_KEYS, { kdf: "scrypt", work: DEMO_SCRYPT_N });
+    }
+    const tokenFile = join(o.dataDir, "keymanager-token");
+    const ownerTokenFile = join(o.dataDir, "owner-token");
+    const agentTokenFile = join(o.dataDir, "agent-token");
+    const beacon = o.beaconNode ?? [];
+    if (beacon.length === 0) {
+      process.stdout.write(
+        "doppelganger protection is OFF: `slashguard up` has no beacon node to ask whether a key is already signing elsewhere.\n" +
+          "  Give --beacon-node URL to turn on the guard at start and the continuous foreign-signer check.\n",
       );
-      await shutdownSignal();
-      await agent?.stop();
-      await running.stop();
-    });
+    }
+    // the monitor starts after the signer: the signer's doppelganger alerts wait for it
+    const alerts = new LateAlertSink();
+    const running = await startSigner(
+      {
+        ...httpFlags(o),
+        db: `sqlite:${join(o.dataDir, "slashguard.db")}`,
+        host: o.host,
+        port: o.port,
+        keystores: keysDir,
+        network: "mainnet",
+        keymanagerTokenFile: tokenFile,
+        ...(beacon.length === 0 ? { doppelganger: false } : { beaconNode: beacon }),
+      },
+      [
+        ethereumSection({ alerts }),
+        monitorSection(
+          { preset: "mainnet", ethereumOwner: "demo", ...(beacon.length === 0 ? {} : { beaconNode: beacon }) },
+          async (m) => {
+            // first start: one owner ("demo") with a dashboard/API token and an agent token, kept in files
+            if (!existsSync(ownerTokenFile))
+              writeFileDurable(ownerTokenFile, `${(await m.tokens.create("demo", "operator", "up")).token}\n`);
+            if (!existsSync(agentTokenFile))
+              writeFileDurable(agentTokenFile, `${(await m.tokens.create("demo", "agent", "up")).token}\n`);
+            const demo = await m.store.tx((tx) => ownersRepository.findOwner(tx, "demo"));
+            await alerts.attach(inProcessSink(m.alerts, demo));
+          },
+        ),
+      ],
+    );
+    // The dashboard has a fleet to show from the first minute: this machine, reporting the signer's keys.
+    const agent = o.agent ? startLocalAgent(running.url, { keymanager: tokenFile, agent: agentTokenFile }) : null;
+    printTryThis(running.url, { keymanager: tokenFile, owner: ownerTokenFile, agent: agentTokenFile }, agent !== null);
+    await shutdownSignal();
+    await agent?.stop();
+    await running.stop();
+  });
+}
+
+function httpFlags(o: UpFlags): HttpHardeningFlags {
+  const { httpHostAllowlist, httpRequestTimeout, httpConnectionTimeout, httpKeepAliveTimeout } = o;
+  const { httpMaxRequestsPerSocket, httpMaxConnections, allowInsecureHttp } = o;
+  const all = {
+    httpHostAllowlist,
+    httpRequestTimeout,
+    httpConnectionTimeout,
+    httpKeepAliveTimeout,
+    httpMaxRequestsPerSocket,
+    httpMaxConnections,
+    allowInsecureHttp,
+  };
+  return Object.fromEntries(Object.entries(all).filter(([, v]) => v !== undefined));
 }
 
 /** A host agent in this process that reads the signer's keys through its own keymanager API. */

@@ -51,6 +51,8 @@ export const monitorSectionSchema = z
     notification_lease: duration.default(60_000),
     /** Serve the web dashboard at `/` (false: API only). */
     dashboard: z.boolean().default(true),
+    /** Live alert feeds (`/api/v1/feed`) one token may hold open; one more gets 429 ERR_FEED_LIMIT. */
+    feeds_per_token: z.number().int().min(1).max(1000).default(8),
     ethereum: z
       .object({
         /** Beacon nodes for the continuous foreign-signer check (off without any). */

@@ -34,6 +34,7 @@ import type { Store } from "../../store/types.js";
 import { errorMessage } from "../../util/errors.js";
 import { createLogger, type Logger, type LogLevel } from "../../util/logger.js";
 import { pick, readYamlFile } from "../config.js";
+import { defaultMaxConnections } from "../httpServer.js";
 import { defaultDashboardDir } from "./dashboardDir.js";
 import { type RunningWatch, startEthereumWatch } from "./ethereumWatch.js";
 import { readMonitorConfig } from "./monitorConfig.js";
@@ -134,7 +135,7 @@ export async function startMonitor(opts: MonitorOptions, modules: MonitorModules
   const tokens = new TokenService(store, now);
   const queries = new FleetQueries(store, cfg.silent_after_intervals);
   const maintenance = new MaintenanceService(store);
-  const feed = new AlertFeed(alerts, logger);
+  const feed = new AlertFeed(alerts, logger, { maxPerToken: cfg.feeds_per_token });
 
   const startedAt = now();
   let sweeping: Promise<void> | null = null;
@@ -190,7 +191,10 @@ export async function startMonitor(opts: MonitorOptions, modules: MonitorModules
   };
   const app =
     modules.http ??
-    (await buildHttpApp({ bodyLimit: cfg.max_report_bytes }, { logger, registry, health, statusOf: httpStatusOf }));
+    (await buildHttpApp(
+      { bodyLimit: cfg.max_report_bytes, limits: { maxConnections: defaultMaxConnections() } },
+      { logger, registry, health, statusOf: httpStatusOf },
+    ));
   await monitorRoutes(app, {
     tokens,
     ingest,

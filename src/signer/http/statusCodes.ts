@@ -15,10 +15,10 @@ export function httpStatusOf(code: string): number | undefined {
   if (UNAVAILABLE.has(code)) return 503;
   if (code === "ERR_THRESHOLD_NOT_ENOUGH_PARTIALS") return 503; // threshold: too few peers signed in time
   if (code === "ERR_UNAUTHORIZED") return 401;
-  if (code === "ERR_FORBIDDEN") return 403;
+  if (code === "ERR_FORBIDDEN" || code === "ERR_HOST_NOT_ALLOWED") return 403;
   if (code === "ERR_NOT_FOUND" || code === "ERR_KEY_UNKNOWN") return 404;
   if (code === "ERR_BODY_TOO_LARGE") return 413;
-  if (code === "ERR_RATE_LIMITED") return 429;
+  if (code === "ERR_RATE_LIMITED" || code === "ERR_FEED_LIMIT") return 429;
   if (code === "ERR_KEYMANAGER_BUSY" || code === "ERR_SHUTTING_DOWN") return 503;
   if (code === "ERR_KEYMANAGER_TOO_MANY_KEYSTORES") return 400;
   if (code === "ERR_ALERT_RESOLVED") return 409;

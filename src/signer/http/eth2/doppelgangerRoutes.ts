@@ -55,7 +55,7 @@ export async function doppelgangerRoutes(app: FastifyInstance, opts: Doppelgange
   }));
 
   await app.register(async (secured) => {
-    secured.addHook("preHandler", bearerAuth(opts.token));
+    secured.addHook("onRequest", bearerAuth(opts.token));
     secured.post<{ Params: { pubkey: string } }>("/api/v1/eth2/doppelganger/:pubkey/clear", async (req) => {
       const pubkey = normalizePubkey(req.params.pubkey);
       if (!/^0x[0-9a-f]{96}$/.test(pubkey))

@@ -10,7 +10,8 @@ export interface KeymanagerRoutesOptions {
 
 /** Keymanager API `/eth/v1/keystores` (GET, POST, DELETE), behind a bearer token. */
 export async function keymanagerRoutes(app: FastifyInstance, opts: KeymanagerRoutesOptions): Promise<void> {
-  app.addHook("preHandler", bearerAuth(opts.token));
+  // onRequest: an unauthenticated request is refused before its (up to 64 MiB) body is read
+  app.addHook("onRequest", bearerAuth(opts.token));
 
   app.get("/eth/v1/keystores", async (_req, reply) =>
     reply.type("application/json; charset=utf-8").send(opts.keymanager.listJson()),
@@ -18,6 +19,9 @@ export async function keymanagerRoutes(app: FastifyInstance, opts: KeymanagerRou
 
   // Imports carry many keystores and a slashing-protection history: a larger body than signing requests.
   app.post("/eth/v1/keystores", { bodyLimit: 64 << 20 }, async (req) => {
+    // an authenticated import may decrypt for minutes without a byte on the wire: not an idle socket
+    const socket = req.raw.socket as { setTimeout?: (ms: number) => void } | undefined;
+    if (typeof socket?.setTimeout === "function") socket.setTimeout(0); // (injected requests have no socket)
     const b = req.body as { keystores?: unknown; passwords?: unknown; slashing_protection?: unknown } | null;
     if (!Array.isArray(b?.keystores) || !Array.isArray(b?.passwords)) {
       throw new BadRequestError("keystores and passwords arrays are required", "keystores");

@@ -16,12 +16,17 @@ declare module "fastify" {
  */
 export function authHook(tokens: TokenService) {
   return async (req: FastifyRequest, _reply: FastifyReply): Promise<void> => {
-    const h = req.headers.authorization;
-    const m = typeof h === "string" ? /^Bearer\s+(\S+)$/i.exec(h) : null;
-    const ctx = m === null ? null : await tokens.authenticate(m[1]!);
+    const t = bearerToken(req.headers.authorization);
+    const ctx = t === null ? null : await tokens.authenticate(t);
     if (ctx === null) throw new AuthError({ code: "ERR_UNAUTHORIZED" }, "a valid bearer token is required");
     req.monitorAuth = ctx;
   };
+}
+
+/** The token of an `Authorization: Bearer …` header, or null. */
+export function bearerToken(h: string | undefined): string | null {
+  const m = typeof h === "string" ? /^Bearer\s+(\S+)$/i.exec(h) : null;
+  return m === null ? null : m[1]!;
 }
 
 /** The caller's context, checked against the roles a route allows. */

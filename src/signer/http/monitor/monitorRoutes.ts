@@ -7,13 +7,13 @@ import { type MaintenanceService, notFound } from "../../../fleet/maintenanceSer
 import type { FleetMetrics } from "../../../fleet/metrics.js";
 import { parseReport } from "../../../fleet/reportFormat.js";
 import { ReportRateLimitedError } from "../../../fleet/reportRateLimit.js";
-import type { TokenService } from "../../../fleet/tokens.js";
+import { TOKEN_CACHE_MS, type TokenService } from "../../../fleet/tokens.js";
 import type { AlertStatus } from "../../../store/alerts/alertsRepository.js";
 import type { HistoryRow } from "../../../store/fleet/hostKeysRepository.js";
 import type { MaintenanceRow } from "../../../store/fleet/maintenanceRepository.js";
 import { BadRequestError } from "../../../util/errors.js";
 import { opt } from "../../../util/opt.js";
-import { authHook, READERS, REPORTERS, requireRole, scopeOf } from "./auth.js";
+import { authHook, bearerToken, READERS, REPORTERS, requireRole, scopeOf } from "./auth.js";
 import type { AlertFeed } from "./feed.js";
 import { actionBody, csvCell, optString, optTime, parseId, parseLimit, parseTime } from "./params.js";
 
@@ -31,6 +31,8 @@ export interface MonitorRouteServices {
   maxReportBytes: number;
 }
 
+/** The feed checks its tokens once a second (its poll); one second short of the REST cache age. */
+const FEED_TOKEN_MAX_AGE_MS = TOKEN_CACHE_MS - 1000;
 const STATUSES = new Set(["open", "acknowledged", "suppressed", "resolved"]);
 const HEX_PREFIX_RE = /^0x[0-9a-f]{0,132}$/;
 const PUBKEY_RE = /^0x[0-9a-f]{64,132}$/;
@@ -243,8 +245,19 @@ export async function monitorRoutes(app: FastifyInstance, s: MonitorRouteService
 
       api.get("/feed", async (req, reply) => {
         const a = requireRole(req, READERS);
+        const token = bearerToken(req.headers.authorization) ?? "";
+        s.feed.checkLimit(a.tokenId); // 429 in the API's form, before the stream starts
         reply.hijack();
-        s.feed.subscribe(scopeOf(a), reply.raw);
+        s.feed.subscribe(
+          {
+            ownerId: scopeOf(a),
+            tokenId: a.tokenId,
+            // re-checked every tick with a cache age one tick short of REST's: a revoked token's feed
+            // ends within the bound in which its REST requests start to be refused
+            stillValid: async () => (await s.tokens.authenticate(token, FEED_TOKEN_MAX_AGE_MS)) !== null,
+          },
+          reply.raw,
+        );
       });
     },
     { prefix: "/api/v1" },

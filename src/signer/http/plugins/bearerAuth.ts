@@ -4,7 +4,7 @@ import { AppError } from "../../../util/errors.js";
 
 export class AuthError extends AppError<{ code: "ERR_UNAUTHORIZED" }> {}
 
-/** A preHandler that admits requests carrying `Authorization: Bearer <token>` (compared in constant time). */
+/** An onRequest hook (runs before the body is read) that admits requests carrying `Authorization: Bearer <token>` (compared in constant time). */
 export function bearerAuth(token: string): (req: FastifyRequest, reply: FastifyReply) => Promise<void> {
   const want = Buffer.from(token, "utf8");
   return async (req) => {

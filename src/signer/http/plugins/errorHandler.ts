@@ -17,7 +17,9 @@ export interface ErrorHandlerOptions {
  * large, bad JSON) keep their 4xx status; anything else is logged and answered with a generic 500.
  */
 async function errorHandler(app: FastifyInstance, opts: ErrorHandlerOptions): Promise<void> {
-  app.setErrorHandler((err: FastifyError, _req, reply) => {
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    // refused before its body was read (auth, Host): close rather than read and discard the rest of it
+    if (!req.raw.complete) reply.header("connection", "close");
     if (isAppError(err)) {
       const status = opts.statusOf(err.code) ?? 500;
       if (status >= 500) opts.logger.error("Request failed", { code: err.code }, err);
