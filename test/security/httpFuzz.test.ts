@@ -31,8 +31,6 @@ const MAX_RSS_GROWTH = 160 << 20;
  * own codes; issue 15 item 14 (branch wt-sechttp) maps them to ERR_URI_TOO_LONG / ERR_BAD_URL. Empty this
  * set once that is on main.
  */
-const ROUTER_CODES_UNTIL_ITEM_14 = new Set(["FST_ERR_MAX_PARAM_LENGTH", "FST_ERR_BAD_URL"]);
-
 type Auth = "keymanager" | "operator" | "agent" | "none";
 interface Route {
   method: "GET" | "POST" | "PUT" | "DELETE";
@@ -299,7 +297,7 @@ describe(`HTTP fuzz of a real slashguard up (seed ${SEED}, ${RUNS} runs)`, () =>
           );
           expect(a.status, what).toBeLessThan(500);
           if (a.status >= 400) {
-            if (!ROUTER_CODES_UNTIL_ITEM_14.has(a.json?.code)) expect(a.json?.code, what).toMatch(/^ERR_[A-Z0-9_]+$/);
+            expect(a.json?.code, what).toMatch(/^ERR_[A-Z0-9_]+$/);
             expect(typeof a.json?.message, what).toBe("string");
           } else if (route.method !== "GET") {
             // a write route took a hostile body: only per-item refusals are acceptable
