@@ -12,8 +12,15 @@ import pg from "pg";
  */
 export interface PgCluster {
   url: string;
+  port: number;
   /** Runs SQL as the superuser (ALTER SYSTEM, pg_reload_conf()). */
   admin(sql: string): Promise<void>;
+  /** Runs a query as the superuser and returns its rows. */
+  query(sql: string): Promise<Record<string, unknown>[]>;
+  /** Immediate shutdown (`pg_ctl stop -m immediate`: SIGQUIT to the postmaster), as a crash of the host. */
+  kill(): Promise<void>;
+  /** Promotes a standby to primary and waits until it accepts writes. */
+  promote(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -64,7 +71,7 @@ export async function startPgCluster(settings: Record<string, string> = {}): Pro
   const dir = mkdtempSync(join(tmpdir(), "sg-pgc-"));
   const data = join(dir, "data");
   if (AS_ROOT) chownSync(dir, Number(execFileSync("id", ["-u", "postgres"]).toString()), 0);
-  const [initdb, initArgs] = asServerUser(join(BIN, "initdb"), [
+  const [initdb, initArgs] = asServerUser(join(BIN!, "initdb"), [
     "-D",
     data,
     "-A",
@@ -76,13 +83,58 @@ export async function startPgCluster(settings: Record<string, string> = {}): Pro
     "UTF8",
   ]);
   execFileSync(initdb, initArgs, { stdio: "ignore" });
+  return runPostgres(dir, data, settings);
+}
+
+/**
+ * A streaming standby of `primary` (pg_basebackup -R) on its own loopback port, connecting as
+ * application_name `name` (list it in the primary's synchronous_standby_names to make it synchronous).
+ */
+export async function startPgStandby(
+  primary: PgCluster,
+  name: string,
+  settings: Record<string, string> = {},
+): Promise<PgCluster> {
+  if (BIN === null) throw new Error("no PostgreSQL binaries");
+  const dir = mkdtempSync(join(tmpdir(), "sg-pgs-"));
+  const data = join(dir, "data");
+  if (AS_ROOT) chownSync(dir, Number(execFileSync("id", ["-u", "postgres"]).toString()), 0);
+  const [basebackup, args] = asServerUser(join(BIN, "pg_basebackup"), [
+    "-h",
+    "127.0.0.1",
+    "-p",
+    String(primary.port),
+    "-U",
+    "postgres",
+    "-D",
+    data,
+    "-R",
+    "-X",
+    "stream",
+    "--no-sync",
+  ]);
+  execFileSync(basebackup, args, { stdio: "ignore" });
+  return runPostgres(dir, data, {
+    primary_conninfo: `host=127.0.0.1 port=${primary.port} user=postgres application_name=${name}`,
+    ...settings,
+  });
+}
+
+async function runPostgres(dir: string, data: string, settings: Record<string, string>): Promise<PgCluster> {
+  if (BIN === null) throw new Error("no PostgreSQL binaries");
   const port = await freePort();
   const conf = Object.entries({ listen_addresses: "127.0.0.1", unix_socket_directories: dir, ...settings }).flatMap(
     ([k, v]) => ["-c", `${k}=${v}`],
   );
   const [postgres, args] = asServerUser(join(BIN, "postgres"), ["-D", data, "-p", String(port), ...conf]);
   const proc: ChildProcess = spawn(postgres, args, { stdio: "ignore" });
-  const exited = new Promise<void>((r) => proc.once("exit", () => r()));
+  let ended = false;
+  const exited = new Promise<void>((r) =>
+    proc.once("exit", () => {
+      ended = true;
+      r();
+    }),
+  );
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
   for (let i = 0; ; i++) {
     const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1000 });
@@ -100,22 +152,37 @@ export async function startPgCluster(settings: Record<string, string> = {}): Pro
       await new Promise((r) => setTimeout(r, 100));
     }
   }
+  const query = async (sql: string): Promise<Record<string, unknown>[]> => {
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    try {
+      return (await c.query(sql)).rows;
+    } finally {
+      await c.end();
+    }
+  };
+  // signals go to the postmaster itself (runuser in between need not forward them)
+  const postmasterPid = (): number => Number(readFileSync(join(data, "postmaster.pid"), "utf8").split("\n")[0]);
   return {
     url,
+    port,
+    query,
     admin: async (sql) => {
-      const c = new pg.Client({ connectionString: url });
-      await c.connect();
-      try {
-        await c.query(sql);
-      } finally {
-        await c.end();
-      }
+      await query(sql);
+    },
+    kill: async () => {
+      if (ended) return;
+      process.kill(postmasterPid(), "SIGQUIT");
+      await exited;
+    },
+    promote: async () => {
+      await query("SELECT pg_promote(true, 60)");
     },
     stop: async () => {
-      // fast shutdown, sent to the postmaster itself (runuser in between need not forward signals)
-      const pid = Number(readFileSync(join(data, "postmaster.pid"), "utf8").split("\n")[0]);
-      process.kill(pid, "SIGINT");
-      await exited;
+      if (!ended) {
+        process.kill(postmasterPid(), "SIGINT"); // fast shutdown
+        await exited;
+      }
       rmSync(dir, { recursive: true, force: true });
     },
   };
