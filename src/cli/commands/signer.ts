@@ -5,15 +5,17 @@ import type { HealthReport, SignerService } from "../../signer/common/service.js
 import { buildHttpApp } from "../../signer/http/app.js";
 import { enforceClientAllowList, readAllowList } from "../../signer/http/plugins/tlsAllowList.js";
 import { httpStatusOf } from "../../signer/http/statusCodes.js";
-import { DEFAULT_STORE_URL, openStore } from "../../store/openStore.js";
+import { DEFAULT_STORE_URL } from "../../store/openStore.js";
+import { DB_DURABILITY_LEVELS, type DbDurability, DEFAULT_DB_DURABILITY } from "../../store/pgDurability.js";
 import { errorMessage } from "../../util/errors.js";
 import { createLogger, type LogLevel } from "../../util/logger.js";
 import { ConfigError, ConfigErrorCode, pick, readYamlFile } from "../config.js";
-import { parseLogLevel, parsePort } from "../options.js";
+import { parseDbDurability, parseLogLevel, parsePort } from "../options.js";
 import { shutdownSignal } from "../run.js";
 import { cometbftSection } from "../signer/cometbftSection.js";
 import { ethereumSection } from "../signer/ethereumSection.js";
 import type { SignerContext, SignerSection } from "../signer/section.js";
+import { openSignerStore } from "../signer/signerStore.js";
 import { substrateSection } from "../signer/substrateSection.js";
 import { thresholdSection } from "../signer/thresholdSection.js";
 
@@ -28,6 +30,7 @@ export const SIGNER_SECTIONS: SignerSection[] = [
 interface CommonFlags {
   config?: string;
   db?: string;
+  dbDurability?: DbDurability;
   host?: string;
   port?: number;
   logLevel?: LogLevel;
@@ -43,7 +46,15 @@ export function registerSignerCommand(program: Command): void {
       "remote signer: Ethereum (Web3Signer API), CometBFT (privval), Substrate (gRPC); records before it signs",
     )
     .option("--config <file>", "YAML config with the same settings (flags win)")
-    .option("--db <url>", `store: sqlite:PATH or postgres://… (default ${DEFAULT_STORE_URL})`)
+    .option(
+      "--db <url>",
+      `store: sqlite:PATH or postgres://… (default ${DEFAULT_STORE_URL}); several hosts follow the primary: postgres://h1:5432,h2:5432/db?target_session_attrs=read-write`,
+    )
+    .option(
+      "--db-durability <level>",
+      "PostgreSQL: local (a commit is on the primary's disk) or replicated (also on a synchronous standby; refuses to sign without one) (default local)",
+      parseDbDurability,
+    )
     .option("--host <host>", "HTTP listen address (API, health, metrics) (default 127.0.0.1)")
     .option("--port <n>", "HTTP port (default 9000)", parsePort)
     .option("--log-level <level>", "debug, info, warn, error (default info)", parseLogLevel)
@@ -79,9 +90,21 @@ export async function startSigner(
   const { logger, pino } = createLogger({
     level: pick(flags.logLevel, config.log_level as LogLevel | undefined, "info"),
   });
-  const store = await openStore(pick(flags.db, config.db as string | undefined, DEFAULT_STORE_URL));
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "slashguard_" });
+  const fileDurability = config.db_durability;
+  if (fileDurability !== undefined && !DB_DURABILITY_LEVELS.includes(fileDurability as DbDurability))
+    throw new ConfigError(
+      { code: ConfigErrorCode.Invalid, file: configFile },
+      `db_durability must be one of ${DB_DURABILITY_LEVELS.join(", ")}`,
+    );
+  const durability = pick(flags.dbDurability, fileDurability as DbDurability | undefined, DEFAULT_DB_DURABILITY);
+  const { store, stop: stopStoreChecks } = await openSignerStore(
+    pick(flags.db, config.db as string | undefined, DEFAULT_STORE_URL),
+    durability,
+    logger,
+    registry,
+  );
   const services: SignerService[] = [];
   const health = async (): Promise<HealthReport> => {
     const checks: HealthReport["checks"] = {};
@@ -125,6 +148,7 @@ export async function startSigner(
     for (const s of [...services].reverse())
       await s.stop().catch((e) => logger.error("Stop failed", { service: s.name }, e));
     await app.close();
+    stopStoreChecks();
     await store.close();
     pino.flush();
   };
