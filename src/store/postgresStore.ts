@@ -177,6 +177,7 @@ export class PostgresStore implements Store {
     const onError = (e: unknown): void => {
       connectionError ??= e;
       broken = true;
+      this.stale = true; // look for the primary again before the next transaction
     };
     client.on("error", onError);
     const atCommit: string[] = [];

@@ -187,3 +187,45 @@ async function runPostgres(dir: string, data: string, settings: Record<string, s
     },
   };
 }
+
+/** application_name of the standby that startPgPair makes (name it in synchronous_standby_names). */
+export const STANDBY_NAME = "sg_standby";
+
+/** Waits until `primary` streams to one standby (synchronously, when `sync`). */
+export async function waitForStandby(primary: PgCluster, sync: boolean): Promise<void> {
+  const where = sync ? "state = 'streaming' AND sync_state = 'sync'" : "state = 'streaming'";
+  for (let i = 0; i < 600; i++) {
+    const rows = await primary.query(`SELECT count(*)::int AS n FROM pg_stat_replication WHERE ${where}`);
+    if (rows[0]!.n === 1) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error("standby did not attach");
+}
+
+export interface PgPair {
+  primary: PgCluster;
+  standby: PgCluster;
+  /** libpq multi-host URL, primary first. */
+  url: string;
+}
+
+/** A primary and a streaming standby made from it, synchronous or asynchronous. */
+export async function startPgPair(sync: boolean): Promise<PgPair> {
+  const primary = await startPgCluster();
+  try {
+    if (sync) {
+      await primary.admin(`ALTER SYSTEM SET synchronous_standby_names = '${STANDBY_NAME}'`);
+      await primary.admin("SELECT pg_reload_conf()");
+    }
+    const standby = await startPgStandby(primary, STANDBY_NAME);
+    await waitForStandby(primary, sync).catch(async (e) => {
+      await standby.stop();
+      throw e;
+    });
+    const url = `postgres://postgres@127.0.0.1:${primary.port},127.0.0.1:${standby.port}/postgres?target_session_attrs=read-write`;
+    return { primary, standby, url };
+  } catch (e) {
+    await primary.stop();
+    throw e;
+  }
+}
