@@ -51,7 +51,8 @@ function asServerUser(cmd: string, args: string[]): [string, string[]] {
   return AS_ROOT ? ["/usr/sbin/runuser", ["-u", "postgres", "--", cmd, ...args]] : [cmd, args];
 }
 
-async function freePort(): Promise<number> {
+/** A loopback port nothing listens on (just released by the system). */
+export async function freeLoopbackPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once("error", reject);
@@ -122,7 +123,7 @@ export async function startPgStandby(
 
 async function runPostgres(dir: string, data: string, settings: Record<string, string>): Promise<PgCluster> {
   if (BIN === null) throw new Error("no PostgreSQL binaries");
-  const port = await freePort();
+  const port = await freeLoopbackPort();
   const conf = Object.entries({ listen_addresses: "127.0.0.1", unix_socket_directories: dir, ...settings }).flatMap(
     ([k, v]) => ["-c", `${k}=${v}`],
   );

@@ -3,7 +3,14 @@ import { StoreErrorCode } from "../../../src/store/errors.js";
 import { openStore } from "../../../src/store/openStore.js";
 import type { ReplicationState } from "../../../src/store/pgDurability.js";
 import type { PostgresStore } from "../../../src/store/postgresStore.js";
-import { HAS_PG_BINARIES, STANDBY_NAME, startPgPair, waitForStandby } from "../../utils/pgCluster.js";
+import {
+  freeLoopbackPort,
+  HAS_PG_BINARIES,
+  STANDBY_NAME,
+  startPgCluster,
+  startPgPair,
+  waitForStandby,
+} from "../../utils/pgCluster.js";
 
 /**
  * Issue 17: PostgreSQL high availability. A real primary and a real streaming standby (pg_basebackup)
@@ -101,6 +108,32 @@ describe.skipIf(!HAS_PG_BINARIES)(
       await local.tx((tx) => tx.run("INSERT INTO t VALUES (100)"));
       const rows = await local.tx((tx) => tx.all("SELECT x FROM t WHERE x >= 0 ORDER BY x"), { readOnly: true });
       expect(rows.map((r) => r.x)).toEqual([...committed, 100]);
+    });
+
+    it("a primary that turns read-only (as a demoted one): the batch fails closed and the store waits for a writable host", async () => {
+      const cluster = await startPgCluster();
+      cleanups.push(cluster.stop);
+      const closed = await freeLoopbackPort();
+      const url = `postgres://postgres@127.0.0.1:${closed},127.0.0.1:${cluster.port}/postgres?target_session_attrs=read-write`;
+      const store = (await openStore(url)) as PostgresStore;
+      cleanups.push(() => store.close());
+      expect(store.primary).toBe(`127.0.0.1:${cluster.port}`);
+      await store.tx((tx) => tx.run("CREATE TABLE t (x INTEGER)"));
+
+      await cluster.admin("ALTER SYSTEM SET default_transaction_read_only = on");
+      await cluster.admin("SELECT pg_reload_conf()");
+      await expect(store.tx((tx) => tx.run("INSERT INTO t VALUES (1)"))).rejects.toMatchObject({
+        code: StoreErrorCode.Unavailable,
+      });
+      await expect(store.tx((tx) => tx.run("INSERT INTO t VALUES (2)"))).rejects.toMatchObject({
+        code: StoreErrorCode.Unavailable,
+        type: { cause: "no primary" },
+      });
+      await cluster.admin("ALTER SYSTEM RESET default_transaction_read_only");
+      await cluster.admin("SELECT pg_reload_conf()");
+      await store.tx((tx) => tx.run("INSERT INTO t VALUES (3)"));
+      const rows = await store.tx((tx) => tx.all("SELECT x FROM t ORDER BY x"), { readOnly: true });
+      expect(rows.map((r) => r.x)).toEqual([3]);
     });
   },
 );
