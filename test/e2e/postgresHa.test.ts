@@ -77,7 +77,8 @@ describe.skipIf(!HAS_PG_BINARIES)("PostgreSQL primary + standby under signer pro
     expect((await postJson(`${s.url}/api/v1/eth2/sign/${key}`, attestationRequest(1, 2).body)).status).toBe(200);
     await standby.kill();
     const r = await postJson(`${s.url}/api/v1/eth2/sign/${key}`, attestationRequest(2, 3).body);
-    expect(r.status).not.toBe(200);
+    expect(r.status).toBe(503);
+    expect(r.json.code).toBe("ERR_STORE_NOT_REPLICATED");
     expect(await metric(s, "slashguard_db_durability_ok")).toBe("slashguard_db_durability_ok 0");
     // nothing was recorded for the refused request (it would have been released otherwise)
     const rows = await primary.query("SELECT count(*)::int AS n FROM eth_signed_attestations");
