@@ -9,9 +9,10 @@ import { tempDir } from "../utils/stores.js";
 /**
  * Issue 17: PostgreSQL high availability with real servers. A primary and a streaming standby made from
  * it with pg_basebackup (test/utils/pgCluster.ts), Ethereum signer processes on the multi-host URL.
- * - asynchronous standby (the issue's reproduction lost 200 records in a promotion): `replicated`
- *   refuses to start; `local` starts and exposes the unsafe setup as a metric (the alert's input);
- *   a synchronous standby that detaches while a `replicated` signer runs stops its signing.
+ * - asynchronous standby (the issue's reproduction lost 200 records in a promotion and signed their 200
+ *   twins): `replicated` refuses to start; `local` starts and exposes the unsafe setup as a metric (the
+ *   alert's input), and after a promotion that lost records it released it refuses their twins
+ *   (ERR_PROTECTION_STORE_BEHIND); a standby that stops being synchronous stops `replicated` signing.
  * - synchronous standby, primary killed mid-burst (immediate shutdown) and the standby promoted: the
  *   signers follow the new primary without a restart, every released signature has its record there
  *   and no conflicting pair was ever released.
@@ -54,10 +55,10 @@ describe.skipIf(!HAS_PG_BINARIES)("PostgreSQL primary + standby under signer pro
     return s;
   }
 
-  it("asynchronous standby: replicated refuses to start, local runs with the unsafe setup in its metrics; a detached synchronous standby stops replicated signing", async () => {
+  it("asynchronous standby: replicated refuses to start; local runs with the unsafe setup in its metrics and, after a promotion that lost records it released, refuses their twins", async () => {
     const { primary, standby, url } = await startPgPair(false);
     cleanups.push(primary.stop, standby.stop);
-    const { dir, pubkeys } = await keys(1);
+    const { dir, pubkeys } = await keys(4);
 
     const refused = await runCli(["signer", "--port", "0", ...signerArgs(url, dir, "replicated")]);
     expect(refused.code).toBe(1);
@@ -66,23 +67,49 @@ describe.skipIf(!HAS_PG_BINARIES)("PostgreSQL primary + standby under signer pro
     const local = await signer(url, dir, "local");
     expect(await metric(local, "slashguard_db_durability_ok")).toBe("slashguard_db_durability_ok 0");
     expect(await metric(local, 'slashguard_db_replication_setup{setup="async_standby"}')).toMatch(/ 1$/);
-    await local.stop();
 
+    // made synchronous, a replicated signer runs; when the standby stops being synchronous it stops signing
     await primary.admin(`ALTER SYSTEM SET synchronous_standby_names = '${STANDBY_NAME}'`);
     await primary.admin("SELECT pg_reload_conf()");
     await waitForStandby(primary, true);
-    const s = await signer(url, dir, "replicated");
-    expect(await metric(s, "slashguard_db_durability_ok")).toBe("slashguard_db_durability_ok 1");
+    const replicated = await signer(url, dir, "replicated");
+    expect(await metric(replicated, "slashguard_db_durability_ok")).toBe("slashguard_db_durability_ok 1");
     const key = pubkeys[0]!;
-    expect((await postJson(`${s.url}/api/v1/eth2/sign/${key}`, attestationRequest(1, 2).body)).status).toBe(200);
-    await standby.kill();
-    const r = await postJson(`${s.url}/api/v1/eth2/sign/${key}`, attestationRequest(2, 3).body);
+    const ok = await postJson(`${replicated.url}/api/v1/eth2/sign/${key}`, attestationRequest(1, 2).body);
+    expect(ok.status).toBe(200);
+    await primary.admin("ALTER SYSTEM RESET synchronous_standby_names");
+    await primary.admin("SELECT pg_reload_conf()");
+    const r = await postJson(`${replicated.url}/api/v1/eth2/sign/${key}`, attestationRequest(2, 3).body);
     expect(r.status).toBe(503);
     expect(r.json.code).toBe("ERR_STORE_NOT_REPLICATED");
-    expect(await metric(s, "slashguard_db_durability_ok")).toBe("slashguard_db_durability_ok 0");
-    // nothing was recorded for the refused request (it would have been released otherwise)
-    const rows = await primary.query("SELECT count(*)::int AS n FROM eth_signed_attestations");
-    expect(rows[0]!.n).toBe(1);
+    expect(await metric(replicated, "slashguard_db_durability_ok")).toBe("slashguard_db_durability_ok 0");
+    await replicated.stop();
+
+    // the issue's reproduction: the asynchronous standby falls behind (its WAL receiver is cut off), the
+    // local signer releases signatures, the primary dies and the standby is promoted without them
+    await standby.admin("ALTER SYSTEM SET primary_conninfo = ''");
+    await standby.admin("SELECT pg_reload_conf()");
+    for (let i = 0; i < 200 && (await primary.query("SELECT 1 FROM pg_stat_replication")).length > 0; i++)
+      await new Promise((res) => setTimeout(res, 50));
+    for (const k of pubkeys) {
+      const res = await postJson(`${local.url}/api/v1/eth2/sign/${k}`, attestationRequest(4, 5, 1).body);
+      expect(res.status).toBe(200);
+    }
+    await primary.kill();
+    await standby.promote();
+    const lost = await standby.query("SELECT count(*)::int AS n FROM eth_signed_attestations WHERE target_epoch = 5");
+    expect(lost[0]!.n).toBe(0); // the tail is really gone
+    // the conflicting twins: refused for every key (the first tries may fail closed while the store reconnects)
+    for (const k of pubkeys) {
+      let res = await postJson(`${local.url}/api/v1/eth2/sign/${k}`, attestationRequest(4, 5, 2).body);
+      for (let i = 0; i < 20 && res.status === 503; i++)
+        res = await postJson(`${local.url}/api/v1/eth2/sign/${k}`, attestationRequest(4, 5, 2).body);
+      expect(res.status).toBe(412);
+      expect(res.json.code).toBe("ERR_PROTECTION_STORE_BEHIND");
+    }
+    expect(
+      await metric(local, 'slashguard_protection_refusals_total{chain="ethereum",code="ERR_PROTECTION_STORE_BEHIND"}'),
+    ).toMatch(/ 4$/);
   });
 
   it("synchronous standby: primary killed mid-burst, standby promoted; three signers follow it without restart and lose no released record", async () => {

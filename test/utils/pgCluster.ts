@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { appendFileSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -115,10 +115,12 @@ export async function startPgStandby(
     "--no-sync",
   ]);
   execFileSync(basebackup, args, { stdio: "ignore" });
-  return runPostgres(dir, data, {
-    primary_conninfo: `host=127.0.0.1 port=${primary.port} user=postgres application_name=${name}`,
-    ...settings,
-  });
+  // in postgresql.auto.conf (the last line wins), not on the command line: ALTER SYSTEM can change it later
+  appendFileSync(
+    join(data, "postgresql.auto.conf"),
+    `primary_conninfo = 'host=127.0.0.1 port=${primary.port} user=postgres application_name=${name}'\n`,
+  );
+  return runPostgres(dir, data, settings);
 }
 
 async function runPostgres(dir: string, data: string, settings: Record<string, string>): Promise<PgCluster> {
