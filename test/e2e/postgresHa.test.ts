@@ -67,6 +67,9 @@ describe.skipIf(!HAS_PG_BINARIES)("PostgreSQL primary + standby under signer pro
     const local = await signer(url, dir, "local");
     expect(await metric(local, "slashguard_db_durability_ok")).toBe("slashguard_db_durability_ok 0");
     expect(await metric(local, 'slashguard_db_replication_setup{setup="async_standby"}')).toMatch(/ 1$/);
+    const status = await runCli(["protection", "status", "--db", url]);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(/^database: postgres primary 127\.0\.0\.1:\d+ replication async_standby /m);
 
     // made synchronous, a replicated signer runs; when the standby stops being synchronous it stops signing
     await primary.admin(`ALTER SYSTEM SET synchronous_standby_names = '${STANDBY_NAME}'`);
