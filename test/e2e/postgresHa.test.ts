@@ -2,7 +2,14 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { runCli } from "../utils/cli.js";
 import { attestationRequest, TEST_GVR_HEX } from "../utils/ethRequests.js";
-import { HAS_PG_BINARIES, STANDBY_NAME, startPgPair, waitForStandby } from "../utils/pgCluster.js";
+import {
+  HAS_PG_BINARIES,
+  pollUntil,
+  STANDBY_NAME,
+  startPgPair,
+  waitForNoSyncStandby,
+  waitForStandby,
+} from "../utils/pgCluster.js";
 import { generateTestKeys, postJson, type SignerProcess, startSignerProcess } from "../utils/signerProcess.js";
 import { tempDir } from "../utils/stores.js";
 
@@ -73,7 +80,7 @@ describe.skipIf(!HAS_PG_BINARIES)("PostgreSQL primary + standby under signer pro
 
     // made synchronous, a replicated signer runs; when the standby stops being synchronous it stops signing
     await primary.admin(`ALTER SYSTEM SET synchronous_standby_names = '${STANDBY_NAME}'`);
-    await primary.admin("SELECT pg_reload_conf()");
+    await primary.reload("synchronous_standby_names", STANDBY_NAME);
     await waitForStandby(primary, true);
     const replicated = await signer(url, dir, "replicated");
     expect(await metric(replicated, "slashguard_db_durability_ok")).toBe("slashguard_db_durability_ok 1");
@@ -81,7 +88,8 @@ describe.skipIf(!HAS_PG_BINARIES)("PostgreSQL primary + standby under signer pro
     const ok = await postJson(`${replicated.url}/api/v1/eth2/sign/${key}`, attestationRequest(1, 2).body);
     expect(ok.status).toBe(200);
     await primary.admin("ALTER SYSTEM RESET synchronous_standby_names");
-    await primary.admin("SELECT pg_reload_conf()");
+    await primary.reload("synchronous_standby_names", "");
+    await waitForNoSyncStandby(primary); // every commit's check reads pg_stat_replication
     const r = await postJson(`${replicated.url}/api/v1/eth2/sign/${key}`, attestationRequest(2, 3).body);
     expect(r.status).toBe(503);
     expect(r.json.code).toBe("ERR_STORE_NOT_REPLICATED");
@@ -91,9 +99,8 @@ describe.skipIf(!HAS_PG_BINARIES)("PostgreSQL primary + standby under signer pro
     // the issue's reproduction: the asynchronous standby falls behind (its WAL receiver is cut off), the
     // local signer releases signatures, the primary dies and the standby is promoted without them
     await standby.admin("ALTER SYSTEM SET primary_conninfo = ''");
-    await standby.admin("SELECT pg_reload_conf()");
-    for (let i = 0; i < 200 && (await primary.query("SELECT 1 FROM pg_stat_replication")).length > 0; i++)
-      await new Promise((res) => setTimeout(res, 50));
+    await standby.reload("primary_conninfo", "");
+    await pollUntil(async () => (await primary.query("SELECT 1 FROM pg_stat_replication")).length === 0, "detached");
     for (const k of pubkeys) {
       const res = await postJson(`${local.url}/api/v1/eth2/sign/${k}`, attestationRequest(4, 5, 1).body);
       expect(res.status).toBe(200);
@@ -149,7 +156,7 @@ describe.skipIf(!HAS_PG_BINARIES)("PostgreSQL primary + standby under signer pro
     await burst;
     await standby.promote();
     await standby.admin("ALTER SYSTEM RESET synchronous_standby_names");
-    await standby.admin("SELECT pg_reload_conf()");
+    await standby.reload("synchronous_standby_names", "");
     // bound: the first transaction after the kill fails closed (connection lost), the next finds the new
     // primary (one probe per listed host); a few rounds at most, each a few round trips on loopback
     let resumedAt = 0;

@@ -15,6 +15,11 @@ export interface PgCluster {
   port: number;
   /** Runs SQL as the superuser (ALTER SYSTEM, pg_reload_conf()). */
   admin(sql: string): Promise<void>;
+  /**
+   * pg_reload_conf(), then waits until a new connection sees `name` = `value` (the reload only signals
+   * the postmaster; open sessions reread the file when the signal reaches them).
+   */
+  reload(name: string, value: string): Promise<void>;
   /** Runs a query as the superuser and returns its rows. */
   query(sql: string): Promise<Record<string, unknown>[]>;
   /** Immediate shutdown (`pg_ctl stop -m immediate`: SIGQUIT to the postmaster), as a crash of the host. */
@@ -173,6 +178,13 @@ async function runPostgres(dir: string, data: string, settings: Record<string, s
     admin: async (sql) => {
       await query(sql);
     },
+    reload: async (name, value) => {
+      await query("SELECT pg_reload_conf()");
+      await pollUntil(
+        async () => (await query(`SELECT current_setting('${name}') AS v`))[0]!.v === value,
+        `${name} = '${value}' after a reload`,
+      );
+    },
     kill: async () => {
       if (ended) return;
       process.kill(postmasterPid(), "SIGQUIT");
@@ -194,15 +206,31 @@ async function runPostgres(dir: string, data: string, settings: Record<string, s
 /** application_name of the standby that startPgPair makes (name it in synchronous_standby_names). */
 export const STANDBY_NAME = "sg_standby";
 
+/** Polls until `ok` holds: server-side changes that arrive asynchronously (a reload, a standby attaching). */
+export async function pollUntil(ok: () => Promise<boolean>, what: string, tries = 600): Promise<void> {
+  for (let i = 0; i < tries; i++) {
+    if (await ok()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`not reached: ${what}`);
+}
+
 /** Waits until `primary` streams to one standby (synchronously, when `sync`). */
 export async function waitForStandby(primary: PgCluster, sync: boolean): Promise<void> {
   const where = sync ? "state = 'streaming' AND sync_state = 'sync'" : "state = 'streaming'";
-  for (let i = 0; i < 600; i++) {
-    const rows = await primary.query(`SELECT count(*)::int AS n FROM pg_stat_replication WHERE ${where}`);
-    if (rows[0]!.n === 1) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error("standby did not attach");
+  await pollUntil(
+    async () => (await primary.query(`SELECT count(*)::int AS n FROM pg_stat_replication WHERE ${where}`))[0]!.n === 1,
+    sync ? "a synchronous standby" : "a streaming standby",
+  );
+}
+
+/** Waits until no standby of `primary` is synchronous (its walsenders saw a reload). */
+export async function waitForNoSyncStandby(primary: PgCluster): Promise<void> {
+  await pollUntil(
+    async () =>
+      (await primary.query("SELECT 1 FROM pg_stat_replication WHERE sync_state IN ('sync', 'quorum')")).length === 0,
+    "no synchronous standby",
+  );
 }
 
 export interface PgPair {
@@ -218,7 +246,7 @@ export async function startPgPair(sync: boolean): Promise<PgPair> {
   try {
     if (sync) {
       await primary.admin(`ALTER SYSTEM SET synchronous_standby_names = '${STANDBY_NAME}'`);
-      await primary.admin("SELECT pg_reload_conf()");
+      await primary.reload("synchronous_standby_names", STANDBY_NAME);
     }
     const standby = await startPgStandby(primary, STANDBY_NAME);
     await waitForStandby(primary, sync).catch(async (e) => {

@@ -6,6 +6,7 @@ import type { PostgresStore } from "../../../src/store/postgresStore.js";
 import {
   freeLoopbackPort,
   HAS_PG_BINARIES,
+  pollUntil,
   STANDBY_NAME,
   startPgCluster,
   startPgPair,
@@ -40,9 +41,10 @@ describe.skipIf(!HAS_PG_BINARIES)(
       expect(seen.map((s) => s.setup)).toEqual(["async_standby"]);
 
       await primary.admin(`ALTER SYSTEM SET synchronous_standby_names = '${STANDBY_NAME}'`);
-      await primary.admin("SELECT pg_reload_conf()");
+      await primary.reload("synchronous_standby_names", STANDBY_NAME);
       await waitForStandby(primary, true);
-      expect((await local.refreshReplication()).setup).toBe("sync_standby");
+      // the store's open session rereads the setting when the postmaster's signal reaches it
+      await pollUntil(async () => (await local.refreshReplication()).setup === "sync_standby", "sync_standby seen");
       const store = (await openStore(url, { durability: "replicated" })) as PostgresStore;
       cleanups.push(() => store.close());
       expect(store.replication?.setup).toBe("sync_standby");
@@ -102,7 +104,7 @@ describe.skipIf(!HAS_PG_BINARIES)(
 
       // as a cluster manager does on promotion without a spare: stop waiting for a standby; local writes
       await standby.admin("ALTER SYSTEM RESET synchronous_standby_names");
-      await standby.admin("SELECT pg_reload_conf()");
+      await standby.reload("synchronous_standby_names", "");
       const local = (await openStore(url)) as PostgresStore;
       cleanups.push(() => local.close());
       await local.tx((tx) => tx.run("INSERT INTO t VALUES (100)"));
@@ -121,7 +123,15 @@ describe.skipIf(!HAS_PG_BINARIES)(
       await store.tx((tx) => tx.run("CREATE TABLE t (x INTEGER)"));
 
       await cluster.admin("ALTER SYSTEM SET default_transaction_read_only = on");
-      await cluster.admin("SELECT pg_reload_conf()");
+      await cluster.reload("default_transaction_read_only", "on");
+      // the store's open session rereads the file when the postmaster's signal reaches it
+      const readOnlyNow = async (): Promise<boolean> =>
+        (
+          await store.tx((tx) => tx.all("SELECT current_setting('default_transaction_read_only') AS v"), {
+            readOnly: true,
+          })
+        )[0]!.v === "on";
+      await pollUntil(readOnlyNow, "the store's session read-only");
       await expect(store.tx((tx) => tx.run("INSERT INTO t VALUES (1)"))).rejects.toMatchObject({
         code: StoreErrorCode.Unavailable,
       });
@@ -130,7 +140,7 @@ describe.skipIf(!HAS_PG_BINARIES)(
         type: { cause: "no primary" },
       });
       await cluster.admin("ALTER SYSTEM RESET default_transaction_read_only");
-      await cluster.admin("SELECT pg_reload_conf()");
+      await cluster.reload("default_transaction_read_only", "off");
       await store.tx((tx) => tx.run("INSERT INTO t VALUES (3)"));
       const rows = await store.tx((tx) => tx.all("SELECT x FROM t ORDER BY x"), { readOnly: true });
       expect(rows.map((r) => r.x)).toEqual([3]);
