@@ -17,6 +17,8 @@ import { isWritable, locatePrimary, lostPrimary, notWritable, WRITABLE_SQL } fro
 import type { Row, SqlTx, SqlValue, Store, TxOptions } from "./types.js";
 import { postgresU64 } from "./u64Codec.js";
 
+const DEFAULT_STATEMENT_TIMEOUT_MS = 60_000;
+
 export interface PostgresOptions {
   /** Pool size per process. */
   maxConnections?: number;
@@ -72,7 +74,7 @@ export class PostgresStore implements Store {
       connectionString: multi ? this.hosts.singleHostUrl(host) : this.connectionString,
       max: this.opts.maxConnections ?? 10,
       lock_timeout: this.opts.lockTimeoutMs ?? 10_000,
-      statement_timeout: this.opts.statementTimeoutMs ?? 60_000,
+      statement_timeout: this.opts.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS,
       connectionTimeoutMillis: 10_000,
       application_name: "slashguard",
       ...(multi
@@ -198,9 +200,11 @@ export class PostgresStore implements Store {
         }
       }
       const out = await fn(txView(client, atCommit));
-      await commit(client, atCommit, replicated);
+      await commit(client, atCommit, replicated, this.opts.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS);
       return out;
     } catch (e) {
+      // a COMMIT that did not come back confirmed may still be running: never send more on that connection
+      if (isCommitNotConfirmed(e)) broken = true;
       if (!broken) {
         try {
           await client.query("ROLLBACK");
@@ -234,14 +238,37 @@ export class PostgresStore implements Store {
   }
 }
 
+/** The COMMIT of a `replicated` transaction did not come back confirmed by a synchronous standby. */
+function commitNotConfirmed(why: string): StoreError {
+  return new StoreError(
+    { code: StoreErrorCode.NotReplicated, setup: "commit_not_confirmed", synchronousStandbyNames: "", syncStandbys: 0 },
+    `the commit was not confirmed by a synchronous standby (${why}): nothing is released`,
+  );
+}
+
+function isCommitNotConfirmed(e: unknown): boolean {
+  return (
+    e instanceof StoreError && e.type.code === StoreErrorCode.NotReplicated && e.type.setup === "commit_not_confirmed"
+  );
+}
+
 /**
- * COMMIT (with the deferred statements). At `replicated`, a WARNING during COMMIT means the wait for the
- * synchronous standby was cancelled (statement_timeout, a cancel): the commit is on the primary only and
- * a promotion could lose it, so the transaction counts as failed (fail closed: nothing is released).
+ * COMMIT (with the deferred statements). At `replicated`, the COMMIT waits for the synchronous standby,
+ * and statement_timeout does not cover that wait (PostgreSQL disarms it before committing): a standby
+ * that vanished after BEGIN's check would hold the batch for ever. So the COMMIT gets a client-side
+ * deadline; past it, or on a WARNING (the wait was cancelled and PostgreSQL committed locally only), the
+ * transaction counts as failed and nothing is released. The connection is then dropped (its backend may
+ * still be waiting; it finishes when a standby confirms or the setting is cleared).
  */
-async function commit(client: pg.PoolClient, atCommit: string[], replicated: boolean): Promise<void> {
+async function commit(
+  client: pg.PoolClient,
+  atCommit: string[],
+  replicated: boolean,
+  deadlineMs: number,
+): Promise<void> {
+  const text = [...atCommit, "COMMIT"].join("; ");
   if (!replicated) {
-    await client.query([...atCommit, "COMMIT"].join("; "));
+    await client.query(text);
     return;
   }
   let warned = false;
@@ -250,20 +277,16 @@ async function commit(client: pg.PoolClient, atCommit: string[], replicated: boo
   };
   client.on("notice", onNotice);
   try {
-    await client.query([...atCommit, "COMMIT"].join("; "));
+    // query_timeout is node-postgres's per-query read deadline (missing from its type declarations)
+    const query: pg.QueryConfig & { query_timeout: number } = { text, query_timeout: deadlineMs };
+    await client.query(query);
+  } catch (e) {
+    if (e instanceof Error && e.message === "Query read timeout") throw commitNotConfirmed("no answer in time");
+    throw e;
   } finally {
     client.off("notice", onNotice);
   }
-  if (warned)
-    throw new StoreError(
-      {
-        code: StoreErrorCode.NotReplicated,
-        setup: "commit_not_confirmed",
-        synchronousStandbyNames: "",
-        syncStandbys: 0,
-      },
-      "the commit was not confirmed by a synchronous standby (its wait was cancelled): nothing is released",
-    );
+  if (warned) throw commitNotConfirmed("its wait was cancelled");
 }
 
 function txView(client: pg.PoolClient, atCommit: string[]): SqlTx {
