@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from "commander";
 import { DEFAULT_STORE_URL } from "../store/openStore.js";
+import { DB_DURABILITY_LEVELS, type DbDurability } from "../store/pgDurability.js";
 import { isHex } from "../util/hex.js";
 import type { LogLevel } from "../util/logger.js";
 
@@ -48,4 +49,11 @@ export function parseDuration(v: string): number {
   const n = Number(m[1]);
   const unit = m[2] ?? "ms";
   return n * (unit === "h" ? 3_600_000 : unit === "m" ? 60_000 : unit === "s" ? 1000 : 1);
+}
+
+/** --db-durability / db_durability: local or replicated (store/pgDurability.ts). */
+export function parseDbDurability(v: string): DbDurability {
+  if (!(DB_DURABILITY_LEVELS as readonly string[]).includes(v))
+    throw new InvalidArgumentError(`must be one of ${DB_DURABILITY_LEVELS.join(", ")}`);
+  return v as DbDurability;
 }

@@ -9,6 +9,8 @@ export enum StoreErrorCode {
   Closed = "ERR_STORE_CLOSED",
   /** The database server runs with settings that let a crash lose committed records (fsync, full_page_writes off). */
   UnsafeSettings = "ERR_STORE_UNSAFE_SETTINGS",
+  /** --db-durability replicated, and no synchronous standby is attached (or a commit was not confirmed by one). */
+  NotReplicated = "ERR_STORE_NOT_REPLICATED",
 }
 
 export type StoreErrorType =
@@ -18,7 +20,8 @@ export type StoreErrorType =
   | { code: StoreErrorCode.LockTimeout }
   | { code: StoreErrorCode.Conflict; constraint: string }
   | { code: StoreErrorCode.Closed }
-  | { code: StoreErrorCode.UnsafeSettings; setting: string; value: string };
+  | { code: StoreErrorCode.UnsafeSettings; setting: string; value: string }
+  | { code: StoreErrorCode.NotReplicated; setup: string; synchronousStandbyNames: string; syncStandbys: number };
 
 export class StoreError extends AppError<StoreErrorType> {}
 

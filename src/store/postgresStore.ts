@@ -2,9 +2,22 @@ import pg from "pg";
 import { StoreError, StoreErrorCode, toStoreError } from "./errors.js";
 import { GlobalLockId, LockClass } from "./locks.js";
 import { applyMigrations, loadMigrations } from "./migrate.js";
-import { assertDurableSettings, beginDurably, type DbDurability, DEFAULT_DB_DURABILITY } from "./pgDurability.js";
+import {
+  assertDurableSettings,
+  assertReplicated,
+  beginDurably,
+  classifyReplication,
+  type DbDurability,
+  DEFAULT_DB_DURABILITY,
+  REPLICATION_STATE_SQL,
+  type ReplicationState,
+} from "./pgDurability.js";
+import { type PgHost, type PgHostList, parsePgHosts } from "./pgHosts.js";
+import { isWritable, locatePrimary, lostPrimary, notWritable, WRITABLE_SQL } from "./pgPrimary.js";
 import type { Row, SqlTx, SqlValue, Store, TxOptions } from "./types.js";
 import { postgresU64 } from "./u64Codec.js";
+
+const DEFAULT_STATEMENT_TIMEOUT_MS = 60_000;
 
 export interface PostgresOptions {
   /** Pool size per process. */
@@ -14,6 +27,13 @@ export interface PostgresOptions {
   statementTimeoutMs?: number;
   /** How far a commit must reach before it counts (pgDurability.ts). */
   durability?: DbDurability;
+  /**
+   * Called with the replication state read at open, after each reconnect, on refreshReplication() and
+   * whenever a `replicated` transaction finds the state changed (logs, metric, alert).
+   */
+  onReplication?: (state: ReplicationState) => void;
+  /** Called when the store moved its connections to another host (a failover was followed). */
+  onPrimary?: (host: string) => void;
 }
 
 /**
@@ -23,31 +43,62 @@ export interface PostgresOptions {
 export class PostgresStore implements Store {
   readonly dialect = "postgres" as const;
   schemaVersion = 0;
-  private readonly pool: pg.Pool;
+  readonly durability: DbDurability;
+  /** The last replication state read (null before open finished). */
+  replication: ReplicationState | null = null;
+  /** host:port of the server the pool writes to (multi-host URLs), for status and logs. */
+  primary: string | null = null;
+  private pool: pg.Pool;
   private readonly begin: string;
+  private readonly hosts: PgHostList;
+  /** A connection error or a read-only server was seen: find the primary before the next transaction. */
+  private stale = false;
+  private reconnecting: Promise<void> | null = null;
   private closed = false;
 
   private constructor(
     readonly url: string,
-    connectionString: string,
-    opts: PostgresOptions,
+    private readonly connectionString: string,
+    private readonly opts: PostgresOptions,
   ) {
-    this.begin = beginDurably(opts.durability ?? DEFAULT_DB_DURABILITY);
-    this.pool = new pg.Pool({
-      connectionString,
-      max: opts.maxConnections ?? 10,
-      lock_timeout: opts.lockTimeoutMs ?? 10_000,
-      statement_timeout: opts.statementTimeoutMs ?? 60_000,
+    this.durability = opts.durability ?? DEFAULT_DB_DURABILITY;
+    this.begin = beginDurably(this.durability);
+    this.hosts = parsePgHosts(connectionString);
+    this.pool = this.newPool(this.hosts.hosts[0] ?? null);
+  }
+
+  /** A pool bound to one server; for a multi-host URL every new connection checks that it still accepts writes. */
+  private newPool(host: PgHost | null): pg.Pool {
+    const multi = host !== null;
+    const pool = new pg.Pool({
+      connectionString: multi ? this.hosts.singleHostUrl(host) : this.connectionString,
+      max: this.opts.maxConnections ?? 10,
+      lock_timeout: this.opts.lockTimeoutMs ?? 10_000,
+      statement_timeout: this.opts.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS,
       connectionTimeoutMillis: 10_000,
       application_name: "slashguard",
+      ...(multi
+        ? {
+            onConnect: async (c: pg.ClientBase) => {
+              if (!isWritable((await c.query(WRITABLE_SQL)).rows[0])) throw notWritable(`${host.host}:${host.port}`);
+            },
+          }
+        : {}),
     });
     // An idle client that loses its connection must not crash the process; the next query reconnects.
-    this.pool.on("error", () => {});
+    pool.on("error", () => {
+      this.stale = true;
+    });
+    if (multi) this.primary = `${host.host}:${host.port}`;
+    return pool;
   }
 
   static async open(url: string, connectionString: string, opts: PostgresOptions = {}): Promise<PostgresStore> {
     const store = new PostgresStore(url, connectionString, opts);
     try {
+      if (store.hosts.hosts.length > 0) await store.follow();
+      const state = await store.refreshReplication();
+      assertReplicated(store.durability, state);
       store.schemaVersion = await store.tx(async (tx) => {
         await tx.run("SELECT pg_advisory_xact_lock($1, $2)", [LockClass.Global, GlobalLockId.Migrate]);
         return applyMigrations(tx, loadMigrations("postgres"), async (sql) => {
@@ -61,12 +112,63 @@ export class PostgresStore implements Store {
     return store;
   }
 
+  /**
+   * Points the pool at the host that now accepts writes (multi-host URLs) and reads the replication
+   * state again; one at a time. Transactions that failed before it already failed closed.
+   */
+  private async reconnect(): Promise<void> {
+    this.reconnecting ??= (async () => {
+      try {
+        if (this.hosts.hosts.length > 0) await this.follow();
+        await this.refreshReplication();
+        this.stale = false;
+      } finally {
+        this.reconnecting = null;
+      }
+    })();
+    return this.reconnecting;
+  }
+
+  private async follow(): Promise<void> {
+    const host = await locatePrimary(this.hosts, 5_000);
+    const name = `${host.host}:${host.port}`;
+    if (name === this.primary && !this.stale) return;
+    const old = this.pool;
+    this.pool = this.newPool(host);
+    // clients still checked out of the old pool finish (or fail) on their own; end() waits for them
+    if (old !== this.pool) void old.end().catch(() => {});
+    this.opts.onPrimary?.(name);
+  }
+
+  /** Reads synchronous_commit, synchronous_standby_names and pg_stat_replication, and reports them. */
+  async refreshReplication(): Promise<ReplicationState> {
+    let row: Record<string, unknown> | undefined;
+    try {
+      row = (await this.pool.query(REPLICATION_STATE_SQL)).rows[0];
+    } catch (e) {
+      if (lostPrimary(e)) this.stale = true;
+      throw toStoreError(e);
+    }
+    const state = classifyReplication(row ?? {});
+    this.noteReplication(state);
+    return state;
+  }
+
+  private noteReplication(state: ReplicationState): void {
+    const prev = this.replication;
+    this.replication = state;
+    if (prev === null || prev.setup !== state.setup || prev.syncStandbys !== state.syncStandbys)
+      this.opts.onReplication?.(state);
+  }
+
   async tx<T>(fn: (tx: SqlTx) => Promise<T>, opts: TxOptions = {}): Promise<T> {
     if (this.closed) throw new StoreError({ code: StoreErrorCode.Closed }, "store is closed");
     let client: pg.PoolClient;
     try {
+      if (this.stale) await this.reconnect();
       client = await this.pool.connect();
     } catch (e) {
+      if (lostPrimary(e)) this.stale = true;
       throw toStoreError(e);
     }
     let broken = false;
@@ -77,19 +179,32 @@ export class PostgresStore implements Store {
     const onError = (e: unknown): void => {
       connectionError ??= e;
       broken = true;
+      this.stale = true; // look for the primary again before the next transaction
     };
     client.on("error", onError);
     const atCommit: string[] = [];
+    const replicated = this.durability === "replicated" && !opts.readOnly;
     try {
       // simple-protocol multi-statement queries: one round trip for BEGIN + the durability pin and check
       // + the first statement, and for the deferred statements + COMMIT
       const begin = opts.readOnly ? "BEGIN READ ONLY" : this.begin;
       const started = await client.query(opts.beginWith === undefined ? begin : `${begin}; ${opts.beginWith}`);
-      if (!opts.readOnly) assertDurableSettings(started);
+      if (!opts.readOnly) {
+        try {
+          const state = assertDurableSettings(started, this.durability);
+          if (state !== null) this.noteReplication(state);
+        } catch (e) {
+          if (e instanceof StoreError && e.type.code === StoreErrorCode.NotReplicated)
+            this.noteReplication(classifyReplication(Array.isArray(started) ? (started[2]?.rows[0] ?? {}) : {}));
+          throw e;
+        }
+      }
       const out = await fn(txView(client, atCommit));
-      await client.query([...atCommit, "COMMIT"].join("; "));
+      await commit(client, atCommit, replicated, this.opts.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS);
       return out;
     } catch (e) {
+      // a COMMIT that did not come back confirmed may still be running: never send more on that connection
+      if (isCommitNotConfirmed(e)) broken = true;
       if (!broken) {
         try {
           await client.query("ROLLBACK");
@@ -97,6 +212,7 @@ export class PostgresStore implements Store {
           broken = true;
         }
       }
+      if (lostPrimary(e) || connectionError !== null) this.stale = true;
       if (connectionError !== null) throw toStoreError(connectionError);
       throw isDriverError(e) ? toStoreError(e) : e;
     } finally {
@@ -120,6 +236,57 @@ export class PostgresStore implements Store {
     this.closed = true;
     await this.pool.end();
   }
+}
+
+/** The COMMIT of a `replicated` transaction did not come back confirmed by a synchronous standby. */
+function commitNotConfirmed(why: string): StoreError {
+  return new StoreError(
+    { code: StoreErrorCode.NotReplicated, setup: "commit_not_confirmed", synchronousStandbyNames: "", syncStandbys: 0 },
+    `the commit was not confirmed by a synchronous standby (${why}): nothing is released`,
+  );
+}
+
+function isCommitNotConfirmed(e: unknown): boolean {
+  return (
+    e instanceof StoreError && e.type.code === StoreErrorCode.NotReplicated && e.type.setup === "commit_not_confirmed"
+  );
+}
+
+/**
+ * COMMIT (with the deferred statements). At `replicated`, the COMMIT waits for the synchronous standby,
+ * and statement_timeout does not cover that wait (PostgreSQL disarms it before committing): a standby
+ * that vanished after BEGIN's check would hold the batch for ever. So the COMMIT gets a client-side
+ * deadline; past it, or on a WARNING (the wait was cancelled and PostgreSQL committed locally only), the
+ * transaction counts as failed and nothing is released. The connection is then dropped (its backend may
+ * still be waiting; it finishes when a standby confirms or the setting is cleared).
+ */
+async function commit(
+  client: pg.PoolClient,
+  atCommit: string[],
+  replicated: boolean,
+  deadlineMs: number,
+): Promise<void> {
+  const text = [...atCommit, "COMMIT"].join("; ");
+  if (!replicated) {
+    await client.query(text);
+    return;
+  }
+  let warned = false;
+  const onNotice = (n: { severity?: string | undefined }): void => {
+    if (n.severity === "WARNING") warned = true;
+  };
+  client.on("notice", onNotice);
+  try {
+    // query_timeout is node-postgres's per-query read deadline (missing from its type declarations)
+    const query: pg.QueryConfig & { query_timeout: number } = { text, query_timeout: deadlineMs };
+    await client.query(query);
+  } catch (e) {
+    if (e instanceof Error && e.message === "Query read timeout") throw commitNotConfirmed("no answer in time");
+    throw e;
+  } finally {
+    client.off("notice", onNotice);
+  }
+  if (warned) throw commitNotConfirmed("its wait was cancelled");
 }
 
 function txView(client: pg.PoolClient, atCommit: string[]): SqlTx {
@@ -152,5 +319,11 @@ function toPg(v: SqlValue): unknown {
 }
 
 function isDriverError(e: unknown): boolean {
-  return e instanceof Error && ("severity" in e || "errno" in e || (e as { code?: unknown }).code === "ECONNREFUSED");
+  return (
+    e instanceof Error &&
+    ("severity" in e ||
+      "errno" in e ||
+      (e as { code?: unknown }).code === "ECONNREFUSED" ||
+      /^Connection terminated|not queryable/.test(e.message))
+  );
 }

@@ -13,6 +13,8 @@ export enum ProtectionErrorCode {
   AttestationSourceBelowLowWatermark = "ERR_ATTESTATION_SOURCE_BELOW_LOW_WATERMARK",
   AttestationTargetBelowLowWatermark = "ERR_ATTESTATION_TARGET_BELOW_LOW_WATERMARK",
   KeyDisabled = "ERR_KEY_DISABLED",
+  /** The store holds less for the key than this process already released: records were lost (failover, restore). */
+  StoreBehind = "ERR_PROTECTION_STORE_BEHIND",
   GenesisMismatch = "ERR_GENESIS_MISMATCH",
 }
 
@@ -34,7 +36,13 @@ export type ProtectionRefusal =
       incoming: AttestationRecord;
       previous: { lowTarget: bigint };
     }
-  | { code: ProtectionErrorCode.KeyDisabled; incoming: BlockRecord | AttestationRecord; previous: null };
+  | { code: ProtectionErrorCode.KeyDisabled; incoming: BlockRecord | AttestationRecord; previous: null }
+  | {
+      code: ProtectionErrorCode.StoreBehind;
+      incoming: BlockRecord | AttestationRecord;
+      /** The highest slot or target this process released, and the highest the store holds now. */
+      previous: { released: bigint; stored: bigint | null };
+    };
 
 export type ProtectionErrorType =
   | (ProtectionRefusal & { pubkey: string })
@@ -51,6 +59,8 @@ const REASONS: Record<ProtectionErrorCode, string> = {
   [ProtectionErrorCode.AttestationTargetBelowLowWatermark]:
     "target epoch is at or below the lowest target this key may sign",
   [ProtectionErrorCode.KeyDisabled]: "the key is disabled in the slashing-protection database",
+  [ProtectionErrorCode.StoreBehind]:
+    "the slashing-protection database holds less for this key than this process already signed (records lost in a database failover or restore): the key stops signing until the history is restored and the signer restarted",
   [ProtectionErrorCode.GenesisMismatch]: "genesis validators root differs from the one this database is bound to",
 };
 

@@ -16,6 +16,7 @@ import {
 } from "../../protection/substrate/pruning.js";
 import { substrateStatus } from "../../protection/substrate/status.js";
 import { openStore } from "../../store/openStore.js";
+import { PostgresStore } from "../../store/postgresStore.js";
 import type { Store } from "../../store/types.js";
 import { BadRequestError, isAppError } from "../../util/errors.js";
 import { parseHex } from "../../util/hex.js";
@@ -176,10 +177,25 @@ export function registerProtectionCommands(program: Command): void {
         const write = (line: string): void => {
           process.stdout.write(line);
         };
+        if (!o.json && store instanceof PostgresStore) write(`${databaseLine(store)}\n`);
         await ethereumStatus(store, write, { json: o.json === true });
         await substrateStatus(store, write, { json: o.json === true });
       });
     });
+}
+
+/** PostgreSQL's replication setup as the store classified it (docs/protection.md, "PostgreSQL high availability"). */
+function databaseLine(store: PostgresStore): string {
+  const r = store.replication;
+  if (r === null) return "database: postgres (replication state unknown)";
+  const at = store.primary === null ? "" : ` primary ${store.primary}`;
+  const verdict =
+    r.setup === "sync_standby"
+      ? "a failover keeps every acknowledged record; --db-durability replicated is satisfied"
+      : r.setup === "async_standby"
+        ? "UNSAFE: promoting the asynchronous standby can lose acknowledged records (forgotten signatures)"
+        : "no standby: --db-durability replicated would refuse to sign";
+  return `database: postgres${at} replication ${r.setup} (synchronous_commit=${r.synchronousCommit}, synchronous_standby_names='${r.synchronousStandbyNames}', ${r.syncStandbys} of ${r.standbys} standbys synchronous): ${verdict}`;
 }
 
 type Chain = "ethereum" | "substrate";

@@ -5,7 +5,8 @@ import type { HealthReport, SignerService } from "../../signer/common/service.js
 import { buildHttpApp } from "../../signer/http/app.js";
 import { enforceClientAllowList, readAllowList } from "../../signer/http/plugins/tlsAllowList.js";
 import { httpStatusOf } from "../../signer/http/statusCodes.js";
-import { DEFAULT_STORE_URL, openStore } from "../../store/openStore.js";
+import { DEFAULT_STORE_URL } from "../../store/openStore.js";
+import { DB_DURABILITY_LEVELS, type DbDurability, DEFAULT_DB_DURABILITY } from "../../store/pgDurability.js";
 import { errorMessage } from "../../util/errors.js";
 import { createLogger, type LogLevel } from "../../util/logger.js";
 import { ConfigError, ConfigErrorCode, pick, readYamlFile } from "../config.js";
@@ -16,18 +17,18 @@ import {
   readHttpConfig,
   resolveHttpServer,
 } from "../httpServer.js";
-import { parseLogLevel, parsePort } from "../options.js";
+import { parseDbDurability, parseLogLevel, parsePort } from "../options.js";
 import { shutdownSignal } from "../run.js";
 import { warnReadableSecrets } from "../secretFiles.js";
 import { cometbftSection } from "../signer/cometbftSection.js";
 import { ethereumSection } from "../signer/ethereumSection.js";
 import type { SignerContext, SignerSection } from "../signer/section.js";
+import { openSignerStore } from "../signer/signerStore.js";
 import { substrateSection } from "../signer/substrateSection.js";
+import { thresholdSection } from "../signer/thresholdSection.js";
 
 /** How long the HTTP server waits for open connections at stop before it closes them. */
 const STOP_GRACE_MS = 3000;
-
-import { thresholdSection } from "../signer/thresholdSection.js";
 
 /** Every chain section of the signer, in start order. */
 export const SIGNER_SECTIONS: SignerSection[] = [
@@ -40,6 +41,7 @@ export const SIGNER_SECTIONS: SignerSection[] = [
 interface CommonFlags extends HttpHardeningFlags {
   config?: string;
   db?: string;
+  dbDurability?: DbDurability;
   host?: string;
   port?: number;
   logLevel?: LogLevel;
@@ -55,7 +57,15 @@ export function registerSignerCommand(program: Command): void {
       "remote signer: Ethereum (Web3Signer API), CometBFT (privval), Substrate (gRPC); records before it signs",
     )
     .option("--config <file>", "YAML config with the same settings (flags win)")
-    .option("--db <url>", `store: sqlite:PATH or postgres://… (default ${DEFAULT_STORE_URL})`)
+    .option(
+      "--db <url>",
+      `store: sqlite:PATH or postgres://… (default ${DEFAULT_STORE_URL}); several hosts follow the primary: postgres://h1:5432,h2:5432/db?target_session_attrs=read-write`,
+    )
+    .option(
+      "--db-durability <level>",
+      "PostgreSQL: local (a commit is on the primary's disk) or replicated (also on a synchronous standby; refuses to sign without one) (default local)",
+      parseDbDurability,
+    )
     .option("--host <host>", "HTTP listen address (API, health, metrics) (default 127.0.0.1)")
     .option("--port <n>", "HTTP port (default 9000)", parsePort)
     .option("--log-level <level>", "debug, info, warn, error (default info)", parseLogLevel)
@@ -100,9 +110,21 @@ export async function startSigner(
   const tls = tlsCert !== undefined && tlsKey !== undefined;
   // before anything is opened: an insecure bind is refused at once
   const server = resolveHttpServer(flags, http, tls, configFile, logger);
-  const store = await openStore(pick(flags.db, config.db as string | undefined, DEFAULT_STORE_URL));
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "slashguard_" });
+  const fileDurability = config.db_durability;
+  if (fileDurability !== undefined && !DB_DURABILITY_LEVELS.includes(fileDurability as DbDurability))
+    throw new ConfigError(
+      { code: ConfigErrorCode.Invalid, file: configFile },
+      `db_durability must be one of ${DB_DURABILITY_LEVELS.join(", ")}`,
+    );
+  const durability = pick(flags.dbDurability, fileDurability as DbDurability | undefined, DEFAULT_DB_DURABILITY);
+  const { store, stop: stopStoreChecks } = await openSignerStore(
+    pick(flags.db, config.db as string | undefined, DEFAULT_STORE_URL),
+    durability,
+    logger,
+    registry,
+  );
   const services: SignerService[] = [];
   const health = async (): Promise<HealthReport> => {
     const checks: HealthReport["checks"] = {};
@@ -143,6 +165,7 @@ export async function startSigner(
     const forced = setTimeout(() => app.server.closeAllConnections(), STOP_GRACE_MS);
     await app.close();
     clearTimeout(forced);
+    stopStoreChecks();
     await store.close();
     pino.flush();
   };

@@ -26,6 +26,7 @@ import type { Settled } from "../../util/groupCommit.js";
 import { toHex } from "../../util/hex.js";
 import { minBig } from "../../util/u64.js";
 import { badU64, decideStorable } from "../batchGuard.js";
+import type { Behind, ReleasedPositions } from "./releasedPositions.js";
 
 export interface BatchItem {
   req: ProtectionRequest;
@@ -60,6 +61,7 @@ export function decideBatch(
   tx: SqlTx,
   repo: EthSigningRepository,
   items: readonly BatchItem[],
+  released: ReleasedPositions | null = null,
 ): Promise<Settled<ProtectionOutcome>[]> {
   return decideStorable(
     items,
@@ -71,7 +73,7 @@ export function decideBatch(
         ? new BadRequestError("signing root must be 32 bytes or unknown", "signingRoot")
         : null;
     },
-    (valid) => decideValid(tx, repo, valid),
+    (valid) => decideValid(tx, repo, valid, released),
   );
 }
 
@@ -85,6 +87,7 @@ async function decideValid(
   tx: SqlTx,
   repo: EthSigningRepository,
   items: readonly BatchItem[],
+  released: ReleasedPositions | null,
 ): Promise<Settled<ProtectionOutcome>[]> {
   await repo.begin(tx);
   const blockItems = items.filter((it) => it.req.kind === "block");
@@ -142,7 +145,9 @@ async function decideValid(
     if (req.kind === "block") {
       const v = blocks.get(id)!;
       const rec: BlockRecord = { slot: req.slot, signingRoot: req.signingRoot };
+      const behind = v.enabled ? (released?.blockBehind(id, v.state) ?? null) : null;
       if (!v.enabled) result = disabled(rec);
+      else if (behind !== null) result = storeBehind(rec, behind);
       else {
         if (v.stored === null && blockNeedsHistory(v.state, rec.slot)) await fetchBlocks([id]);
         result = checkBlock(rec, v.state, [...(v.stored ?? []), ...v.added]);
@@ -158,7 +163,9 @@ async function decideValid(
     } else {
       const v = atts.get(id)!;
       const rec: AttestationRecord = { source: req.source, target: req.target, signingRoot: req.signingRoot };
+      const behind = v.enabled ? (released?.attestationBehind(id, v.state) ?? null) : null;
       if (!v.enabled) result = disabled(rec);
+      else if (behind !== null) result = storeBehind(rec, behind);
       else {
         if (v.stored === null && attestationNeedsHistory(v.state, rec)) await fetchAtts([id]);
         result = checkAttestation(rec, v.state, [...(v.stored ?? []), ...v.added]);
@@ -252,6 +259,10 @@ function dirtyStates<S, R>(views: Map<number, KeyView<S, R>>): StateChange<S>[] 
   const out: StateChange<S>[] = [];
   for (const [id, v] of views) if (v.dirty) out.push({ id, state: v.state, persist: v.lowChanged });
   return out;
+}
+
+function storeBehind(incoming: BlockRecord | AttestationRecord, previous: Behind): RuleResult {
+  return { result: "refuse", refusal: { code: ProtectionErrorCode.StoreBehind, incoming, previous } };
 }
 
 function disabled(incoming: BlockRecord | AttestationRecord): RuleResult {

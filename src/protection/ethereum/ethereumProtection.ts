@@ -11,6 +11,7 @@ import { opt } from "../../util/opt.js";
 import { KeyIdRegistry } from "../keyIdRegistry.js";
 import type { ProtectionMetrics } from "../metrics.js";
 import { type BatchItem, batchLockKeys, decideBatch } from "./decideBatch.js";
+import { ReleasedPositions } from "./releasedPositions.js";
 
 export interface EthereumProtectionOptions {
   genesisValidatorsRoot: Uint8Array;
@@ -44,6 +45,7 @@ export class EthereumProtection {
   private readonly repo: EthSigningRepository;
   private readonly ids: KeyIdRegistry<Uint8Array>;
   private readonly decisions: GroupCommit<BatchItem, ProtectionOutcome>;
+  private readonly released = new ReleasedPositions();
 
   private constructor(opts: EthereumProtectionOptions, modules: EthereumProtectionModules) {
     this.genesisValidatorsRoot = opts.genesisValidatorsRoot;
@@ -120,9 +122,10 @@ export class EthereumProtection {
     const started = performance.now();
     try {
       // the key locks travel with BEGIN (PostgreSQL), the writes with COMMIT: three round trips a batch
-      const results = await this.store.tx((tx) => decideBatch(tx, this.repo, batch), {
+      const results = await this.store.tx((tx) => decideBatch(tx, this.repo, batch, this.released), {
         ...opt("beginWith", lockKeysStatement(this.store.dialect, batchLockKeys(batch))),
       });
+      this.noteReleased(batch, results);
       this.metrics?.batchSize.observe({ chain: CHAIN }, batch.length);
       this.metrics?.batchSeconds.observe({ chain: CHAIN }, (performance.now() - started) / 1000);
       return results;
@@ -132,6 +135,22 @@ export class EthereumProtection {
       this.logger.error("Slashing-protection batch failed; refusing its requests", { size: batch.length }, e);
       throw e;
     }
+  }
+
+  /** After the commit: what this batch releases raises the keys' positions; a store found behind is logged. */
+  private noteReleased(batch: readonly BatchItem[], results: readonly Settled<ProtectionOutcome>[]): void {
+    batch.forEach(({ req, id }, i) => {
+      const r = results[i];
+      if (r?.ok === true) {
+        if (req.kind === "block") this.released.noteBlock(id, req.slot);
+        else this.released.noteTarget(id, req.target);
+      } else if (r?.error instanceof SlashingProtectionError && r.error.code === ProtectionErrorCode.StoreBehind) {
+        this.logger.error("Slashing-protection database went backwards: the key stops signing", {
+          pubkey: shortKey(toHex(req.pubkey)),
+          ...r.error.toObject(),
+        });
+      }
+    });
   }
 }
 

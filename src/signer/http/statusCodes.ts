@@ -7,6 +7,7 @@ const UNAVAILABLE = new Set<string>([
   StoreErrorCode.LockTimeout,
   StoreErrorCode.Closed,
   StoreErrorCode.UnsafeSettings,
+  StoreErrorCode.NotReplicated,
 ]);
 
 /** HTTP status for a typed error code (one place for the whole API). */
