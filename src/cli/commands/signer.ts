@@ -21,6 +21,7 @@ import { shutdownSignal } from "../run.js";
 import { warnReadableSecrets } from "../secretFiles.js";
 import { cometbftSection } from "../signer/cometbftSection.js";
 import { ethereumSection } from "../signer/ethereumSection.js";
+import { addEventsOptions, type EventsFlags, type SignerEvents, setUpEvents } from "../signer/eventsSetup.js";
 import type { SignerContext, SignerSection } from "../signer/section.js";
 import { substrateSection } from "../signer/substrateSection.js";
 
@@ -37,7 +38,7 @@ export const SIGNER_SECTIONS: SignerSection[] = [
   substrateSection,
 ];
 
-interface CommonFlags extends HttpHardeningFlags {
+interface CommonFlags extends HttpHardeningFlags, EventsFlags {
   config?: string;
   db?: string;
   host?: string;
@@ -63,6 +64,7 @@ export function registerSignerCommand(program: Command): void {
     .option("--tls-key <file>", "private key of --tls-cert (PEM)")
     .option("--tls-allowed-clients <file>", "admit only clients whose certificate SHA-256 fingerprint is listed here");
   addHttpHardeningOptions(cmd);
+  addEventsOptions(cmd);
   for (const s of SIGNER_SECTIONS) s.addOptions(cmd);
   cmd.action(async (flags: CommonFlags & Record<string, unknown>) => {
     const running = await startSigner(flags, SIGNER_SECTIONS);
@@ -104,6 +106,7 @@ export async function startSigner(
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "slashguard_" });
   const services: SignerService[] = [];
+  let events: SignerEvents | null = null;
   const health = async (): Promise<HealthReport> => {
     const checks: HealthReport["checks"] = {};
     try {
@@ -111,6 +114,14 @@ export async function startSigner(
       checks.store = { ok: true };
     } catch (e) {
       checks.store = { ok: false, detail: errorMessage(e) };
+    }
+    if (events !== null) {
+      // informational: the bus never gates signing, so it never turns the health check red
+      const e = events.publisher.status();
+      checks.events = {
+        ok: true,
+        detail: `${e.connected ? "connected" : "NOT connected"}, ${e.backlog} waiting${e.lastError === null ? "" : ` (last error: ${e.lastError})`}`,
+      };
     }
     for (const s of services) {
       const r = await s.health();
@@ -138,6 +149,8 @@ export async function startSigner(
   const stopAll = async (): Promise<void> => {
     for (const s of [...services].reverse())
       await s.stop().catch((e) => logger.error("Stop failed", { service: s.name }, e));
+    // after the sections: their last decisions are in the outbox (published now or at the next start)
+    await events?.publisher.stop().catch((e) => logger.error("Stop failed", { service: "events" }, e));
     // The signing services are stopped: nothing is left to answer. A client holding a connection open
     // (an SSE feed, a keep-alive request mid-flight) must not hold the stop for a minute.
     const forced = setTimeout(() => app.server.closeAllConnections(), STOP_GRACE_MS);
@@ -147,7 +160,17 @@ export async function startSigner(
     pino.flush();
   };
   try {
-    const ctx: SignerContext = { flags, config, configFile, store, logger, registry, http: app };
+    events = setUpEvents(flags, config, configFile, { store, logger, registry });
+    const ctx: SignerContext = {
+      flags,
+      config,
+      configFile,
+      store,
+      logger,
+      registry,
+      http: app,
+      events: events?.sink ?? null,
+    };
     for (const section of sections) {
       const s = await section.start(ctx);
       if (s !== null) services.push(s);
@@ -158,6 +181,7 @@ export async function startSigner(
         "nothing to sign with: give --keystores (Ethereum), --cometbft-config (CometBFT) or --substrate-keystore (Substrate)",
       );
     }
+    events?.publisher.start();
     warnReadableSecrets(secretPaths(flags, config, tlsKey), logger);
     const listening = await app.listen({ host: server.host, port: server.port });
     // the address really bound (a wildcard bind is shown as such, not as one loopback address)
@@ -169,6 +193,7 @@ export async function startSigner(
       maxConnections: server.limits.maxConnections,
     });
     for (const s of services) for (const line of s.describe()) process.stdout.write(`${s.name}: ${line}\n`);
+    if (events !== null) process.stdout.write(`events: ${events.describe()}\n`);
     process.stdout.write(
       `slashguard signer listening on ${address} (health: ${address}/healthcheck, metrics: ${address}/metrics)\n`,
     );
