@@ -78,7 +78,9 @@ export class NatsBus implements EventBus {
     this.nc = null;
     this.js = null;
     this.streamReady = false;
-    if (nc !== null && !nc.isClosed()) await nc.close().catch(() => {});
+    // close() flushes; with the server away that could wait for a reconnect, so it gets two seconds
+    if (nc !== null && !nc.isClosed())
+      await Promise.race([nc.close().catch(() => {}), new Promise((r) => setTimeout(r, 2000).unref())]);
   }
 
   private async ensureStream(nc: NatsConnection): Promise<void> {

@@ -16,7 +16,7 @@ export interface OutboxPublisherOptions {
   /** Retry delays: doubling from minBackoffMs up to maxBackoffMs, with jitter. */
   minBackoffMs?: number;
   maxBackoffMs?: number;
-  /** How often the backlog is counted. */
+  /** How often the backlog is counted (metrics, and whether the outbox is full). */
   backlogEveryMs?: number;
 }
 
@@ -47,11 +47,12 @@ export class OutboxPublisher {
   private readonly backlogEveryMs: number;
   private readonly now: () => number;
   private stopped = false;
+  private counter: NodeJS.Timeout | null = null;
   private loop: Promise<void> | null = null;
   private wake: (() => void) | null = null;
   private poked = false;
   private failures = 0;
-  private lastBacklogAt = Number.NEGATIVE_INFINITY;
+  private counting = false;
   private lastError: string | null = null;
   private lastFailureLog = Number.NEGATIVE_INFINITY;
   backlog = 0;
@@ -63,13 +64,18 @@ export class OutboxPublisher {
     this.batch = opts.batch ?? 256;
     this.idleMs = opts.idleMs ?? 200;
     this.minBackoffMs = opts.minBackoffMs ?? 100;
-    this.maxBackoffMs = opts.maxBackoffMs ?? 30_000;
+    // a reconnect attempt costs little, and a short cap drains the outbox soon after the bus is back
+    this.maxBackoffMs = opts.maxBackoffMs ?? 5000;
     this.backlogEveryMs = opts.backlogEveryMs ?? 1000;
     this.now = modules.now ?? Date.now;
   }
 
   start(): void {
-    if (this.loop === null) this.loop = this.run();
+    if (this.loop !== null) return;
+    this.loop = this.run();
+    // counted on a timer of its own so the metric moves while the publisher waits out a backoff
+    this.counter = setInterval(() => void this.refreshBacklog().catch(() => {}), Math.max(10, this.backlogEveryMs));
+    this.counter.unref();
   }
 
   /** Looks at the outbox now (after new events) instead of at the next poll. */
@@ -85,6 +91,7 @@ export class OutboxPublisher {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    if (this.counter !== null) clearInterval(this.counter);
     this.wake?.();
     await this.loop;
     await this.modules.bus.close();
@@ -94,7 +101,6 @@ export class OutboxPublisher {
     while (!this.stopped) {
       let published = 0;
       try {
-        await this.refreshBacklog(false);
         await this.modules.bus.ready();
         this.modules.metrics.connected.set(1);
         published = await this.round();
@@ -124,7 +130,6 @@ export class OutboxPublisher {
           await this.sleep(5);
           continue;
         }
-        await this.refreshBacklog(true).catch(() => {});
         await this.sleep(this.idleMs);
       }
     }
@@ -185,16 +190,20 @@ export class OutboxPublisher {
     this.modules.metrics.backlog.set(this.backlog);
   }
 
-  /** Counts the outbox (at most every backlogEveryMs unless forced) and tells the sink whether it is full. */
-  private async refreshBacklog(force: boolean): Promise<void> {
-    const now = this.now();
-    if (!force && now - this.lastBacklogAt < this.backlogEveryMs) return;
-    this.lastBacklogAt = now;
-    const b = await this.modules.store.tx((tx) => outboxRepository.backlog(tx), { readOnly: true });
-    this.backlog = b.count;
-    this.modules.metrics.backlog.set(b.count);
-    this.modules.metrics.oldestAge.set(b.oldestMs === null ? 0 : Math.max(0, (now - b.oldestMs) / 1000));
-    this.modules.onFull(b.count >= this.opts.maxBacklog);
+  /** Counts the outbox and tells the sink whether it is full (one count at a time). */
+  private async refreshBacklog(): Promise<void> {
+    if (this.counting) return;
+    this.counting = true;
+    try {
+      const now = this.now();
+      const b = await this.modules.store.tx((tx) => outboxRepository.backlog(tx), { readOnly: true });
+      this.backlog = b.count;
+      this.modules.metrics.backlog.set(b.count);
+      this.modules.metrics.oldestAge.set(b.oldestMs === null ? 0 : Math.max(0, (now - b.oldestMs) / 1000));
+      this.modules.onFull(b.count >= this.opts.maxBacklog);
+    } finally {
+      this.counting = false;
+    }
   }
 
   private backoffMs(): number {

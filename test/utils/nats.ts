@@ -130,7 +130,7 @@ export async function startOwnNatsServer(storeDir: string): Promise<OwnNatsServe
     });
   const port = await launch(-1);
   const stop = async (): Promise<void> => {
-    if (child.exitCode !== null) return;
+    if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((r) => child.once("exit", r));
     child.kill("SIGKILL");
     await exited;
