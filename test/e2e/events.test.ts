@@ -49,7 +49,7 @@ async function burst(s: SignerProcess, keys: string[], targets: number[], sent: 
       { key, req: blockRequest(t * 32, 1) },
     ]);
     const res = await Promise.all(reqs.map((r) => postJson(`${s.url}/api/v1/eth2/sign/${r.key}`, r.req.body)));
-    reqs.forEach((r, i) => sent.push({ ...r, status: res[i]!.status, code: res[i]!.json.code }));
+    for (const [i, r] of reqs.entries()) sent.push({ ...r, status: res[i]!.status, code: res[i]!.json.code });
   }
 }
 
