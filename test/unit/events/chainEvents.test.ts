@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { Ajv } from "ajv";
 import { Registry } from "prom-client";
 import { afterEach, describe, expect, it } from "vitest";
 import { CometSignErrorCode } from "../../../src/chains/cometbft/errors.js";
@@ -24,6 +26,11 @@ const sinkOf = (): OutboxSink =>
     { logger: nullLogger, metrics: createEventMetrics(new Registry()) },
   );
 
+/** docs/events.schema.json: every event written must validate (formats are not checked, only shapes). */
+const validate = new Ajv({ strict: false, validateFormats: false }).compile(
+  JSON.parse(readFileSync(new URL("../../../docs/events.schema.json", import.meta.url), "utf8")) as object,
+);
+
 describe.each(ENGINES)("decision events of every chain on %s", (engine) => {
   let ts: TestStore;
   const closers: (() => Promise<void>)[] = [];
@@ -32,10 +39,11 @@ describe.each(ENGINES)("decision events of every chain on %s", (engine) => {
     await ts?.dispose();
   });
   const events = async (): Promise<{ subject: string; e: SignEventPayload }[]> =>
-    (await ts.store.tx((tx) => outboxRepository.oldest(tx, 1000), { readOnly: true })).map((r) => ({
-      subject: r.subject,
-      e: JSON.parse(r.payload) as SignEventPayload,
-    }));
+    (await ts.store.tx((tx) => outboxRepository.oldest(tx, 1000), { readOnly: true })).map((r) => {
+      const e = JSON.parse(r.payload) as SignEventPayload;
+      expect(validate(e), JSON.stringify(validate.errors)).toBe(true);
+      return { subject: r.subject, e };
+    });
 
   it("CometBFT: signed, repeat and refused votes with chain id, height, round and step", async () => {
     ts = await openTestStore(engine);
