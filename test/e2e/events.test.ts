@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import type { NatsConnection } from "nats";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { runCli } from "../utils/cli.js";
 import { attestationRequest, blockRequest, TEST_GVR_HEX, type TestRequest } from "../utils/ethRequests.js";
 import {
   deleteStream,
@@ -135,8 +136,23 @@ describe.skipIf(!HAS_NATS)("signer --events (real signer process, real NATS JetS
     await burst(s, pubkeys, [1, 2, 3, 4, 5, 6], sent);
     expect(sent.filter((x) => x.status === 200)).toHaveLength(3 * 6 * 2);
     expect(sent.filter((x) => x.status === 412)).toHaveLength(3 * 6);
-    checkEvents(sent, await readStream(nc, stream, sent.length), prefix);
+    const got = await readStream(nc, stream, sent.length);
+    checkEvents(sent, got, prefix);
     await until(async () => (await metric(s.url, "slashguard_events_outbox_events")) === 0, "an empty outbox");
+    // the consumer example prints one key's events as JSON lines, in stream order
+    const subject = `${prefix}.sign.ethereum.${pubkeys[1]}`;
+    const mine = got.filter((m) => m.subject === subject).map((m) => m.json);
+    const tail = await runCli(
+      ["events", "tail", "--url", NATS_URL, "--stream", stream, "--subject", subject, "--count", String(mine.length)],
+      { timeoutMs: 30_000 },
+    );
+    expect(tail.code).toBe(0);
+    expect(
+      tail.stdout
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l)),
+    ).toEqual(mine);
   });
 
   it.skipIf(NATS_SERVER_BIN === undefined)(
