@@ -31,13 +31,15 @@ export const outboxRepository = {
       );
       return;
     }
-    for (const e of events) {
-      await tx.run("INSERT INTO event_outbox (msg_id, subject, payload, created_at_ms) VALUES ($1, $2, $3, $4)", [
-        e.msgId,
-        e.subject,
-        e.payload,
-        e.createdAtMs,
-      ]);
+    // one statement per 200 events (4 parameters each, far below SQLite's limit)
+    for (let i = 0; i < events.length; i += 200) {
+      const part = events.slice(i, i + 200);
+      await tx.run(
+        `INSERT INTO event_outbox (msg_id, subject, payload, created_at_ms) VALUES ${part
+          .map((_, j) => `($${4 * j + 1}, $${4 * j + 2}, $${4 * j + 3}, $${4 * j + 4})`)
+          .join(", ")}`,
+        part.flatMap((e) => [e.msgId, e.subject, e.payload, e.createdAtMs]),
+      );
     }
   },
 

@@ -6,7 +6,7 @@
 
 CREATE TABLE event_outbox (
   seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  msg_id TEXT NOT NULL UNIQUE,
+  msg_id TEXT NOT NULL, -- a random UUID; no index: the publisher reads by seq and JetStream de-duplicates
   subject TEXT NOT NULL,
   payload TEXT NOT NULL,
   created_at_ms BIGINT NOT NULL

@@ -5,7 +5,7 @@
 
 CREATE TABLE event_outbox (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
-  msg_id TEXT NOT NULL UNIQUE,
+  msg_id TEXT NOT NULL, -- a random UUID; no index: the publisher reads by seq and JetStream de-duplicates
   subject TEXT NOT NULL,
   payload TEXT NOT NULL,
   created_at_ms INTEGER NOT NULL
