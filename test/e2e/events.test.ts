@@ -16,7 +16,7 @@ import {
   uniqueBus,
 } from "../utils/nats.js";
 import { generateTestKeys, postJson, type SignerProcess, startSignerProcess } from "../utils/signerProcess.js";
-import { freshStoreUrl, tempDir } from "../utils/stores.js";
+import { ENGINES, type Engine, freshStoreUrl, tempDir } from "../utils/stores.js";
 
 const NET = ["--network", "custom", "--genesis-validators-root", TEST_GVR_HEX, "--no-doppelganger"];
 
@@ -98,10 +98,13 @@ describe.skipIf(!HAS_NATS)("signer --events (real signer process, real NATS JetS
     await nc?.close();
   });
 
-  async function setup(keys: number): Promise<{ db: string; dir: string; pubkeys: string[] }> {
+  async function setup(
+    keys: number,
+    engine: Engine = "sqlite",
+  ): Promise<{ db: string; dir: string; pubkeys: string[] }> {
     const t = tempDir("sg-events-");
     cleanups.push(t.cleanup);
-    const db = await freshStoreUrl("sqlite");
+    const db = await freshStoreUrl(engine);
     cleanups.push(db.cleanup);
     return { db: db.url, dir: t.dir, pubkeys: await generateTestKeys(join(t.dir, "keys"), keys) };
   }
@@ -120,40 +123,43 @@ describe.skipIf(!HAS_NATS)("signer --events (real signer process, real NATS JetS
     return s;
   }
 
-  it("signatures and refusals arrive on the stream exactly once, in order per key", async () => {
-    const { stream, prefix } = uniqueBus();
-    cleanups.push(() => deleteStream(nc, stream));
-    const { db, dir, pubkeys } = await setup(3);
-    const s = await signer(db, dir, [
-      "--events",
-      NATS_URL,
-      "--events-stream",
-      stream,
-      "--events-subject-prefix",
-      prefix,
-    ]);
-    const sent: Sent[] = [];
-    await burst(s, pubkeys, [1, 2, 3, 4, 5, 6], sent);
-    expect(sent.filter((x) => x.status === 200)).toHaveLength(3 * 6 * 2);
-    expect(sent.filter((x) => x.status === 412)).toHaveLength(3 * 6);
-    const got = await readStream(nc, stream, sent.length);
-    checkEvents(sent, got, prefix);
-    await until(async () => (await metric(s.url, "slashguard_events_outbox_events")) === 0, "an empty outbox");
-    // the consumer example prints one key's events as JSON lines, in stream order
-    const subject = `${prefix}.sign.ethereum.${pubkeys[1]}`;
-    const mine = got.filter((m) => m.subject === subject).map((m) => m.json);
-    const tail = await runCli(
-      ["events", "tail", "--url", NATS_URL, "--stream", stream, "--subject", subject, "--count", String(mine.length)],
-      { timeoutMs: 30_000 },
-    );
-    expect(tail.code).toBe(0);
-    expect(
-      tail.stdout
-        .trim()
-        .split("\n")
-        .map((l) => JSON.parse(l)),
-    ).toEqual(mine);
-  });
+  it.each(ENGINES)(
+    "signatures and refusals arrive on the stream exactly once, in order per key (%s)",
+    async (engine) => {
+      const { stream, prefix } = uniqueBus();
+      cleanups.push(() => deleteStream(nc, stream));
+      const { db, dir, pubkeys } = await setup(3, engine);
+      const s = await signer(db, dir, [
+        "--events",
+        NATS_URL,
+        "--events-stream",
+        stream,
+        "--events-subject-prefix",
+        prefix,
+      ]);
+      const sent: Sent[] = [];
+      await burst(s, pubkeys, [1, 2, 3, 4, 5, 6], sent);
+      expect(sent.filter((x) => x.status === 200)).toHaveLength(3 * 6 * 2);
+      expect(sent.filter((x) => x.status === 412)).toHaveLength(3 * 6);
+      const got = await readStream(nc, stream, sent.length);
+      checkEvents(sent, got, prefix);
+      await until(async () => (await metric(s.url, "slashguard_events_outbox_events")) === 0, "an empty outbox");
+      // the consumer example prints one key's events as JSON lines, in stream order
+      const subject = `${prefix}.sign.ethereum.${pubkeys[1]}`;
+      const mine = got.filter((m) => m.subject === subject).map((m) => m.json);
+      const tail = await runCli(
+        ["events", "tail", "--url", NATS_URL, "--stream", stream, "--subject", subject, "--count", String(mine.length)],
+        { timeoutMs: 30_000 },
+      );
+      expect(tail.code).toBe(0);
+      expect(
+        tail.stdout
+          .trim()
+          .split("\n")
+          .map((l) => JSON.parse(l)),
+      ).toEqual(mine);
+    },
+  );
 
   it.skipIf(NATS_SERVER_BIN === undefined)(
     "NATS down during signing: signing goes on, the outbox grows, and drains once NATS is back (no event lost, none twice)",
