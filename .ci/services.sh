@@ -60,3 +60,29 @@ if ! command -v softhsm2-util >/dev/null 2>&1; then
 fi
 command -v softhsm2-util >/dev/null 2>&1 && softhsm2-util --version | sed 's/^/softhsm2 /' || true
 # --- end PKCS#11 ---
+
+# --- NATS JetStream (issue 19, events) ---
+# The message-bus tests publish to NATS with JetStream on 127.0.0.1:4222 (unique stream names per test), and
+# one test runs its own nats-server to stop and restart it. Debian's nats-server; started here in the
+# background when nothing answers on 4222 (no service manager in the container). CI sets
+# SLASHGUARD_REQUIRE_NATS=1 (.ci/run), so an unreachable server fails those tests instead of skipping them.
+nats_up() { (exec 3<>/dev/tcp/127.0.0.1/4222 && head -c 4 <&3 | grep -q INFO) 2>/dev/null; }
+if ! command -v nats-server >/dev/null 2>&1 && [ ! -x /usr/sbin/nats-server ]; then
+  echo "installing nats-server (message-bus tests)"
+  export DEBIAN_FRONTEND=noninteractive
+  if ! apt-get install -y -qq nats-server >/dev/null 2>&1; then
+    apt-get update -qq >/dev/null 2>&1 || true
+    apt-get install -y -qq nats-server >/dev/null 2>&1 || echo "nats-server could not be installed"
+  fi
+fi
+if ! nats_up; then
+  nats_bin=$(command -v nats-server || echo /usr/sbin/nats-server)
+  if [ -x "$nats_bin" ]; then
+    echo "starting nats-server with JetStream on 127.0.0.1:4222"
+    mkdir -p /tmp/slashguard-ci-nats
+    nohup "$nats_bin" -a 127.0.0.1 -p 4222 -js -sd /tmp/slashguard-ci-nats >/tmp/slashguard-ci-nats.log 2>&1 &
+    for _ in $(seq 1 30); do nats_up && break; sleep 1; done
+  fi
+fi
+if nats_up; then echo "NATS reachable on 127.0.0.1:4222"; else echo "NATS is NOT reachable on 127.0.0.1:4222: message-bus tests fail under SLASHGUARD_REQUIRE_NATS=1"; fi
+# --- end NATS ---

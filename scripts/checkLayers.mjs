@@ -22,6 +22,7 @@ export const LAYERS = {
   fleet: 2,
   alerts: 3,
   failover: 3,
+  events: 3,
   "signer/common": 3.5,
   "signer/http": 4,
   "signer/privval": 4,

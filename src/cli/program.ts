@@ -3,6 +3,7 @@ import { Command } from "commander";
 import { registerAgentCommand } from "./commands/agent.js";
 import { registerClusterCommands } from "./commands/cluster.js";
 import { registerCometBftStateCommands } from "./commands/cometbftState.js";
+import { registerEventsCommands } from "./commands/events.js";
 import { registerFailoverCommand } from "./commands/failover.js";
 import { registerKeysCommands } from "./commands/keys.js";
 import { registerMonitorCommand } from "./commands/monitor.js";
@@ -33,5 +34,6 @@ export function buildProgram(): Command {
   registerFailoverCommand(program);
   registerMonitorCommand(program);
   registerAgentCommand(program);
+  registerEventsCommands(program);
   return program;
 }

@@ -16,6 +16,8 @@ export enum LockClass {
   FleetKey = 16,
   /** Fleet monitor: one alert dedup key (id = hash of the key). */
   FleetAlert = 17,
+  /** Message-bus outbox: one publisher at a time per database (id 0), so events leave in commit order. */
+  EventOutbox = 19,
 }
 
 export enum GlobalLockId {

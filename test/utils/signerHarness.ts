@@ -60,6 +60,7 @@ export async function startSignerHarness(
     logger: nullLogger,
     registry,
     http: app,
+    events: null,
   });
   if (service === null) throw new Error("ethereum section did not start");
   services.push(service);

@@ -22,6 +22,7 @@ import { shutdownSignal } from "../run.js";
 import { warnReadableSecrets } from "../secretFiles.js";
 import { cometbftSection } from "../signer/cometbftSection.js";
 import { ethereumSection } from "../signer/ethereumSection.js";
+import { addEventsOptions, type EventsFlags, type SignerEvents, setUpEvents } from "../signer/eventsSetup.js";
 import type { SignerContext, SignerSection } from "../signer/section.js";
 import { openSignerStore } from "../signer/signerStore.js";
 import { substrateSection } from "../signer/substrateSection.js";
@@ -38,7 +39,7 @@ export const SIGNER_SECTIONS: SignerSection[] = [
   substrateSection,
 ];
 
-interface CommonFlags extends HttpHardeningFlags {
+interface CommonFlags extends HttpHardeningFlags, EventsFlags {
   config?: string;
   db?: string;
   dbDurability?: DbDurability;
@@ -73,6 +74,7 @@ export function registerSignerCommand(program: Command): void {
     .option("--tls-key <file>", "private key of --tls-cert (PEM)")
     .option("--tls-allowed-clients <file>", "admit only clients whose certificate SHA-256 fingerprint is listed here");
   addHttpHardeningOptions(cmd);
+  addEventsOptions(cmd);
   for (const s of SIGNER_SECTIONS) s.addOptions(cmd);
   cmd.action(async (flags: CommonFlags & Record<string, unknown>) => {
     const running = await startSigner(flags, SIGNER_SECTIONS);
@@ -126,6 +128,7 @@ export async function startSigner(
     registry,
   );
   const services: SignerService[] = [];
+  let events: SignerEvents | null = null;
   const health = async (): Promise<HealthReport> => {
     const checks: HealthReport["checks"] = {};
     try {
@@ -133,6 +136,14 @@ export async function startSigner(
       checks.store = { ok: true };
     } catch (e) {
       checks.store = { ok: false, detail: errorMessage(e) };
+    }
+    if (events !== null) {
+      // informational: the bus never gates signing, so it never turns the health check red
+      const e = events.publisher.status();
+      checks.events = {
+        ok: true,
+        detail: `${e.connected ? "connected" : "NOT connected"}, ${e.backlog} waiting${e.lastError === null ? "" : ` (last error: ${e.lastError})`}`,
+      };
     }
     for (const s of services) {
       const r = await s.health();
@@ -160,6 +171,8 @@ export async function startSigner(
   const stopAll = async (): Promise<void> => {
     for (const s of [...services].reverse())
       await s.stop().catch((e) => logger.error("Stop failed", { service: s.name }, e));
+    // after the sections: their last decisions are in the outbox (published now or at the next start)
+    await events?.publisher.stop().catch((e) => logger.error("Stop failed", { service: "events" }, e));
     // The signing services are stopped: nothing is left to answer. A client holding a connection open
     // (an SSE feed, a keep-alive request mid-flight) must not hold the stop for a minute.
     const forced = setTimeout(() => app.server.closeAllConnections(), STOP_GRACE_MS);
@@ -170,7 +183,17 @@ export async function startSigner(
     pino.flush();
   };
   try {
-    const ctx: SignerContext = { flags, config, configFile, store, logger, registry, http: app };
+    events = setUpEvents(flags, config, configFile, { store, logger, registry });
+    const ctx: SignerContext = {
+      flags,
+      config,
+      configFile,
+      store,
+      logger,
+      registry,
+      http: app,
+      events: events?.sink ?? null,
+    };
     for (const section of sections) {
       const s = await section.start(ctx);
       if (s !== null) services.push(s);
@@ -181,6 +204,7 @@ export async function startSigner(
         "nothing to sign with: give --keystores (Ethereum), --cometbft-config (CometBFT) or --substrate-keystore (Substrate)",
       );
     }
+    events?.publisher.start();
     warnReadableSecrets(secretPaths(flags, config, tlsKey), logger);
     const listening = await app.listen({ host: server.host, port: server.port });
     // the address really bound (a wildcard bind is shown as such, not as one loopback address)
@@ -192,6 +216,7 @@ export async function startSigner(
       maxConnections: server.limits.maxConnections,
     });
     for (const s of services) for (const line of s.describe()) process.stdout.write(`${s.name}: ${line}\n`);
+    if (events !== null) process.stdout.write(`events: ${events.describe()}\n`);
     process.stdout.write(
       `slashguard signer listening on ${address} (health: ${address}/healthcheck, metrics: ${address}/metrics)\n`,
     );

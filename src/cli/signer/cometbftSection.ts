@@ -53,7 +53,7 @@ async function startCometBft(config: CometConfig, ctx: SignerContext): Promise<S
   const logger = ctx.logger.child({ service: "cometbft" });
   const protection = new CometBftProtection(
     {},
-    { store: ctx.store, logger, metrics: createProtectionMetrics(ctx.registry) },
+    { store: ctx.store, logger, metrics: createProtectionMetrics(ctx.registry), events: ctx.events },
   );
   const chains = [];
   let hsm: Pkcs11KeySet | null = null;

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import type { FastifyInstance } from "fastify";
 import type { Registry } from "prom-client";
+import type { DecisionEventSink } from "../../protection/decisionEvents.js";
 import type { SignerService } from "../../signer/common/service.js";
 import type { Store } from "../../store/types.js";
 import type { Logger } from "../../util/logger.js";
@@ -28,4 +29,6 @@ export interface SignerContext {
   registry: Registry;
   /** The HTTP app before it listens: a section may add routes (the Ethereum API does). */
   http: FastifyInstance;
+  /** Where signing decisions go besides the store (--events); each chain's protection writes to it. */
+  events: DecisionEventSink | null;
 }

@@ -168,7 +168,7 @@ export const substrateSection: SignerSection = {
     }
     const protection = new SubstrateProtection(
       {},
-      { store: ctx.store, logger, metrics: createProtectionMetrics(ctx.registry) },
+      { store: ctx.store, logger, metrics: createProtectionMetrics(ctx.registry), events: ctx.events },
     );
     await protection.registerKeys(keystore.list().filter((k) => ["gran", "babe", "para", "beef"].includes(k.keyType)));
     for (const k of noPayloadCheck)

@@ -129,7 +129,7 @@ export function thresholdSection(hooks: EthereumHooks = {}): SignerSection {
       });
       const protection = await EthereumProtection.open(
         { genesisValidatorsRoot: network.genesisValidatorsRoot },
-        { store: ctx.store, logger, metrics: createProtectionMetrics(ctx.registry) },
+        { store: ctx.store, logger, metrics: createProtectionMetrics(ctx.registry), events: ctx.events },
       );
       const pool = new BlsPool({ ...opt("threads", f.blsThreads ?? c.bls_threads) });
       const ethMetrics = createEthSignerMetrics(ctx.registry);

@@ -9,6 +9,7 @@ import { AppError } from "../../util/errors.js";
 import { GroupCommit, type Settled } from "../../util/groupCommit.js";
 import { toHex } from "../../util/hex.js";
 import { type Logger, shortKey } from "../../util/logger.js";
+import { type DecisionEvent, type DecisionEventSink, decided, recordDecisions } from "../decisionEvents.js";
 import type { ProtectionMetrics } from "../metrics.js";
 import { type CometBatchItem, decideCometBatch, unknownKey } from "./decideCometBatch.js";
 import type { CometSigningKey, CometSignOutcome, CometSignRequest } from "./types.js";
@@ -24,6 +25,8 @@ export interface CometBftProtectionModules {
   store: Store;
   logger: Logger;
   metrics?: ProtectionMetrics | null;
+  /** Every decision also goes to the message bus's outbox, in the decision's transaction (--events). */
+  events?: DecisionEventSink | null;
 }
 
 export enum CometImportErrorCode {
@@ -51,6 +54,7 @@ export class CometBftProtection {
   private readonly store: Store;
   private readonly logger: Logger;
   private readonly metrics: ProtectionMetrics | null;
+  private readonly events: DecisionEventSink | null;
   private readonly keys = new Map<string, { id: number; key: CometSigningKey }>();
   private readonly decisions: GroupCommit<CometBatchItem, CometSignOutcome>;
 
@@ -58,6 +62,7 @@ export class CometBftProtection {
     this.store = modules.store;
     this.logger = modules.logger;
     this.metrics = modules.metrics ?? null;
+    this.events = modules.events ?? null;
     const postgres = this.store.dialect === "postgres";
     this.decisions = new GroupCommit(
       { maxBatch: opts.maxBatch ?? 256, shards: postgres ? (opts.shards ?? 4) : 1 },
@@ -154,7 +159,11 @@ export class CometBftProtection {
   private async flush(batch: CometBatchItem[]): Promise<Settled<CometSignOutcome>[]> {
     const started = performance.now();
     try {
-      const results = await this.store.tx((tx) => decideCometBatch(tx, batch));
+      const results = await this.store.tx(async (tx) => {
+        const decisions = await decideCometBatch(tx, batch);
+        await recordDecisions(this.events, tx, batch, decisions, cometEvent);
+        return decisions;
+      });
       this.metrics?.batchSize.observe({ chain: CHAIN }, batch.length);
       this.metrics?.batchSeconds.observe({ chain: CHAIN }, (performance.now() - started) / 1000);
       return results;
@@ -165,4 +174,21 @@ export class CometBftProtection {
       throw e;
     }
   }
+}
+
+const STEP_NAMES = ["none", "propose", "prevote", "precommit"] as const;
+
+function cometEvent({ req }: CometBatchItem, result: Settled<CometSignOutcome> | undefined): DecisionEvent {
+  return {
+    chain: CHAIN,
+    key: toHex(req.pubkey),
+    scope: req.chainId,
+    ...decided(result, (o) => o.repeat),
+    request: {
+      type: req.kind,
+      height: String(req.hrs.height),
+      round: req.hrs.round,
+      step: STEP_NAMES[req.hrs.step] ?? String(req.hrs.step),
+    },
+  };
 }

@@ -8,6 +8,7 @@ import { GroupCommit, type Settled } from "../../util/groupCommit.js";
 import { bytesEqual, toHex } from "../../util/hex.js";
 import { type Logger, shortKey } from "../../util/logger.js";
 import { opt } from "../../util/opt.js";
+import { type DecisionEvent, type DecisionEventSink, decided, recordDecisions } from "../decisionEvents.js";
 import { KeyIdRegistry } from "../keyIdRegistry.js";
 import type { ProtectionMetrics } from "../metrics.js";
 import { type BatchItem, batchLockKeys, decideBatch } from "./decideBatch.js";
@@ -28,6 +29,8 @@ export interface EthereumProtectionModules {
   store: Store;
   logger: Logger;
   metrics?: ProtectionMetrics | null;
+  /** Every decision also goes to the message bus's outbox, in the decision's transaction (--events). */
+  events?: DecisionEventSink | null;
 }
 
 const CHAIN = "ethereum";
@@ -42,6 +45,7 @@ export class EthereumProtection {
   private readonly store: Store;
   private readonly logger: Logger;
   private readonly metrics: ProtectionMetrics | null;
+  private readonly events: DecisionEventSink | null;
   private readonly repo: EthSigningRepository;
   private readonly ids: KeyIdRegistry<Uint8Array>;
   private readonly decisions: GroupCommit<BatchItem, ProtectionOutcome>;
@@ -52,6 +56,7 @@ export class EthereumProtection {
     this.store = modules.store;
     this.logger = modules.logger;
     this.metrics = modules.metrics ?? null;
+    this.events = modules.events ?? null;
     this.repo = ethSigningRepository(this.store.dialect);
     const postgres = this.store.dialect === "postgres";
     this.decisions = new GroupCommit(
@@ -122,9 +127,16 @@ export class EthereumProtection {
     const started = performance.now();
     try {
       // the key locks travel with BEGIN (PostgreSQL), the writes with COMMIT: three round trips a batch
-      const results = await this.store.tx((tx) => decideBatch(tx, this.repo, batch, this.released), {
-        ...opt("beginWith", lockKeysStatement(this.store.dialect, batchLockKeys(batch))),
-      });
+      const results = await this.store.tx(
+        async (tx) => {
+          const decisions = await decideBatch(tx, this.repo, batch, this.released);
+          await recordDecisions(this.events, tx, batch, decisions, ethEvent);
+          return decisions;
+        },
+        {
+          ...opt("beginWith", lockKeysStatement(this.store.dialect, batchLockKeys(batch))),
+        },
+      );
       this.noteReleased(batch, results);
       this.metrics?.batchSize.observe({ chain: CHAIN }, batch.length);
       this.metrics?.batchSeconds.observe({ chain: CHAIN }, (performance.now() - started) / 1000);
@@ -153,6 +165,26 @@ export class EthereumProtection {
     });
   }
 }
+
+function ethEvent({ req }: BatchItem, result: Settled<ProtectionOutcome> | undefined): DecisionEvent {
+  return {
+    chain: CHAIN,
+    key: toHex(req.pubkey),
+    scope: null,
+    ...decided(result, (o) => o === "repeat"),
+    request:
+      req.kind === "block"
+        ? { type: "block", slot: String(req.slot), signing_root: rootHex(req.signingRoot) }
+        : {
+            type: "attestation",
+            source_epoch: String(req.source),
+            target_epoch: String(req.target),
+            signing_root: rootHex(req.signingRoot),
+          },
+  };
+}
+
+const rootHex = (r: Uint8Array | null): string | null => (r instanceof Uint8Array ? toHex(r) : null);
 
 function keyHex(k: Uint8Array): string {
   return Buffer.from(k.buffer, k.byteOffset, k.byteLength).toString("hex");

@@ -10,9 +10,11 @@ import {
   substrateSigningRepository,
 } from "../../store/substrate/substrateSigningRepository.js";
 import type { Store } from "../../store/types.js";
+import { jsonSafe } from "../../util/errors.js";
 import { GroupCommit, type Settled } from "../../util/groupCommit.js";
 import { toHex } from "../../util/hex.js";
 import { type Logger, shortKey } from "../../util/logger.js";
+import { type DecisionEvent, type DecisionEventSink, decided, recordDecisions } from "../decisionEvents.js";
 import { KeyIdRegistry } from "../keyIdRegistry.js";
 import type { ProtectionMetrics } from "../metrics.js";
 import { type BatchItem, decideBatch } from "./decideBatch.js";
@@ -29,6 +31,8 @@ export interface SubstrateProtectionModules {
   store: Store;
   logger: Logger;
   metrics?: ProtectionMetrics | null;
+  /** Every decision also goes to the message bus's outbox, in the decision's transaction (--events). */
+  events?: DecisionEventSink | null;
 }
 
 const CHAIN = "substrate";
@@ -50,6 +54,7 @@ export class SubstrateProtection {
   private readonly store: Store;
   private readonly logger: Logger;
   private readonly metrics: ProtectionMetrics | null;
+  private readonly events: DecisionEventSink | null;
   private readonly repo: SubstrateSigningRepository;
   private readonly decisions: GroupCommit<BatchItem, SubstrateOutcome>;
   private readonly ids: KeyIdRegistry<SubstrateKeyRef>;
@@ -58,6 +63,7 @@ export class SubstrateProtection {
     this.store = modules.store;
     this.logger = modules.logger;
     this.metrics = modules.metrics ?? null;
+    this.events = modules.events ?? null;
     this.repo = substrateSigningRepository(this.store.dialect);
     const postgres = this.store.dialect === "postgres";
     this.decisions = new GroupCommit(
@@ -141,7 +147,11 @@ export class SubstrateProtection {
   private async flush(batch: BatchItem[]): Promise<Settled<SubstrateOutcome>[]> {
     const started = performance.now();
     try {
-      const results = await this.store.tx((tx) => decideBatch(tx, this.repo, batch));
+      const results = await this.store.tx(async (tx) => {
+        const decisions = await decideBatch(tx, this.repo, batch);
+        await recordDecisions(this.events, tx, batch, decisions, substrateEvent);
+        return decisions;
+      });
       this.metrics?.batchSize.observe({ chain: CHAIN }, batch.length);
       this.metrics?.batchSeconds.observe({ chain: CHAIN }, (performance.now() - started) / 1000);
       return results;
@@ -181,4 +191,14 @@ export function boundIds(
     );
   }
   return out;
+}
+
+function substrateEvent({ req }: BatchItem, result: Settled<SubstrateOutcome> | undefined): DecisionEvent {
+  return {
+    chain: CHAIN,
+    key: toHex(req.publicKey),
+    scope: req.keyType,
+    ...decided(result, (o) => o === "repeat"),
+    request: { type: kindOf(req.records), records: req.records.map((r) => jsonSafe(r)) },
+  };
 }

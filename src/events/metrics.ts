@@ -1,0 +1,46 @@
+import { Counter, Gauge, type Registry } from "prom-client";
+
+/** Metrics of the message-bus outbox and its publisher (docs/events.md). */
+export interface EventMetrics {
+  backlog: Gauge;
+  oldestAge: Gauge;
+  published: Counter;
+  publishFailures: Counter;
+  dropped: Counter;
+  connected: Gauge;
+}
+
+export function createEventMetrics(registry: Registry): EventMetrics {
+  return {
+    backlog: new Gauge({
+      name: "slashguard_events_outbox_events",
+      help: "Events waiting in the outbox for the message bus",
+      registers: [registry],
+    }),
+    oldestAge: new Gauge({
+      name: "slashguard_events_outbox_oldest_age_seconds",
+      help: "Age of the oldest event waiting in the outbox (0 when empty)",
+      registers: [registry],
+    }),
+    published: new Counter({
+      name: "slashguard_events_published_total",
+      help: "Events the message bus acknowledged (duplicates it discarded included)",
+      registers: [registry],
+    }),
+    publishFailures: new Counter({
+      name: "slashguard_events_publish_failures_total",
+      help: "Failed attempts to connect to or publish on the message bus (each is retried with backoff)",
+      registers: [registry],
+    }),
+    dropped: new Counter({
+      name: "slashguard_events_dropped_total",
+      help: "Events not written because the outbox was full (signing went on)",
+      registers: [registry],
+    }),
+    connected: new Gauge({
+      name: "slashguard_events_connected",
+      help: "1 while the publisher is connected to the message bus and its stream exists",
+      registers: [registry],
+    }),
+  };
+}
