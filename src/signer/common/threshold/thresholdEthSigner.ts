@@ -1,5 +1,4 @@
 import type { EthNetwork } from "../../../chains/ethereum/networks.js";
-import { ProtectionErrorCode, SlashingProtectionError } from "../../../chains/ethereum/protectionErrors.js";
 import {
   parseSigningRequest,
   SigningErrorCode,
@@ -18,6 +17,7 @@ import { BadRequestError } from "../../../util/errors.js";
 import { bytesEqual, toHex } from "../../../util/hex.js";
 import { type Logger, shortKey } from "../../../util/logger.js";
 import type { SigningGate } from "../../../util/signingGate.js";
+import { checkAndRecordEth, protectedFields } from "../ethSigningSteps.js";
 import { gatherSignature } from "./gather.js";
 import type { ThresholdMetrics } from "./metrics.js";
 import type { PartialReply, PartialRequest, PeerTransport } from "./types.js";
@@ -121,7 +121,7 @@ export class ThresholdEthSigner {
     const started = this.now();
     const request = parseSigningRequest(body, this.m.types, this.m.network);
     const key = this.requireKey(pubkeyHex);
-    await this.checkAndRecord(key, request);
+    await checkAndRecordEth(this.m, key, request);
     const transport = this.transport;
     if (transport === null) throw new KeyError({ code: KeyErrorCode.KeySigning }, "cluster transport not started");
     const signature = await gatherSignature(
@@ -173,7 +173,7 @@ export class ThresholdEthSigner {
       );
     }
     const weight = this.m.scheme.weight(req.signers, this.opts.index);
-    await this.checkAndRecord(key, request);
+    await checkAndRecordEth(this.m, key, request);
     const partial = await this.m.pool.sign(key.poolId, request.signingRoot, weight);
     this.m.logger.info("Partial signature for a peer", {
       peer: from,
@@ -193,37 +193,4 @@ export class ThresholdEthSigner {
       );
     return key;
   }
-
-  /** Genesis root, gates and this node's slashing protection (committed before anything is signed). */
-  private async checkAndRecord(key: GroupKey, request: SigningRequest): Promise<void> {
-    const gvr = request.forkInfo?.genesisValidatorsRoot;
-    if (gvr !== undefined && !bytesEqual(gvr, this.m.network.genesisValidatorsRoot)) {
-      throw new SlashingProtectionError({
-        code: ProtectionErrorCode.GenesisMismatch,
-        expected: toHex(this.m.network.genesisValidatorsRoot),
-        given: toHex(gvr),
-      });
-    }
-    for (const g of this.m.gates ?? []) g.assertMaySign(key.pubkeyHex, request.type);
-    const p = request.protected;
-    if (p === null) return;
-    await this.m.protection.checkAndRecord(
-      p.kind === "block"
-        ? { kind: "block", pubkey: key.pubkey, slot: p.slot, signingRoot: request.signingRoot }
-        : {
-            kind: "attestation",
-            pubkey: key.pubkey,
-            source: p.source,
-            target: p.target,
-            signingRoot: request.signingRoot,
-          },
-    );
-  }
-}
-
-function protectedFields(request: SigningRequest): Record<string, bigint> {
-  const p = request.protected;
-  if (p?.kind === "block") return { slot: p.slot };
-  if (p?.kind === "attestation") return { source: p.source, target: p.target };
-  return request.epoch !== null ? { epoch: request.epoch } : {};
 }

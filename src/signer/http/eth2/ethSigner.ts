@@ -1,13 +1,13 @@
 import type { EthNetwork } from "../../../chains/ethereum/networks.js";
-import { ProtectionErrorCode, SlashingProtectionError } from "../../../chains/ethereum/protectionErrors.js";
 import { parseSigningRequest, type SigningRequest } from "../../../chains/ethereum/signingRequest.js";
 import type { EthSszTypes } from "../../../chains/ethereum/sszTypes.js";
 import type { BlsPool } from "../../../keys/blsPool.js";
 import { KeyError, KeyErrorCode } from "../../../keys/errors.js";
 import type { EthereumProtection } from "../../../protection/ethereum/ethereumProtection.js";
-import { bytesEqual, toHex } from "../../../util/hex.js";
+import { toHex } from "../../../util/hex.js";
 import { type Logger, shortKey } from "../../../util/logger.js";
 import type { SigningGate } from "../../../util/signingGate.js";
+import { checkAndRecordEth, protectedFields } from "../../common/ethSigningSteps.js";
 import type { EthSignerMetrics } from "./metrics.js";
 
 /** A key the signer holds. `file` is its keystore (deletable through the keymanager API). */
@@ -124,41 +124,14 @@ export class EthSigner {
         "no key loaded for this public key",
       );
     }
-    const gvr = request.forkInfo?.genesisValidatorsRoot;
-    if (gvr !== undefined && !bytesEqual(gvr, this.m.network.genesisValidatorsRoot)) {
-      throw new SlashingProtectionError({
-        code: ProtectionErrorCode.GenesisMismatch,
-        expected: toHex(this.m.network.genesisValidatorsRoot),
-        given: toHex(gvr),
-      });
-    }
-    for (const g of this.m.gates ?? []) g.assertMaySign(key.pubkeyHex, request.type);
-    const p = request.protected;
-    if (p !== null) {
-      await this.m.protection.checkAndRecord(
-        p.kind === "block"
-          ? { kind: "block", pubkey: key.pubkey, slot: p.slot, signingRoot: request.signingRoot }
-          : {
-              kind: "attestation",
-              pubkey: key.pubkey,
-              source: p.source,
-              target: p.target,
-              signingRoot: request.signingRoot,
-            },
-      );
-    }
+    await checkAndRecordEth(this.m, key, request);
     const signature = await this.m.pool.sign(key.poolId, request.signingRoot);
     const ms = performance.now() - started;
     this.m.metrics?.signingSeconds.observe({ type: request.type }, ms / 1000);
     this.m.logger.info("Signed", {
       type: request.type,
       pubkey: shortKey(key.pubkeyHex),
-      ...(p?.kind === "block"
-        ? { slot: p.slot }
-        : p?.kind === "attestation"
-          ? { source: p.source, target: p.target }
-          : {}),
-      ...(request.epoch !== null ? { epoch: request.epoch } : {}),
+      ...protectedFields(request),
       ms: Math.round(ms * 100) / 100,
     });
     return { signature, request };
