@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from "commander";
+import type { KdfOptions } from "../keys/eip2335.js";
 import { DEFAULT_STORE_URL } from "../store/openStore.js";
 import { DB_DURABILITY_LEVELS, type DbDurability } from "../store/pgDurability.js";
 import { isHex } from "../util/hex.js";
@@ -56,4 +57,15 @@ export function parseDbDurability(v: string): DbDurability {
   if (!(DB_DURABILITY_LEVELS as readonly string[]).includes(v))
     throw new InvalidArgumentError(`must be one of ${DB_DURABILITY_LEVELS.join(", ")}`);
   return v as DbDurability;
+}
+
+/** `--kdf scrypt|pbkdf2` of the commands that write keystores. */
+export function parseKdf(v: string): KdfOptions["kdf"] {
+  if (v !== "scrypt" && v !== "pbkdf2") throw new InvalidArgumentError("must be scrypt or pbkdf2");
+  return v;
+}
+
+/** `--kdf` and `--kdf-work` as the keystore writer takes them (no work: the EIP-2335 default). */
+export function kdfOptions(o: { kdf: KdfOptions["kdf"]; kdfWork?: number }): KdfOptions {
+  return o.kdfWork === undefined ? { kdf: o.kdf } : { kdf: o.kdf, work: o.kdfWork };
 }

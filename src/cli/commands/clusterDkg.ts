@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { type Command, InvalidArgumentError } from "commander";
+import type { Command } from "commander";
 import { DEFAULT_PBKDF2_C, DEFAULT_SCRYPT_N } from "../../keys/eip2335.js";
 import {
   addClusterKeys,
@@ -16,7 +16,7 @@ import { DkgRun } from "../../signer/cluster/dkgRun.js";
 import { nodeTlsFiles } from "../../signer/cluster/nodeCertificate.js";
 import { toHex } from "../../util/hex.js";
 import { createLogger } from "../../util/logger.js";
-import { parseDuration, parsePositiveInt } from "../options.js";
+import { kdfOptions, parseDuration, parseKdf, parsePositiveInt } from "../options.js";
 
 interface DkgFlags {
   cluster: string;
@@ -54,15 +54,7 @@ export function registerClusterDkgCommand(cluster: Command): void {
       300_000,
     )
     .option("--listen <host:port>", "listen address (default: this node's address in the cluster file)")
-    .option(
-      "--kdf <name>",
-      "scrypt or pbkdf2",
-      (v: string) => {
-        if (v !== "scrypt" && v !== "pbkdf2") throw new InvalidArgumentError("must be scrypt or pbkdf2");
-        return v;
-      },
-      "scrypt",
-    )
+    .option("--kdf <name>", "scrypt or pbkdf2", parseKdf, "scrypt")
     .option(
       "--kdf-work <n>",
       `scrypt n or pbkdf2 c (default ${DEFAULT_SCRYPT_N} / ${DEFAULT_PBKDF2_C}; lower only for tests)`,
@@ -127,7 +119,7 @@ export function registerClusterDkgCommand(cluster: Command): void {
           logger,
         );
         const results = await run.run();
-        const kdf = o.kdfWork === undefined ? { kdf: o.kdf } : { kdf: o.kdf, work: o.kdfWork };
+        const kdf = kdfOptions(o);
         const keys: ClusterKey[] = [];
         for (const r of results) {
           const gpk = toHex(r.groupPublicKey);

@@ -3,7 +3,7 @@ import { InvalidArgumentError } from "commander";
 import { DEFAULT_PBKDF2_C, DEFAULT_SCRYPT_N } from "../../keys/eip2335.js";
 import { generateKeystores } from "../../keys/generate.js";
 import { toHex } from "../../util/hex.js";
-import { parsePositiveInt } from "../options.js";
+import { kdfOptions, parseKdf, parsePositiveInt } from "../options.js";
 import { ProgressLine } from "../progress.js";
 import { registerKeysHsmCommands } from "./keysHsm.js";
 import {
@@ -21,15 +21,7 @@ export function registerKeysCommands(program: Command): void {
     .description("write N random BLS keys as EIP-2335 keystores with password files (demos and tests)")
     .option("--count <n>", "number of keys (required, except with --threshold: default 1)", parsePositiveInt)
     .requiredOption("--out <dir>", "output folder (NAME.json + NAME.txt)")
-    .option(
-      "--kdf <name>",
-      "scrypt or pbkdf2",
-      (v: string) => {
-        if (v !== "scrypt" && v !== "pbkdf2") throw new InvalidArgumentError("must be scrypt or pbkdf2");
-        return v;
-      },
-      "scrypt",
-    )
+    .option("--kdf <name>", "scrypt or pbkdf2", parseKdf, "scrypt")
     .option(
       "--kdf-work <n>",
       `scrypt n or pbkdf2 c (default ${DEFAULT_SCRYPT_N} / ${DEFAULT_PBKDF2_C}, as EIP-2335 recommends; lower only for tests)`,
@@ -39,12 +31,7 @@ export function registerKeysCommands(program: Command): void {
       if (isThresholdGenerate(o)) return generateThresholdKeys(o); // threshold: keysThreshold.ts
       if (o.count === undefined) throw new InvalidArgumentError("--count is required");
       const progress = new ProgressLine("generating keystores");
-      const made = await generateKeystores(
-        o.out,
-        o.count,
-        o.kdfWork === undefined ? { kdf: o.kdf } : { kdf: o.kdf, work: o.kdfWork },
-        (d, t) => progress.update(d, t),
-      );
+      const made = await generateKeystores(o.out, o.count, kdfOptions(o), (d, t) => progress.update(d, t));
       progress.done();
       for (const k of made) process.stdout.write(`${toHex(k.pubkey)} ${k.file}\n`);
     });

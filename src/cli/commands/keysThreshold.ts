@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { basename } from "node:path";
 import blst from "@chainsafe/blst";
-import { type Command, InvalidArgumentError } from "commander";
-import { DEFAULT_PBKDF2_C, DEFAULT_SCRYPT_N, type KdfOptions } from "../../keys/eip2335.js";
+import type { Command } from "commander";
+import { DEFAULT_PBKDF2_C, DEFAULT_SCRYPT_N } from "../../keys/eip2335.js";
 import { loadKeystoreFile, readPasswordFor } from "../../keys/keystoreDir.js";
 import { type BlsSharing, dealBlsKey } from "../../keys/threshold/blsThreshold.js";
 import { addClusterKeys, readClusterFile, writeClusterFile } from "../../keys/threshold/clusterFile.js";
@@ -10,7 +10,7 @@ import { ThresholdError, ThresholdErrorCode } from "../../keys/threshold/errors.
 import { assertThresholdParams } from "../../keys/threshold/shamir.js";
 import { clusterKeyOf, shareDir, writeShareKeystores } from "../../keys/threshold/shareKeystores.js";
 import { toHex } from "../../util/hex.js";
-import { parsePositiveInt } from "../options.js";
+import { kdfOptions, parseKdf, parsePositiveInt } from "../options.js";
 
 /**
  * `keys split` and the threshold form of `keys generate` (registered from keys.ts): a trusted dealer
@@ -24,15 +24,6 @@ interface ThresholdFlags {
   out: string;
   kdf: "scrypt" | "pbkdf2";
   kdfWork?: number;
-}
-
-function parseKdf(v: string): "scrypt" | "pbkdf2" {
-  if (v !== "scrypt" && v !== "pbkdf2") throw new InvalidArgumentError("must be scrypt or pbkdf2");
-  return v;
-}
-
-function kdfOf(o: ThresholdFlags): KdfOptions {
-  return o.kdfWork === undefined ? { kdf: o.kdf } : { kdf: o.kdf, work: o.kdfWork };
 }
 
 const KDF_WORK_HELP = `scrypt n or pbkdf2 c of the share keystores (default ${DEFAULT_SCRYPT_N} / ${DEFAULT_PBKDF2_C}, as EIP-2335 recommends; lower only for tests)`;
@@ -65,7 +56,7 @@ async function dealAll(
     }
     const sharing = dealBlsKey(secret, o.threshold, o.shares);
     secret.fill(0);
-    await writeShareKeystores(o.out, name, sharing, kdfOf(o));
+    await writeShareKeystores(o.out, name, sharing, kdfOptions(o));
     done.push(sharing);
     present.add(pk);
   }
