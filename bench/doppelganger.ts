@@ -5,9 +5,9 @@
 import { cpus } from "node:os";
 import type { LivenessAnswer } from "../src/chains/ethereum/beaconClient.js";
 import type { ChainTime } from "../src/chains/ethereum/chainTime.js";
-import { foreignDetections, type PeerView } from "../src/detect/foreignSignerDetections.js";
-import { buildForeignBatch, type WatchedKey } from "../src/detect/foreignSignerInput.js";
-import { ForeignSignerScanner } from "../src/detect/foreignSignerScanner.js";
+import { foreignDetections, type PeerView } from "../src/detect/foreignSigner/foreignSignerDetections.js";
+import { buildForeignBatch, type WatchedKey } from "../src/detect/foreignSigner/foreignSignerInput.js";
+import { ForeignSignerScanner } from "../src/detect/foreignSigner/foreignSignerScanner.js";
 import { OwnActivity } from "../src/detect/ownActivity.js";
 import { arg, machine, table } from "./lib.js";
 

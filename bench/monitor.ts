@@ -9,7 +9,7 @@ import { Agent, createServer, request } from "node:http";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
-import { FleetDetector } from "../src/detect/fleetDetector.js";
+import { FleetDetector } from "../src/detect/fleet/fleetDetector.js";
 import type { KeyGroup, Observation } from "../src/detect/types.js";
 import { TokenService } from "../src/fleet/tokens.js";
 import { openStore } from "../src/store/openStore.js";

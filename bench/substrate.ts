@@ -17,7 +17,7 @@ import { encodeGrandpaPayload } from "../src/chains/substrate/grandpa.js";
 import { GrandpaStage } from "../src/chains/substrate/types.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
-const PROTO = join(ROOT, "src/signer/grpc/substrate-remote-keystore.proto");
+const PROTO = join(ROOT, "src/grpc/substrate-remote-keystore.proto");
 const arg = (name: string, def: number): number => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? Number(process.argv[i + 1]) : def;

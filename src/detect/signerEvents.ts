@@ -1,7 +1,7 @@
 import { BadRequestError } from "../util/errors.js";
 import { shortKey } from "../util/logger.js";
-import type { DetectedKey } from "./doppelgangerTypes.js";
-import { dedupKey } from "./fleetRules.js";
+import type { DetectedKey } from "./doppelganger/doppelgangerTypes.js";
+import { dedupKey } from "./fleet/fleetRules.js";
 import type { Detection, Severity } from "./types.js";
 
 /** Alerts a signer raises through the monitor (in one process, or over `POST /api/v1/agent/events`). */

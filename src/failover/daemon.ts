@@ -2,15 +2,15 @@ import { errorMessage, jsonSafe } from "../util/errors.js";
 import { FailoverError, FailoverErrorCode, RefusalReason } from "./errors.js";
 import { HealthChecker, type HealthReport } from "./health.js";
 import { failbackDue, HealthHysteresis, handoverAllowed } from "./hysteresis.js";
-import type { ValidatorKeyInfo } from "./keyFiles.js";
-import { type LeaseRecord, mayAcquire } from "./lease.js";
-import { LeaseKeeper } from "./leaseKeeper.js";
-import { fsKeyFileIo, LocalNode } from "./localNode.js";
+import { type LeaseRecord, mayAcquire } from "./lease/lease.js";
+import { LeaseKeeper } from "./lease/leaseKeeper.js";
 import { realTimers, sleepOn } from "./monotonic.js";
+import type { ValidatorKeyInfo } from "./node/keyFiles.js";
+import { fsKeyFileIo, LocalNode } from "./node/localNode.js";
+import { fsStateFileIo, type ValidatorState } from "./node/stateFile.js";
 import type { FailoverModules, FailoverOptions } from "./options.js";
 import { type PromotionContext, promote, promotionEvent } from "./promotion.js";
 import { DaemonReporter } from "./reporter.js";
-import { fsStateFileIo, type ValidatorState } from "./stateFile.js";
 import { type FailoverStatus, healthView, leaseView, type Role } from "./status.js";
 
 /**

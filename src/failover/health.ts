@@ -1,7 +1,7 @@
 import { signedBy } from "../chains/cometbft/rpcParse.js";
 import { errorMessage } from "../util/errors.js";
 import type { Monotonic } from "./monotonic.js";
-import type { ChainRpc, EvmRpc } from "./rpcClient.js";
+import type { ChainRpc, EvmRpc } from "./peers/rpcClient.js";
 
 export type CheckName = "status" | "catching_up" | "height" | "peers" | "evm" | "signing";
 

@@ -1,13 +1,13 @@
 import type { Logger } from "../util/logger.js";
 import type { FailoverEvents } from "./events.js";
-import type { LeaseStore } from "./lease.js";
-import type { KeyFileIo } from "./localNode.js";
+import type { LeaseStore } from "./lease/lease.js";
 import type { FailoverMetrics } from "./metrics.js";
 import type { Monotonic, Timers } from "./monotonic.js";
-import type { NodeControl } from "./nodeControl.js";
-import type { Peers } from "./peers.js";
-import type { ChainRpc, EvmRpc } from "./rpcClient.js";
-import type { StateFileIo } from "./stateFile.js";
+import type { KeyFileIo } from "./node/localNode.js";
+import type { NodeControl } from "./node/nodeControl.js";
+import type { StateFileIo } from "./node/stateFile.js";
+import type { Peers } from "./peers/peers.js";
+import type { ChainRpc, EvmRpc } from "./peers/rpcClient.js";
 
 export interface FailoverOptions {
   nodeId: string;

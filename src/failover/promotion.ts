@@ -1,14 +1,14 @@
 import { errorMessage } from "../util/errors.js";
-import { lastSignedHeight, type SilenceProof, waitForSilence } from "./chainCheck.js";
 import { FailoverError, FailoverErrorCode, RefusalReason, refused } from "./errors.js";
 import type { FailoverEvent } from "./events.js";
-import type { ValidatorKeyInfo } from "./keyFiles.js";
-import type { LeaseGrant, LeaseRecord } from "./lease.js";
-import type { LeaseKeeper } from "./leaseKeeper.js";
-import { ensureDoubleSignCheckHeight } from "./nodeConfig.js";
-import { runCommand } from "./nodeControl.js";
+import type { LeaseGrant, LeaseRecord } from "./lease/lease.js";
+import type { LeaseKeeper } from "./lease/leaseKeeper.js";
+import { lastSignedHeight, type SilenceProof, waitForSilence } from "./node/chainCheck.js";
+import type { ValidatorKeyInfo } from "./node/keyFiles.js";
+import { ensureDoubleSignCheckHeight } from "./node/nodeConfig.js";
+import { runCommand } from "./node/nodeControl.js";
+import { fsStateFileIo, type RaiseResult, stateAfterHeight, type ValidatorState } from "./node/stateFile.js";
 import type { FailoverModules, FailoverOptions } from "./options.js";
-import { fsStateFileIo, type RaiseResult, stateAfterHeight, type ValidatorState } from "./stateFile.js";
 
 export interface PromotionContext {
   opts: FailoverOptions;

@@ -1,5 +1,5 @@
 import type { HealthReport } from "./health.js";
-import type { LeaseRecord } from "./lease.js";
+import type { LeaseRecord } from "./lease/lease.js";
 
 export type Role = "starting" | "passive" | "promoting" | "active" | "demoting" | "stopping";
 

@@ -104,7 +104,7 @@ describe("npm package", () => {
     for (const f of ["dist/cli/main.js", "dist/web/index.html", "README.md", "docs/deploy.md", "package.json"])
       expect(has(f), f).toBe(true);
     expect(packed.some((f) => /^dist\/web\/assets\/.+\.js$/.test(f))).toBe(true);
-    expect(has("dist/signer/grpc/substrate-remote-keystore.proto")).toBe(true);
+    expect(has("dist/grpc/substrate-remote-keystore.proto")).toBe(true);
     for (const dialect of ["sqlite", "postgres"]) {
       for (const m of readdirSync(join(REPO_ROOT, "src", "store", "migrations", dialect)))
         expect(has(`dist/store/migrations/${dialect}/${m}`), m).toBe(true);

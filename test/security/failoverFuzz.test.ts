@@ -3,9 +3,9 @@ import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createFailoverMetrics } from "../../src/failover/metrics.js";
 import type { FailoverStatus } from "../../src/failover/status.js";
-import { buildHttpApp } from "../../src/signer/http/app.js";
-import { failoverRoutes, failoverStatusOf } from "../../src/signer/http/failover/routes.js";
-import { httpStatusOf } from "../../src/signer/http/statusCodes.js";
+import { buildHttpApp } from "../../src/http/app.js";
+import { failoverRoutes, failoverStatusOf } from "../../src/http/routes/failover/failoverRoutes.js";
+import { httpStatusOf } from "../../src/http/statusCodes.js";
 import { nullLogger } from "../../src/util/logger.js";
 import { fuzzRuns, fuzzSeed, hostileBody, type RawBody } from "./fuzzInputs.js";
 

@@ -9,8 +9,8 @@ import {
 import { readDelimited } from "../../src/chains/cometbft/protobuf.js";
 import { decodeCanonical } from "../../src/chains/cometbft/signBytes.js";
 import { emptyProposal } from "../../src/chains/cometbft/types.js";
+import { RequestHandler } from "../../src/privval/requestHandler.js";
 import { CometBftProtection } from "../../src/protection/cometbft/cometBftProtection.js";
-import { RequestHandler } from "../../src/signer/privval/requestHandler.js";
 import { nullLogger } from "../../src/util/logger.js";
 import { blockId, CHAIN_ID, T0, testKey, vote } from "../utils/comet.js";
 import { openTestStore, type TestStore } from "../utils/stores.js";

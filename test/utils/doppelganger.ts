@@ -1,7 +1,7 @@
 import { BeaconClient } from "../../src/chains/ethereum/beaconClient.js";
-import { DoppelgangerGuard } from "../../src/detect/doppelgangerGuard.js";
-import type { DetectedKey, DoppelgangerEvents } from "../../src/detect/doppelgangerTypes.js";
+import type { DetectedKey, DoppelgangerEvents } from "../../src/detect/doppelganger/doppelgangerTypes.js";
 import { EthereumProtection } from "../../src/protection/ethereum/ethereumProtection.js";
+import { DoppelgangerGuard } from "../../src/signer/gates/doppelgangerGuard.js";
 import { ethValidatorsRepository } from "../../src/store/ethereum/ethValidatorsRepository.js";
 import type { Store } from "../../src/store/types.js";
 import { nullLogger } from "../../src/util/logger.js";

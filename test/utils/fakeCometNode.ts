@@ -4,7 +4,7 @@
  * like a real node, serves one signer connection at a time, sends one request and waits for its answer,
  * and verifies every signature it gets over sign bytes it computes itself.
  *
- * Written independently of src/signer/privval and src/chains/cometbft (own protobuf, Merlin, handshake
+ * Written independently of src/privval and src/chains/cometbft (own protobuf, Merlin, handshake
  * and sign bytes) so that a bug there cannot hide behind the same bug here.
  */
 import { createServer, type Server, type Socket } from "node:net";

@@ -1,9 +1,9 @@
 import { AlertService } from "../../src/alerts/alertService.js";
 import { AlertRouter, type AlertSink, DEFAULT_POLICY } from "../../src/alerts/router.js";
 import type { AlertNotification } from "../../src/alerts/types.js";
-import { FleetDetector } from "../../src/detect/fleetDetector.js";
-import { dedupKey } from "../../src/detect/fleetRules.js";
-import { detectKeys } from "../../src/detect/fleetSnapshot.js";
+import { FleetDetector } from "../../src/detect/fleet/fleetDetector.js";
+import { dedupKey } from "../../src/detect/fleet/fleetRules.js";
+import { detectKeys } from "../../src/detect/fleet/fleetSnapshot.js";
 import type { Detection } from "../../src/detect/types.js";
 import { type IngestOptions, IngestService } from "../../src/fleet/ingestService.js";
 import { TokenService } from "../../src/fleet/tokens.js";

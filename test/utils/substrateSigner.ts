@@ -10,7 +10,7 @@ export const PROPOSAL_PROTO = join(SPECS_DIR, "substrate-remote-keystore.proto")
 /** What a test using the vector keystore and the proposal's proto needs; see withVectors. */
 export const SUBSTRATE_SIGNER_NEEDS = { vectors: ["substrate/keys.json"], specs: ["substrate-remote-keystore.proto"] };
 /** slashguard's copy (adds block_proposal and grandpa_message to the payload, and RemoteKeystoreV2). */
-export const OUR_PROTO = join(REPO_ROOT, "src/signer/grpc/substrate-remote-keystore.proto");
+export const OUR_PROTO = join(REPO_ROOT, "src/grpc/substrate-remote-keystore.proto");
 
 type Unary = (req: object, cb: (err: grpc.ServiceError | null, res: Record<string, unknown>) => void) => void;
 export type KeystoreClient = grpc.Client & Record<string, Unary>;

@@ -1,6 +1,9 @@
 import { readFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Command } from "commander";
+import { ClusterTransport } from "../../cluster/clusterTransport.js";
+import { DkgRun } from "../../cluster/dkgRun.js";
+import { nodeTlsFiles } from "../../cluster/nodeCertificate.js";
 import { DEFAULT_PBKDF2_C, DEFAULT_SCRYPT_N } from "../../keys/eip2335.js";
 import {
   addClusterKeys,
@@ -11,9 +14,6 @@ import {
 import { ThresholdError, ThresholdErrorCode } from "../../keys/threshold/errors.js";
 import { assertThresholdParams } from "../../keys/threshold/shamir.js";
 import { shareDir, writeShareKeystore } from "../../keys/threshold/shareKeystores.js";
-import { ClusterTransport } from "../../signer/cluster/clusterTransport.js";
-import { DkgRun } from "../../signer/cluster/dkgRun.js";
-import { nodeTlsFiles } from "../../signer/cluster/nodeCertificate.js";
 import { toHex } from "../../util/hex.js";
 import { createLogger } from "../../util/logger.js";
 import { kdfOptions, parseDuration, parseKdf, parsePositiveInt } from "../options.js";

@@ -1,10 +1,10 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { collectDefaultMetrics, Registry } from "prom-client";
-import type { HealthReport, SignerService } from "../../signer/common/service.js";
-import { buildHttpApp } from "../../signer/http/app.js";
-import { enforceClientAllowList, readAllowList } from "../../signer/http/plugins/tlsAllowList.js";
-import { httpStatusOf } from "../../signer/http/statusCodes.js";
+import { buildHttpApp } from "../../http/app.js";
+import { enforceClientAllowList, readAllowList } from "../../http/plugins/tlsAllowList.js";
+import { httpStatusOf } from "../../http/statusCodes.js";
+import type { HealthReport, SignerService } from "../../signer/service.js";
 import { DEFAULT_STORE_URL } from "../../store/openStore.js";
 import { DB_DURABILITY_LEVELS, type DbDurability, DEFAULT_DB_DURABILITY } from "../../store/pgDurability.js";
 import { errorMessage } from "../../util/errors.js";

@@ -1,6 +1,6 @@
-import { EtcdLeaseStore } from "../../failover/etcdLease.js";
-import type { LeaseStore } from "../../failover/lease.js";
-import { SqlLeaseStore } from "../../failover/sqlLease.js";
+import { EtcdLeaseStore } from "../../failover/lease/etcdLease.js";
+import type { LeaseStore } from "../../failover/lease/lease.js";
+import { SqlLeaseStore } from "../../failover/lease/sqlLease.js";
 import { openStore } from "../../store/openStore.js";
 import type { Store } from "../../store/types.js";
 import { ConfigError, ConfigErrorCode } from "../config.js";

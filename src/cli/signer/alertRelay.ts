@@ -1,6 +1,6 @@
 import type { AlertService } from "../../alerts/alertService.js";
 import { applySignerEvents } from "../../alerts/signerEvents.js";
-import type { DoppelgangerEvents } from "../../detect/doppelgangerTypes.js";
+import type { DoppelgangerEvents } from "../../detect/doppelganger/doppelgangerTypes.js";
 import { checkFailedEvent, detectedEvent, type SignerEvent } from "../../detect/signerEvents.js";
 import { type Clock, systemClock } from "../../util/clock.js";
 import { errorMessage } from "../../util/errors.js";

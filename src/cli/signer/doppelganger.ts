@@ -8,14 +8,14 @@ import { BeaconClient } from "../../chains/ethereum/beaconClient.js";
 import { DEFAULT_BEACON_TIMEOUT_MS } from "../../chains/ethereum/beaconHttp.js";
 import { DEFAULT_DOPPELGANGER_EPOCHS } from "../../chains/ethereum/doppelgangerRules.js";
 import type { EthNetwork } from "../../chains/ethereum/networks.js";
-import { DoppelgangerGuard } from "../../detect/doppelgangerGuard.js";
-import { createDoppelgangerMetrics } from "../../detect/doppelgangerMetrics.js";
+import { createDoppelgangerMetrics } from "../../detect/doppelganger/doppelgangerMetrics.js";
 import {
   DoppelgangerError,
   DoppelgangerErrorCode,
   type DoppelgangerKeyStatus,
-} from "../../detect/doppelgangerTypes.js";
-import { doppelgangerRoutes } from "../../signer/http/eth2/doppelgangerRoutes.js";
+} from "../../detect/doppelganger/doppelgangerTypes.js";
+import { doppelgangerRoutes } from "../../http/routes/eth2/doppelgangerRoutes.js";
+import { DoppelgangerGuard } from "../../signer/gates/doppelgangerGuard.js";
 import type { Store } from "../../store/types.js";
 import { type Clock, systemClock } from "../../util/clock.js";
 import type { Logger } from "../../util/logger.js";

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import type { SignerService } from "../../signer/common/service.js";
+import type { SignerService } from "../../signer/service.js";
 import { type MonitorOptions, type RunningMonitor, startMonitor } from "../monitor/startMonitor.js";
 import type { SignerContext, SignerSection } from "./section.js";
 

@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import type { FastifyInstance } from "fastify";
 import type { Registry } from "prom-client";
 import type { DecisionEventSink } from "../../protection/decisionEvents.js";
-import type { SignerService } from "../../signer/common/service.js";
+import type { SignerService } from "../../signer/service.js";
 import type { Store } from "../../store/types.js";
 import type { Logger } from "../../util/logger.js";
 

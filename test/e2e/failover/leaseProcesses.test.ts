@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { SqlLeaseStore } from "../../../src/failover/sqlLease.js";
+import { SqlLeaseStore } from "../../../src/failover/lease/sqlLease.js";
 import { openStore } from "../../../src/store/openStore.js";
 import { dropPostgresDb, freshPostgresUrl, HAS_PG } from "../../utils/stores.js";
 import { REPO_ROOT } from "../../utils/vectors.js";

@@ -6,8 +6,8 @@ import {
   type LeaseRecord,
   mayAcquire,
   type ReleaseOptions,
-} from "../../../src/failover/lease.js";
-import { stateAfterHeight } from "../../../src/failover/stateFile.js";
+} from "../../../src/failover/lease/lease.js";
+import { stateAfterHeight } from "../../../src/failover/node/stateFile.js";
 import { Host } from "./host.js";
 import { Sim } from "./sim.js";
 import { TIMING } from "./timing.js";

@@ -2,9 +2,9 @@ import { hostname } from "node:os";
 import { Registry } from "prom-client";
 import { describe, expect, it } from "vitest";
 import { defaultHostAllowlist, isLoopbackHost, resolveHttpServer } from "../../../src/cli/httpServer.js";
-import { buildHttpApp } from "../../../src/signer/http/app.js";
-import { allowListEntry, DEFAULT_HTTP_LIMITS, hostName } from "../../../src/signer/http/hardening.js";
-import { httpStatusOf } from "../../../src/signer/http/statusCodes.js";
+import { buildHttpApp } from "../../../src/http/app.js";
+import { allowListEntry, DEFAULT_HTTP_LIMITS, hostName } from "../../../src/http/hardening.js";
+import { httpStatusOf } from "../../../src/http/statusCodes.js";
 import { nullLogger } from "../../../src/util/logger.js";
 
 describe("Host allow-list parsing", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { HealthChecker } from "../../../src/failover/health.js";
-import type { EvmRpc } from "../../../src/failover/rpcClient.js";
+import type { EvmRpc } from "../../../src/failover/peers/rpcClient.js";
 import { FakeChain, ManualClock, VALIDATOR } from "../../utils/failover/fakes.js";
 
 function setup(evm: EvmRpc | null = null) {

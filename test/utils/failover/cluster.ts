@@ -2,7 +2,7 @@ import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from "node:c
 import { randomBytes } from "node:crypto";
 import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { PEER_AUTH_HEADER, PEER_NONCE_HEADER, PeerToken } from "../../../src/failover/peerAuth.js";
+import { PEER_AUTH_HEADER, PEER_NONCE_HEADER, PeerToken } from "../../../src/failover/peers/peerAuth.js";
 import { doubleSigns, type LedgerLine, readLedger, writeGenesis } from "../../fixtures/fakeNode/chain.js";
 import { tempDir } from "../stores.js";
 import { REPO_ROOT } from "../vectors.js";

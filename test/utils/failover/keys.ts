@@ -1,5 +1,5 @@
 import { writeFileSync } from "node:fs";
-import { generateDummyKey, parseValidatorKey, type ValidatorKeyInfo } from "../../../src/failover/keyFiles.js";
+import { generateDummyKey, parseValidatorKey, type ValidatorKeyInfo } from "../../../src/failover/node/keyFiles.js";
 
 /** A fresh Ed25519 validator key file (FilePV format); returns its address. */
 export function writeValidatorKey(path: string): ValidatorKeyInfo {

@@ -1,0 +1,198 @@
+import { CometSignError, CometWireError, CometWireErrorCode } from "../chains/cometbft/errors.js";
+import type { PrivvalMessage, PubKeyLayout, RemoteSignerError } from "../chains/cometbft/privvalMessages.js";
+import { proposalSignBytes, voteExtensionSignBytes, voteSignBytes } from "../chains/cometbft/signBytes.js";
+import { emptyProposal, emptyVote, type Proposal, type Vote } from "../chains/cometbft/types.js";
+import { needsExtensionSignature, validateProposal, validateVote } from "../chains/cometbft/validate.js";
+import type { CometSigningKey, CometSignOutcome, CometSignRequest } from "../protection/cometbft/types.js";
+import { isAppError } from "../util/errors.js";
+
+/** The protection path as the handler sees it (CometBftProtection.sign). */
+export interface CometSigner {
+  sign(req: CometSignRequest): Promise<CometSignOutcome>;
+}
+
+export interface RequestHandlerOptions {
+  chainId: string;
+  pubKeyLayout: PubKeyLayout;
+}
+
+export interface RequestHandlerModules {
+  key: CometSigningKey;
+  signer: CometSigner;
+}
+
+/** RemoteSignerError codes: the node ignores them; 2 for a double-sign refusal is what operators already alert on. */
+const CODE_UNEXPECTED = 1;
+const CODE_DOUBLE_SIGN = 2;
+const EMPTY = new Uint8Array(0);
+
+export interface HandledRequest {
+  response: PrivvalMessage;
+  /** For metrics and logs: what was asked and how it ended. */
+  type: string;
+  outcome: "ok" | "refused" | "invalid" | "error";
+  code?: string;
+}
+
+/**
+ * Answers one privval request. Every request of a known type gets the response of its type, refusals
+ * included (a RemoteSignerError, so the node skips this step and keeps the connection); the signature
+ * only ever comes from the protection path, which has recorded it before it returns.
+ */
+export class RequestHandler {
+  constructor(
+    private readonly opts: RequestHandlerOptions,
+    private readonly modules: RequestHandlerModules,
+  ) {}
+
+  async handle(msg: PrivvalMessage): Promise<HandledRequest> {
+    switch (msg.kind) {
+      case "pingRequest":
+        return { response: { kind: "pingResponse" }, type: "ping", outcome: "ok" };
+      case "pubKeyRequest":
+        return this.pubKey(msg.chainId);
+      case "signVoteRequest":
+        return this.signVote(msg.vote, msg.chainId, msg.skipExtensionSigning);
+      case "signProposalRequest":
+        return this.signProposal(msg.proposal, msg.chainId);
+      case "signBytesRequest":
+        // Arbitrary bytes could be a vote in disguise: nothing but consensus messages is signed.
+        return {
+          response: {
+            kind: "signBytesResponse",
+            signature: EMPTY,
+            error: err(CODE_UNEXPECTED, "arbitrary byte signing is disabled"),
+          },
+          type: "sign_bytes",
+          outcome: "refused",
+          code: CometWireErrorCode.UnknownMessage,
+        };
+      default:
+        // A newer request type or a response sent the wrong way: an empty message keeps the lockstep.
+        return {
+          response: { kind: "empty" },
+          type: "unknown",
+          outcome: "invalid",
+          code: CometWireErrorCode.UnknownMessage,
+        };
+    }
+  }
+
+  private checkChainId(chainId: string): void {
+    if (chainId !== this.opts.chainId)
+      throw new CometWireError(
+        CometWireErrorCode.ChainIdMismatch,
+        `request for chain "${chainId.slice(0, 64)}", this signer serves "${this.opts.chainId}"`,
+      );
+  }
+
+  private async pubKey(chainId: string): Promise<HandledRequest> {
+    const layout = this.opts.pubKeyLayout;
+    if (chainId !== this.opts.chainId) {
+      return {
+        response: {
+          kind: "pubKeyResponse",
+          pubKey: null,
+          error: err(CODE_UNEXPECTED, "unable to provide pubkey: unknown chain id"),
+          layout,
+        },
+        type: "pubkey",
+        outcome: "refused",
+        code: CometWireErrorCode.ChainIdMismatch,
+      };
+    }
+    return {
+      response: { kind: "pubKeyResponse", pubKey: this.modules.key.publicKey, error: null, layout },
+      type: "pubkey",
+      outcome: "ok",
+    };
+  }
+
+  private async signVote(vote: Vote, chainId: string, skipExtension: boolean): Promise<HandledRequest> {
+    const type = vote.type === 1 ? "prevote" : vote.type === 2 ? "precommit" : "vote";
+    try {
+      this.checkChainId(chainId);
+      const hrs = validateVote(vote);
+      const signBytes = voteSignBytes(chainId, vote);
+      const out = await this.modules.signer.sign({
+        chainId,
+        pubkey: this.modules.key.publicKey,
+        kind: "vote",
+        hrs,
+        signBytes,
+      });
+      // The extension signature is not protected state: extensions are not deterministic, FilePV signs
+      // the new one even when it returns a stored vote signature.
+      const extensionSignature =
+        needsExtensionSignature(vote) && !skipExtension
+          ? await this.modules.key.sign(voteExtensionSignBytes(chainId, vote))
+          : EMPTY;
+      // Only what the node copies back: never echo the (up to 1 MiB) extension past its 10 KiB read limit.
+      const signed: Vote = {
+        ...emptyVote(),
+        timestamp: out.timestamp ?? vote.timestamp,
+        signature: out.signature,
+        extensionSignature,
+      };
+      return { response: { kind: "signedVoteResponse", vote: signed, error: null }, type, outcome: "ok" };
+    } catch (e) {
+      return this.refusal(e, type, (error) => ({ kind: "signedVoteResponse", vote: emptyVote(), error }));
+    }
+  }
+
+  private async signProposal(proposal: Proposal, chainId: string): Promise<HandledRequest> {
+    try {
+      this.checkChainId(chainId);
+      const hrs = validateProposal(proposal);
+      const signBytes = proposalSignBytes(chainId, proposal);
+      const out = await this.modules.signer.sign({
+        chainId,
+        pubkey: this.modules.key.publicKey,
+        kind: "proposal",
+        hrs,
+        signBytes,
+      });
+      const signed: Proposal = {
+        ...emptyProposal(),
+        timestamp: out.timestamp ?? proposal.timestamp,
+        signature: out.signature,
+      };
+      return {
+        response: { kind: "signedProposalResponse", proposal: signed, error: null },
+        type: "proposal",
+        outcome: "ok",
+      };
+    } catch (e) {
+      return this.refusal(e, "proposal", (error) => ({
+        kind: "signedProposalResponse",
+        proposal: emptyProposal(),
+        error,
+      }));
+    }
+  }
+
+  private refusal(e: unknown, type: string, respond: (error: RemoteSignerError) => PrivvalMessage): HandledRequest {
+    const code = isAppError(e) ? e.code : "ERR_INTERNAL";
+    if (e instanceof CometSignError)
+      return {
+        response: respond(err(CODE_DOUBLE_SIGN, `double signing refused: ${e.message}`)),
+        type,
+        outcome: "refused",
+        code,
+      };
+    if (e instanceof CometWireError)
+      return {
+        response: respond(err(CODE_UNEXPECTED, `invalid request: ${e.message}`)),
+        type,
+        outcome: "invalid",
+        code,
+      };
+    // Store down, lock timeout…: fail closed without saying more than the code.
+    return { response: respond(err(0, `unable to sign: ${code}`)), type, outcome: "error", code };
+  }
+}
+
+/** Descriptions are cut so that a response always stays far below the node's 10 KiB read limit. */
+function err(code: number, description: string): RemoteSignerError {
+  return { code, description: description.length > 512 ? `${description.slice(0, 509)}...` : description };
+}
