@@ -200,7 +200,7 @@ describe("npm package", () => {
       // the gRPC service loaded the proto the package ships, and answers a client built from it
       const grpcAddress = /gRPC RemoteKeystore listening on (\S+)/.exec(signer.output())?.[1];
       expect(grpcAddress).toBeDefined();
-      const proto = join(installed, "dist", "signer", "grpc", "substrate-remote-keystore.proto");
+      const proto = join(installed, "dist", "grpc", "substrate-remote-keystore.proto");
       const client = keystoreClient(grpcAddress!, proto, "RemoteKeystore");
       try {
         const r = await call(client, "Ed25519PublicKeys", { key_type: "gran" });
