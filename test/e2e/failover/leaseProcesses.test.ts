@@ -11,7 +11,7 @@ const dist = (p: string): string => join(REPO_ROOT, "dist", p);
 /** A process that races for the lease `rounds` times and prints each grant it won (with the epoch). */
 const RACER = `
 const { openStore } = await import(${JSON.stringify(dist("store/openStore.js"))});
-const { SqlLeaseStore } = await import(${JSON.stringify(dist("failover/sqlLease.js"))});
+const { SqlLeaseStore } = await import(${JSON.stringify(dist("failover/lease/sqlLease.js"))});
 const [url, me, rounds, holdAndDie] = process.argv.slice(1);
 const store = await openStore(url);
 const lease = new SqlLeaseStore({ name: "race", reserveMs: 0 }, store);
