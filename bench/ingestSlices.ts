@@ -13,10 +13,10 @@ import { join } from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { AlertService } from "../src/alerts/alertService.js";
 import { AlertRouter } from "../src/alerts/router.js";
-import { FleetDetector } from "../src/detect/fleet/fleetDetector.js";
-import { detectKeys } from "../src/detect/fleet/fleetSnapshot.js";
+import { DEFAULT_DETECT_OPTIONS } from "../src/detect/types.js";
 import { IngestService } from "../src/fleet/ingestService.js";
 import { parseReport } from "../src/fleet/reportFormat.js";
+import { ingestHooks } from "../src/monitor/ingestHooks.js";
 import { ownersRepository } from "../src/store/fleet/ownersRepository.js";
 import { openStore } from "../src/store/openStore.js";
 import { nullLogger } from "../src/util/logger.js";
@@ -58,15 +58,12 @@ async function run(sliceRows: number): Promise<(string | number)[]> {
         logger: nullLogger,
       },
     );
-    const detector = new FleetDetector({ workers: 0 });
     const ingest = new IngestService(
       { sliceRows },
       {
         store,
         logger: nullLogger,
-        hooks: {
-          onKeysChanged: async (tx, keys, at) => alerts.raiseInTx(tx, await detectKeys(tx, keys, detector, at), at),
-        },
+        hooks: ingestHooks(alerts, DEFAULT_DETECT_OPTIONS.keyMovedWindowMs),
       },
     );
     const ownerId = await store.tx((tx) => ownersRepository.upsertOwner(tx, "o", Date.now()));

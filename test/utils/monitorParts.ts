@@ -1,12 +1,11 @@
 import { AlertService } from "../../src/alerts/alertService.js";
 import { AlertRouter, type AlertSink, DEFAULT_POLICY } from "../../src/alerts/router.js";
 import type { AlertNotification } from "../../src/alerts/types.js";
-import { FleetDetector } from "../../src/detect/fleet/fleetDetector.js";
 import { dedupKey } from "../../src/detect/fleet/fleetRules.js";
-import { detectKeys } from "../../src/detect/fleet/fleetSnapshot.js";
-import type { Detection } from "../../src/detect/types.js";
+import { DEFAULT_DETECT_OPTIONS, type Detection } from "../../src/detect/types.js";
 import { type IngestOptions, IngestService } from "../../src/fleet/ingestService.js";
 import { TokenService } from "../../src/fleet/tokens.js";
+import { ingestHooks } from "../../src/monitor/ingestHooks.js";
 import type { Store } from "../../src/store/types.js";
 import { nullLogger } from "../../src/util/logger.js";
 
@@ -37,7 +36,7 @@ export function testRouter(...sinks: AlertSink[]): AlertRouter {
   );
 }
 
-/** Ingestion wired to detection and alerts the way startMonitor wires them (no HTTP, no sweep loop). */
+/** Ingestion wired to detection and alerts the way the monitor wires them (no HTTP, no sweep loop). */
 export function monitorParts(
   store: Store,
   clock: ManualClock,
@@ -48,19 +47,16 @@ export function monitorParts(
     { dedupWindowMs: o.dedupWindowMs ?? 86_400_000, resolveAfterMs: o.resolveAfterMs ?? 30_000, now: clock.now },
     { store, router, logger: nullLogger },
   );
-  const detector = new FleetDetector({ workers: 0 });
   const ingest = new IngestService(
     { now: clock.now, ...o.ingest },
     {
       store,
       logger: nullLogger,
-      hooks: {
-        onKeysChanged: async (tx, keys, at) => alerts.raiseInTx(tx, await detectKeys(tx, keys, detector, at), at),
-      },
+      hooks: ingestHooks(alerts, DEFAULT_DETECT_OPTIONS.keyMovedWindowMs),
     },
   );
   const tokens = new TokenService(store, clock.now);
-  return { alerts, detector, ingest, tokens, router };
+  return { alerts, ingest, tokens, router };
 }
 
 export function detection(kind: string, hosts: number[], o: Partial<Detection> = {}): Detection {

@@ -1,21 +1,22 @@
 import { WorkerPool } from "../../util/workerPool.js";
 import { DEFAULT_DETECT_OPTIONS, type Detection, type DetectOptions, type HostState, type KeyGroup } from "../types.js";
 import type { DetectTask } from "./detectWorker.js";
-import { groupDetections, hostDetections } from "./fleetRules.js";
-import { type BatchResult, batchBuffers, encodeBatch, evaluateBatch } from "./keyBatch.js";
+import { doubleActiveDetection, hostDetections, keyDetections, keyMovedDetection } from "./fleetRules.js";
+import { type BatchResult, batchBuffers, encodeBatch } from "./keyBatch.js";
 
 export interface FleetDetectorOptions extends Partial<DetectOptions> {
   /** Key groups per worker task. */
   batchSize?: number;
-  /** Worker threads for full passes; 0 runs every batch on the calling thread. */
+  /** Worker threads for full passes; 0 runs the plain rules on the calling thread. */
   workers?: number;
 }
 
 const WORKER_MODULE = new URL(`./detectWorker${import.meta.url.endsWith(".ts") ? ".ts" : ".js"}`, import.meta.url);
 
 /**
- * Runs the fleet rules: a few key groups at once inline (the ingestion path, so double_active fires
- * as soon as the second host reports), or a full pass in batches of 1,000 on worker threads.
+ * A full detection pass over every key group and host. With workers, the groups go in batches of
+ * typed arrays (keyBatch.ts) to worker threads; without, the plain rules of fleetRules.ts run here.
+ * A report's few keys need neither: ingestion calls `keyDetections` directly.
  */
 export class FleetDetector {
   readonly opts: DetectOptions;
@@ -32,24 +33,12 @@ export class FleetDetector {
     this.pool = workers > 0 ? new WorkerPool({ module: WORKER_MODULE, size: workers }) : null;
   }
 
-  /** Detections of a few groups, on this thread. */
-  detectGroups(groups: readonly KeyGroup[], now: number): Detection[] {
-    const r = evaluateBatch(encodeBatch(groups), now, this.opts.keyMovedWindowMs);
-    return groups.flatMap((g, i) => groupDetections(g, r, i, now));
-  }
-
-  /** A full pass: every key group in batches (on the worker pool when there is one) and every host. */
+  /** A full pass: every key group (in batches on the worker pool when there is one) and every host. */
   async fullPass(groups: readonly KeyGroup[], hosts: readonly HostState[], now: number): Promise<Detection[]> {
-    const slices: KeyGroup[][] = [];
-    for (let i = 0; i < groups.length; i += this.batchSize) slices.push(groups.slice(i, i + this.batchSize));
-    const results = await Promise.all(slices.map((s) => this.evaluate(s, now)));
-    const out: Detection[] = [];
-    slices.forEach((s, si) => {
-      const r = results[si]!;
-      s.forEach((g, i) => {
-        if (r.double[i] === 1 || r.moveFrom[i]! >= 0) out.push(...groupDetections(g, r, i, now));
-      });
-    });
+    const out =
+      this.pool === null
+        ? groups.flatMap((g) => keyDetections(g, now, this.opts.keyMovedWindowMs))
+        : await this.pooledPass(this.pool, groups, now);
     out.push(...hostDetections(hosts, now, this.opts));
     return out;
   }
@@ -58,9 +47,28 @@ export class FleetDetector {
     await this.pool?.close();
   }
 
-  private evaluate(groups: KeyGroup[], now: number): Promise<BatchResult> | BatchResult {
-    const batch = encodeBatch(groups);
-    if (this.pool === null) return evaluateBatch(batch, now, this.opts.keyMovedWindowMs);
-    return this.pool.run({ batch, now, keyMovedWindowMs: this.opts.keyMovedWindowMs }, batchBuffers(batch));
+  private async pooledPass(
+    pool: WorkerPool<DetectTask, BatchResult>,
+    groups: readonly KeyGroup[],
+    now: number,
+  ): Promise<Detection[]> {
+    const slices: KeyGroup[][] = [];
+    for (let i = 0; i < groups.length; i += this.batchSize) slices.push(groups.slice(i, i + this.batchSize));
+    const keyMovedWindowMs = this.opts.keyMovedWindowMs;
+    const results = await Promise.all(
+      slices.map((s) => {
+        const batch = encodeBatch(s);
+        return pool.run({ batch, now, keyMovedWindowMs }, batchBuffers(batch));
+      }),
+    );
+    const out: Detection[] = [];
+    slices.forEach((s, si) => {
+      const r = results[si]!;
+      s.forEach((g, i) => {
+        if (r.double[i] === 1) out.push(doubleActiveDetection(g, r.confidence[i]!));
+        else if (r.moveFrom[i]! >= 0) out.push(keyMovedDetection(g, g.obs[r.moveFrom[i]!]!, g.obs[r.moveTo[i]!]!, now));
+      });
+    });
+    return out;
   }
 }

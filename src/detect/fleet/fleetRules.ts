@@ -8,7 +8,51 @@ import {
   type Observation,
   SEVERITY_OF,
 } from "../types.js";
-import type { BatchResult } from "./keyBatch.js";
+
+/** Certainty of a stale observation (node unreachable, last known state kept) is halved. */
+export const STALE_FACTOR = 0.5;
+
+/**
+ * double_active: two or more hosts report the key actively signing, unless every one of them goes
+ * through the same shared remote signer (which decides once for all). Returns the confidence (the
+ * certainty of the second most certain host, a stale one counting half: the alert needs two), or null.
+ */
+export function doubleActive(g: KeyGroup): number | null {
+  const active = g.obs.filter((o) => o.active);
+  if (active.length < 2) return null;
+  const signer = active[0]!.signerId;
+  if (signer !== null && active.every((o) => o.signerId === signer)) return null;
+  const certainties = active.map((o) => Math.max(0, o.certainty * (o.stale ? STALE_FACTOR : 1)));
+  return certainties.sort((a, b) => b - a)[1]!;
+}
+
+/**
+ * key_moved: exactly one host signs, it started within the window, and another host that held the key
+ * before that start stopped within the window of it (a key briefly on a second host that left again did
+ * not move: the first host had it all along). The latest such leave is the move's origin.
+ */
+export function keyMoved(g: KeyGroup, now: number, windowMs: number): { from: Observation; to: Observation } | null {
+  const active = g.obs.filter((o) => o.active);
+  if (active.length !== 1) return null;
+  const to = active[0]!;
+  const since = to.activeSince;
+  if (since === null || now - since >= windowMs) return null;
+  let from: Observation | null = null;
+  for (const o of g.obs) {
+    const left = o.inactiveSince;
+    if (o.active || left === null || Math.abs(since - left) > windowMs || o.firstSeenAt >= since) continue;
+    if (from === null || left > from.inactiveSince!) from = o;
+  }
+  return from === null ? null : { from, to };
+}
+
+/** The key-level detections of one group: double_active, else key_moved, else none. */
+export function keyDetections(g: KeyGroup, now: number, keyMovedWindowMs: number): Detection[] {
+  const confidence = doubleActive(g);
+  if (confidence !== null) return [doubleActiveDetection(g, confidence)];
+  const move = keyMoved(g, now, keyMovedWindowMs);
+  return move === null ? [] : [keyMovedDetection(g, move.from, move.to, now)];
+}
 
 /** Identity of an event: the same (kind, chain, key, host set) of one owner always hashes the same. */
 export function dedupKey(
@@ -25,53 +69,45 @@ export function dedupKey(
     .digest("hex");
 }
 
-/** Detections of one group from its row of a batch result. */
-export function groupDetections(g: KeyGroup, r: BatchResult, i: number, now: number): Detection[] {
-  if (r.double[i] === 1) {
-    const active = g.obs.filter((o) => o.active);
-    return [
-      {
-        kind: "double_active",
-        severity: SEVERITY_OF.double_active,
-        ownerId: g.ownerId,
-        chain: g.chain,
-        pubkey: g.pubkey,
-        hosts: active.map((o) => o.hostName).sort(),
-        confidence: round(r.confidence[i]!),
-        evidence: { observations: active.map(evidenceOf) },
-        summary: `${g.chain} key ${shortKey(g.pubkey)} is actively signing on ${active.length} hosts: ${active
-          .map((o) => o.hostName)
-          .sort()
-          .join(", ")}`,
-        dedupKey: dedupKey(
-          "double_active",
-          g.ownerId,
-          g.chain,
-          g.pubkey,
-          active.map((o) => o.hostId),
-        ),
-      },
-    ];
-  }
-  const from = r.moveFrom[i]!;
-  if (from < 0) return [];
-  const a = g.obs[from]!;
-  const b = g.obs[r.moveTo[i]!]!;
-  return [
-    {
-      kind: "key_moved",
-      severity: SEVERITY_OF.key_moved,
-      ownerId: g.ownerId,
-      chain: g.chain,
-      pubkey: g.pubkey,
-      hosts: [a.hostName, b.hostName],
-      confidence: round(r.confidence[i]!),
-      evidence: { from: evidenceOf(a), to: evidenceOf(b), now },
-      summary: `${g.chain} key ${shortKey(g.pubkey)} moved from ${a.hostName} to ${b.hostName}`,
-      // Ordered pair: a move back is another event.
-      dedupKey: dedupKey("key_moved", g.ownerId, g.chain, g.pubkey, [a.hostId, b.hostId], `${a.hostId}>${b.hostId}`),
-    },
-  ];
+/** The double_active detection of a group (its active hosts) with the rule's confidence. */
+export function doubleActiveDetection(g: KeyGroup, confidence: number): Detection {
+  const active = g.obs.filter((o) => o.active);
+  const names = active.map((o) => o.hostName).sort();
+  return {
+    kind: "double_active",
+    severity: SEVERITY_OF.double_active,
+    ownerId: g.ownerId,
+    chain: g.chain,
+    pubkey: g.pubkey,
+    hosts: names,
+    confidence: round(confidence),
+    evidence: { observations: active.map(evidenceOf) },
+    summary: `${g.chain} key ${shortKey(g.pubkey)} is actively signing on ${active.length} hosts: ${names.join(", ")}`,
+    dedupKey: dedupKey(
+      "double_active",
+      g.ownerId,
+      g.chain,
+      g.pubkey,
+      active.map((o) => o.hostId),
+    ),
+  };
+}
+
+/** The key_moved detection of a group, from host `a` to host `b` (confidence: b's certainty). */
+export function keyMovedDetection(g: KeyGroup, a: Observation, b: Observation, now: number): Detection {
+  return {
+    kind: "key_moved",
+    severity: SEVERITY_OF.key_moved,
+    ownerId: g.ownerId,
+    chain: g.chain,
+    pubkey: g.pubkey,
+    hosts: [a.hostName, b.hostName],
+    confidence: round(b.certainty),
+    evidence: { from: evidenceOf(a), to: evidenceOf(b), now },
+    summary: `${g.chain} key ${shortKey(g.pubkey)} moved from ${a.hostName} to ${b.hostName}`,
+    // Ordered pair: a move back is another event.
+    dedupKey: dedupKey("key_moved", g.ownerId, g.chain, g.pubkey, [a.hostId, b.hostId], `${a.hostId}>${b.hostId}`),
+  };
 }
 
 /**

@@ -7,7 +7,7 @@ import {
 import { sweepRepository } from "../../store/fleet/sweepRepository.js";
 import type { SqlTx, Store } from "../../store/types.js";
 import type { Detection, HostState, KeyGroup, Observation } from "../types.js";
-import type { FleetDetector } from "./fleetDetector.js";
+import { keyDetections } from "./fleetRules.js";
 
 /** Everything a full detection pass needs, read in one transaction. */
 export async function loadSweepInput(
@@ -31,7 +31,7 @@ export async function loadSweepInput(
 }
 
 /** Rows ordered by (owner, chain, key) → one group per key. */
-export function groupRows(rows: readonly KeyObservationRow[]): KeyGroup[] {
+function groupRows(rows: readonly KeyObservationRow[]): KeyGroup[] {
   const out: KeyGroup[] = [];
   let cur: KeyGroup | null = null;
   for (const r of rows) {
@@ -44,7 +44,7 @@ export function groupRows(rows: readonly KeyObservationRow[]): KeyGroup[] {
   return out;
 }
 
-export function toObservation(r: KeyObservationRow): Observation {
+function toObservation(r: KeyObservationRow): Observation {
   return {
     hostId: r.hostId,
     hostName: r.hostName,
@@ -59,16 +59,18 @@ export function toObservation(r: KeyObservationRow): Observation {
   };
 }
 
-/** The overlap rule for a few keys inside a caller's transaction (the ingestion path). */
+/**
+ * The key rules for a few keys inside a caller's transaction (the ingestion path: one report's keys,
+ * so double_active fires as soon as the second host reports): the plain functions, no batch.
+ */
 export async function detectKeys(
   tx: SqlTx,
   refs: readonly KeyRef[],
-  detector: FleetDetector,
   now: number,
+  keyMovedWindowMs: number,
 ): Promise<Detection[]> {
   const groups = await hostKeysRepository.loadGroups(tx, refs);
-  return detector.detectGroups(
-    refs.map((r) => ({ ...r, obs: (groups.get(groupId(r)) ?? []).map(toObservation) })),
-    now,
+  return refs.flatMap((r) =>
+    keyDetections({ ...r, obs: (groups.get(groupId(r)) ?? []).map(toObservation) }, now, keyMovedWindowMs),
   );
 }

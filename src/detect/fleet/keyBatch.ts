@@ -1,18 +1,18 @@
 import type { KeyGroup } from "../types.js";
+import { STALE_FACTOR } from "./fleetRules.js";
 
 const ACTIVE = 1;
 const STALE = 2;
-/** Certainty of a stale observation (node unreachable, last known state kept) is halved. */
-const STALE_FACTOR = 0.5;
 
 /**
- * Key groups in columns of typed arrays: a batch moves to a worker thread and back by transfer, with
- * no per-object cloning. Group g owns observations offsets[g] .. offsets[g+1]-1.
+ * Key groups in columns of typed arrays, for the worker path of a full pass only: a batch moves to a
+ * worker thread and back by transfer, with no per-object cloning. Group g owns observations
+ * offsets[g] .. offsets[g+1]-1. Certainties stay 64-bit so the result equals the plain rules'.
  */
 export interface KeyBatch {
   offsets: Int32Array;
   flags: Uint8Array;
-  certainty: Float32Array;
+  certainty: Float64Array;
   /** Interned shared-signer id per observation, -1 for none. */
   signer: Int32Array;
   /** NaN for null. */
@@ -24,7 +24,7 @@ export interface KeyBatch {
 export interface BatchResult {
   /** 1 where the key signs on two or more independent hosts. */
   double: Uint8Array;
-  confidence: Float32Array;
+  confidence: Float64Array;
   /** key_moved: local observation indexes (in the group), -1 when there is no move. */
   moveFrom: Int32Array;
   moveTo: Int32Array;
@@ -35,7 +35,7 @@ export function encodeBatch(groups: readonly KeyGroup[]): KeyBatch {
   const b: KeyBatch = {
     offsets: new Int32Array(groups.length + 1),
     flags: new Uint8Array(n),
-    certainty: new Float32Array(n),
+    certainty: new Float64Array(n),
     signer: new Int32Array(n),
     activeSince: new Float64Array(n),
     inactiveSince: new Float64Array(n),
@@ -69,19 +69,14 @@ export function batchBuffers(b: KeyBatch | BatchResult): ArrayBuffer[] {
 }
 
 /**
- * The fleet-overlap rule over a batch (pure; runs on worker threads):
- * - double_active: two or more hosts report the key actively signing, unless every one of them goes
- *   through the same shared remote signer (which decides once for all). Confidence is the certainty of
- *   the second most certain host: the alert needs two.
- * - key_moved: exactly one host signs, it started within the window, and another host that held the
- *   key before that start stopped within the window of it (a key briefly on a second host that left
- *   again did not move: the first host had it all along).
+ * `doubleActive` and `keyMoved` of fleetRules.ts over a batch, as loops over the columns (pure; runs on
+ * worker threads). The unit test holds it equal to the plain functions over random fleets.
  */
 export function evaluateBatch(b: KeyBatch, now: number, keyMovedWindowMs: number): BatchResult {
   const groups = b.offsets.length - 1;
   const r: BatchResult = {
     double: new Uint8Array(groups),
-    confidence: new Float32Array(groups),
+    confidence: new Float64Array(groups),
     moveFrom: new Int32Array(groups).fill(-1),
     moveTo: new Int32Array(groups).fill(-1),
   };

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { FleetDetector } from "../../../../src/detect/fleet/fleetDetector.js";
-import { dedupKey, hostDetections } from "../../../../src/detect/fleet/fleetRules.js";
+import { dedupKey, hostDetections, keyDetections } from "../../../../src/detect/fleet/fleetRules.js";
 import {
   DEFAULT_DETECT_OPTIONS,
   type HostState,
@@ -28,8 +28,9 @@ const inactive = (hostId: number, since: number): Observation =>
   obs(hostId, { active: false, activeSince: null, inactiveSince: since });
 
 describe("fleet overlap rule", () => {
-  const d = new FleetDetector({ workers: 0 });
-  const kinds = (g: KeyGroup) => d.detectGroups([g], NOW).map((x) => x.kind);
+  const WINDOW = DEFAULT_DETECT_OPTIONS.keyMovedWindowMs;
+  const detect = (g: KeyGroup) => keyDetections(g, NOW, WINDOW);
+  const kinds = (g: KeyGroup) => detect(g).map((x) => x.kind);
 
   const table: [string, KeyGroup, string[]][] = [
     ["one active host", group(obs(1)), []],
@@ -76,15 +77,13 @@ describe("fleet overlap rule", () => {
   });
 
   it("confidence is the second most certain host (a stale one counts half)", () => {
-    expect(d.detectGroups([group(obs(1), obs(2, { certainty: 0.9 }))], NOW)[0]!.confidence).toBe(0.9);
-    expect(d.detectGroups([group(obs(1), obs(2, { stale: true }))], NOW)[0]!.confidence).toBe(0.5);
-    expect(
-      d.detectGroups([group(obs(1, { certainty: 0.9 }), obs(2), obs(3, { certainty: 0.8 }))], NOW)[0]!.confidence,
-    ).toBe(0.9);
+    expect(detect(group(obs(1), obs(2, { certainty: 0.9 })))[0]!.confidence).toBe(0.9);
+    expect(detect(group(obs(1), obs(2, { stale: true })))[0]!.confidence).toBe(0.5);
+    expect(detect(group(obs(1, { certainty: 0.9 }), obs(2), obs(3, { certainty: 0.8 })))[0]!.confidence).toBe(0.9);
   });
 
   it("names the active hosts and keys the event by (kind, chain, key, host set) whatever the order", () => {
-    const [a] = d.detectGroups([group(obs(2), obs(1), obs(3, { active: false }))], NOW);
+    const [a] = detect(group(obs(2), obs(1), obs(3, { active: false })));
     expect(a!.hosts).toEqual(["h1", "h2"]);
     expect(a!.dedupKey).toBe(dedupKey("double_active", 1, "harmony", "0xaa", [1, 2]));
     expect(a!.dedupKey).not.toBe(dedupKey("double_active", 1, "harmony", "0xaa", [1, 2, 3]));
@@ -131,12 +130,11 @@ describe("host rules", () => {
 
 describe("full pass on worker threads", () => {
   const pooled = new FleetDetector({ workers: 2, batchSize: 1000 });
-  const inline = new FleetDetector({ workers: 0, batchSize: 1000 });
   afterAll(async () => {
     await pooled.close();
   });
 
-  it("gives the same detections as the single-thread loop over 20,000 random keys", async () => {
+  it("gives the same detections as the plain rules over 20,000 random keys", async () => {
     const r = rng(2024);
     const groups: KeyGroup[] = Array.from({ length: 20_000 }, (_, i) => ({
       ownerId: 1 + (i % 3),
@@ -155,7 +153,7 @@ describe("full pass on worker threads", () => {
       }),
     }));
     const a = await pooled.fullPass(groups, [], NOW);
-    const b = await inline.fullPass(groups, [], NOW);
+    const b = groups.flatMap((g) => keyDetections(g, NOW, DEFAULT_DETECT_OPTIONS.keyMovedWindowMs));
     expect(a.length).toBeGreaterThan(1000);
     expect(a).toEqual(b);
   });

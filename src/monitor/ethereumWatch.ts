@@ -1,17 +1,17 @@
 import type { Registry } from "prom-client";
-import type { AlertService } from "../../alerts/alertService.js";
-import { BeaconClient } from "../../chains/ethereum/beaconClient.js";
-import type { Preset } from "../../chains/ethereum/sszTypes.js";
-import { createForeignSignerMetrics } from "../../detect/doppelganger/doppelgangerMetrics.js";
-import { dedupKey } from "../../detect/fleet/fleetRules.js";
-import { ForeignSignerScanner } from "../../detect/foreignSigner/foreignSignerScanner.js";
-import { ForeignSignerWatch } from "../../detect/foreignSigner/foreignSignerWatch.js";
-import type { Detection } from "../../detect/types.js";
-import { ownersRepository } from "../../store/fleet/ownersRepository.js";
-import type { Store } from "../../store/types.js";
-import { type Clock, systemClock } from "../../util/clock.js";
-import type { Logger } from "../../util/logger.js";
-import { redactUrl } from "../../util/redact.js";
+import type { AlertService } from "../alerts/alertService.js";
+import { BeaconClient } from "../chains/ethereum/beaconClient.js";
+import type { Preset } from "../chains/ethereum/sszTypes.js";
+import { createForeignSignerMetrics } from "../detect/doppelganger/doppelgangerMetrics.js";
+import { dedupKey } from "../detect/fleet/fleetRules.js";
+import { ForeignSignerScanner } from "../detect/foreignSigner/foreignSignerScanner.js";
+import { ForeignSignerWatch } from "../detect/foreignSigner/foreignSignerWatch.js";
+import type { Detection } from "../detect/types.js";
+import { ownersRepository } from "../store/fleet/ownersRepository.js";
+import type { Store } from "../store/types.js";
+import { type Clock, systemClock } from "../util/clock.js";
+import type { Logger } from "../util/logger.js";
+import { redactUrl } from "../util/redact.js";
 import type { MonitorSection } from "./monitorConfig.js";
 
 export interface RunningWatch {
