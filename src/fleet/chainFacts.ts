@@ -2,15 +2,10 @@ import { cometActivity, parseCometFacts } from "../chains/cometbft/agentStatus.j
 import { ethActivity, parseEthFacts } from "../chains/ethereum/agentKeymanager.js";
 import { harmonyActivity, parseHarmonyFacts } from "../chains/harmony/agentFacts.js";
 import { parseSubstrateFacts, substrateActivity } from "../chains/substrate/agentSession.js";
+import type { KeyActivity } from "../util/keyActivity.js";
 
 export type ChainName = "harmony" | "cometbft" | "ethereum" | "substrate";
 export const CHAINS: readonly ChainName[] = ["harmony", "cometbft", "ethereum", "substrate"];
-
-export interface KeyActivity {
-  active: boolean;
-  certainty: number;
-  signerId: string | null;
-}
 
 interface ChainFacts {
   /** Public key format of the chain (0x + lower-case hex). */

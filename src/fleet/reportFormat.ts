@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { BadRequestError } from "../util/errors.js";
-import { CHAIN_FACTS, type ChainName, isChainName, type KeyActivity } from "./chainFacts.js";
+import type { KeyActivity } from "../util/keyActivity.js";
+import { CHAIN_FACTS, type ChainName, isChainName } from "./chainFacts.js";
 
 /** Version of the agent → monitor report format. */
 export const REPORT_VERSION = 1;

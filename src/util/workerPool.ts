@@ -1,6 +1,7 @@
 import { availableParallelism } from "node:os";
-import { isMainThread, parentPort, type TransferListItem, Worker } from "node:worker_threads";
+import { isMainThread, parentPort, type TransferListItem, type Worker } from "node:worker_threads";
 import { AppError } from "./errors.js";
+import { startModuleWorker } from "./moduleWorker.js";
 
 export interface WorkerPoolOptions {
   /** The module every worker runs; it calls serveWorker(). */
@@ -84,15 +85,12 @@ export class WorkerPool<In, Out> {
   }
 
   private spawn(): Slot<In, Out> {
-    const href = JSON.stringify(this.opts.module.href);
-    // A .ts module (tests and benchmarks run from sources) loads through tsx, with the pool's own flags
-    // only (a test runner's loader flags get in its way); built .js runs as it is.
-    const worker = this.opts.module.pathname.endsWith(".ts")
-      ? new Worker(`import("tsx/esm/api").then((t) => t.tsImport(${href}, { parentURL: ${href} }))`, {
-          eval: true,
-          execArgv: this.opts.execArgv ?? [],
-        })
-      : new Worker(this.opts.module, this.opts.execArgv === undefined ? {} : { execArgv: this.opts.execArgv });
+    // One way to start a module worker (util/moduleWorker.ts): a .ts module (tests and benchmarks run
+    // from sources) loads through tsx, with the pool's own flags only (a test runner's loader flags get
+    // in its way); built .js runs as it is.
+    const { href, pathname } = this.opts.module;
+    const execArgv = this.opts.execArgv ?? (pathname.endsWith(".ts") ? [] : undefined);
+    const worker = startModuleWorker(href, href, execArgv === undefined ? {} : { execArgv });
     const slot: Slot<In, Out> = { worker, task: null };
     worker.on("message", (reply: Reply<Out>) => {
       const task = slot.task;

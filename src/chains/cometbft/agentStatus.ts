@@ -1,4 +1,5 @@
 import { BadRequestError } from "../../util/errors.js";
+import type { KeyActivity } from "../../util/keyActivity.js";
 import { parseU64 } from "../../util/u64.js";
 
 /**
@@ -114,7 +115,7 @@ export function parseCometFacts(v: unknown): CometKeyFactsWire {
  * CometBFT: the node signs with a local key when it is a validator with voting power, not catching up,
  * and its priv_validator_laddr is empty. A node behind a remote signer holds no key: that signer decides.
  */
-export function cometActivity(f: CometKeyFactsWire): { active: boolean; certainty: number; signerId: string | null } {
+export function cometActivity(f: CometKeyFactsWire): KeyActivity {
   const active =
     f.node_key && f.local_signer && f.catching_up === false && f.voting_power !== null && BigInt(f.voting_power) > 0n;
   return { active, certainty: active ? 1 : 0, signerId: null };

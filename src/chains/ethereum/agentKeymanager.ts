@@ -1,4 +1,5 @@
 import { BadRequestError } from "../../util/errors.js";
+import type { KeyActivity } from "../../util/keyActivity.js";
 
 /** A key a validator client has enabled, from the standard keymanager API. */
 export interface KeymanagerKey {
@@ -61,7 +62,7 @@ export function parseEthFacts(v: unknown): EthKeyFactsWire {
  * signer is reachable beyond the host (not loopback) is decided by that signer: hosts sharing it are
  * one signer with one slashing-protection database, not two (signerId says which).
  */
-export function ethActivity(f: EthKeyFactsWire): { active: boolean; certainty: number; signerId: string | null } {
+export function ethActivity(f: EthKeyFactsWire): KeyActivity {
   return { active: true, certainty: 1, signerId: f.source === "remote" ? sharedSignerId(f.signer_url) : null };
 }
 

@@ -1,4 +1,5 @@
 import { BadRequestError } from "../../util/errors.js";
+import type { KeyActivity } from "../../util/keyActivity.js";
 import { type HarmonyMode, isActivelySigning } from "./nodeMetadata.js";
 
 /** What an agent reports about one Harmony BLS key (wire form, snake_case). */
@@ -9,14 +10,6 @@ export interface HarmonyKeyFactsWire {
   is_backup: boolean | null;
   shard_id: number | null;
   validator_address?: string;
-}
-
-export interface KeyActivity {
-  active: boolean;
-  /** How sure the observation is that this host signs with the key, in [0,1]. */
-  certainty: number;
-  /** Identity of a shared remote signer that decides for every host using it, or null. */
-  signerId: string | null;
 }
 
 const MODES = new Set(["Normal", "ViewChanging", "Syncing", "Listening"]);

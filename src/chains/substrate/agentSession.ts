@@ -1,4 +1,5 @@
 import { BadRequestError } from "../../util/errors.js";
+import type { KeyActivity } from "../../util/keyActivity.js";
 
 /** Key types whose double use is slashable (equivocation or disputes); others are reported, never alerted. */
 export const SLASHABLE_KEY_TYPES: ReadonlySet<string> = new Set(["babe", "gran", "para", "beef"]);
@@ -69,11 +70,7 @@ export function parseSubstrateFacts(v: unknown): SubstrateKeyFactsWire {
  * Substrate: a node with the Authority role whose keystore holds a slashable session key signs with it.
  * Certainty is full when author_hasSessionKeys confirmed the whole session key set.
  */
-export function substrateActivity(f: SubstrateKeyFactsWire): {
-  active: boolean;
-  certainty: number;
-  signerId: string | null;
-} {
+export function substrateActivity(f: SubstrateKeyFactsWire): KeyActivity {
   const active = SLASHABLE_KEY_TYPES.has(f.key_type) && f.authority === true && f.has_key === true;
   return { active, certainty: active ? (f.session_keys === true ? 1 : 0.9) : 0, signerId: null };
 }
