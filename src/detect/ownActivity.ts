@@ -49,7 +49,7 @@ export class OwnActivity {
   }
 }
 
-export function getOrSet<K, V>(m: Map<K, V>, k: K, make: () => V): V {
+function getOrSet<K, V>(m: Map<K, V>, k: K, make: () => V): V {
   let v = m.get(k);
   if (v === undefined) {
     v = make();

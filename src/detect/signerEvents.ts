@@ -5,7 +5,7 @@ import { dedupKey } from "./fleet/fleetRules.js";
 import type { Detection, Severity } from "./types.js";
 
 /** Alerts a signer raises through the monitor (in one process, or over `POST /api/v1/agent/events`). */
-export const SIGNER_EVENT_KINDS = ["doppelganger_detected", "doppelganger_check_failed"] as const;
+const SIGNER_EVENT_KINDS = ["doppelganger_detected", "doppelganger_check_failed"] as const;
 export type SignerEventKind = (typeof SIGNER_EVENT_KINDS)[number];
 
 const SEVERITY: Record<SignerEventKind, Severity> = {

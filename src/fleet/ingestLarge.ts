@@ -28,7 +28,7 @@ export interface LargeModules {
 export class HostDeleted extends Error {}
 
 /** Lets every callback that is ready run (signing requests queue their transaction) before the next slice. */
-export const yieldToLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
+const yieldToLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 /**
  * Writes one report whose inventory change is larger than a slice, in bounded steps:

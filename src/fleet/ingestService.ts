@@ -46,7 +46,7 @@ export interface IngestModules {
 }
 
 /** A report on its way into the store (its host id is set in the batch's transaction). */
-export interface Item extends InlineItem {}
+interface Item extends InlineItem {}
 
 export interface IngestResult {
   hostId: number;
@@ -64,9 +64,9 @@ type Answer = { now: IngestResult } | { later: Promise<IngestResult> };
  * the whole report: 3 s there); smaller slices cost more transactions per report for little gain
  * (bench/ingestSlices.ts, bench/RESULTS.md).
  */
-export const SQLITE_SLICE_ROWS = 250;
-export const DEFAULT_HISTORY_MAX = 16;
-export const DEFAULT_REPORTS_KEPT = 5;
+const SQLITE_SLICE_ROWS = 250;
+const DEFAULT_HISTORY_MAX = 16;
+const DEFAULT_REPORTS_KEPT = 5;
 
 /**
  * Stores agent reports. Reports that arrive together share one transaction (group commit); the answer
@@ -296,7 +296,7 @@ export class IngestService {
   }
 }
 
-export function touchOf(it: Item): HostTouch {
+function touchOf(it: Item): HostTouch {
   return {
     id: it.hostId,
     receivedAt: it.receivedAt,

@@ -17,7 +17,7 @@ export interface MaintenanceInput {
 }
 
 /** Longest maintenance window: a forgotten window must not silence a host for ever. */
-export const MAX_MAINTENANCE_MS = 30 * 86_400_000;
+const MAX_MAINTENANCE_MS = 30 * 86_400_000;
 
 /** Maintenance windows per host, scoped to the owner (admin: null owner sees all). */
 export class MaintenanceService {

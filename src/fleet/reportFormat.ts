@@ -14,9 +14,9 @@ export const REPORT_LIMITS = { sources: 64, keys: 10_000, infoEntries: 32, text:
  * 98-character public key, a source id and a signer URL of 200 characters each) is about 600 bytes;
  * Harmony (with a validator address), CometBFT and Substrate entries are smaller.
  */
-export const MAX_KEY_ENTRY_BYTES = 768;
+const MAX_KEY_ENTRY_BYTES = 768;
 /** Bytes of one source entry at most, with headroom: an id, an error and 32 short info entries. */
-export const MAX_SOURCE_ENTRY_BYTES = 4096;
+const MAX_SOURCE_ENTRY_BYTES = 4096;
 /**
  * The default body limit of a report: the documented maximum (REPORT_LIMITS.keys keys of the largest
  * entry and every source) fits, so the largest host a monitor accepts is never refused for its size.

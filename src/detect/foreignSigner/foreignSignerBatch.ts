@@ -35,8 +35,8 @@ export const FLAG_LIVE_CUR = 2;
 export const FLAG_MISMATCH = 4;
 
 /** Weights of the confidence score (DESIGN.md, issue 5): unrecognized sources, then the expected node's misses. */
-export const SOURCE_WEIGHT = 0.6;
-export const MISS_WEIGHT = 0.4;
+const SOURCE_WEIGHT = 0.6;
+const MISS_WEIGHT = 0.4;
 
 export function emptyBatch(n: number): ForeignBatch {
   return {

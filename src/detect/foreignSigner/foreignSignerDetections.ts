@@ -22,10 +22,10 @@ export interface KeyContext {
   onchain: OnchainEvidence[];
 }
 
-export const FOREIGN_SIGNER = "foreign_signer";
+const FOREIGN_SIGNER = "foreign_signer";
 
 /** The identity of a foreign-signer event: one per key (and owner), whatever the signals. */
-export function foreignSignerDedupKey(ownerId: number | null, pubkey: string): string {
+function foreignSignerDedupKey(ownerId: number | null, pubkey: string): string {
   return dedupKey(FOREIGN_SIGNER, ownerId, "ethereum", pubkey, []);
 }
 

@@ -243,7 +243,7 @@ export class ForeignSignerWatch {
 }
 
 /** Three quarters into the last slot of the current epoch (or of the next, when that moment is past). */
-export function nextPassMs(t: ChainTime, now: number): number {
+function nextPassMs(t: ChainTime, now: number): number {
   const e = epochAt(t, now);
   const epoch = e < 0n ? 0n : e;
   const at = slotTimeMs(t, lastSlot(t, epoch), 0.75);
