@@ -46,17 +46,27 @@ export function sortLockKeys(keys: readonly LockKey[]): LockKey[] {
 }
 
 /**
- * The statement that takes the shared import lock and then every key lock, in one sorted order, for
- * the current transaction (PostgreSQL; released at COMMIT or ROLLBACK). It carries no parameters, so a
- * batch can send it together with BEGIN (TxOptions.beginWith). SQLite needs nothing: BEGIN IMMEDIATE
- * already admits one writer at a time.
+ * The statements that take the shared import lock and then every key lock, in one sorted order, for
+ * the current transaction (PostgreSQL; released at COMMIT or ROLLBACK): one statement per lock class,
+ * each over one array constant. They carry no parameters, so a batch can send them together with BEGIN
+ * (TxOptions.beginWith). SQLite needs nothing: BEGIN IMMEDIATE already admits one writer at a time.
  */
 export function lockKeysStatement(dialect: SqlTx["dialect"], keys: readonly LockKey[]): string | undefined {
   if (dialect !== "postgres") return undefined;
-  const rows = [`(-1,0)`, ...sortLockKeys(keys).map((k) => `(${pgLiteral.int(k.cls)},${pgLiteral.int(k.id)})`)];
-  return `SELECT count(CASE WHEN k.cls < 0 THEN pg_advisory_xact_lock_shared(${LockClass.Global}, ${GlobalLockId.Import})
-    ELSE pg_advisory_xact_lock(k.cls, k.id) END)
-    FROM (SELECT cls, id FROM (VALUES ${rows.join(",")}) AS u(cls, id) ORDER BY cls, id) k`;
+  const byClass = new Map<LockClass, number[]>();
+  for (const k of sortLockKeys(keys)) {
+    const ids = byClass.get(k.cls);
+    if (ids === undefined) byClass.set(k.cls, [k.id]);
+    else ids.push(k.id);
+  }
+  const out = [`SELECT pg_advisory_xact_lock_shared(${LockClass.Global}, ${GlobalLockId.Import})`];
+  // classes ascending (sortLockKeys), ids ascending within a class (ORDER BY): the global order of every caller
+  for (const [cls, ids] of byClass) {
+    out.push(
+      `SELECT count(pg_advisory_xact_lock(${pgLiteral.int(cls)}, k.id)) FROM (SELECT id FROM unnest(${pgLiteral.intArray(ids)}) AS u(id) ORDER BY id) k`,
+    );
+  }
+  return out.join("; ");
 }
 
 export async function lockKeys(tx: SqlTx, keys: readonly LockKey[]): Promise<void> {

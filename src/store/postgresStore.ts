@@ -184,22 +184,28 @@ export class PostgresStore implements Store {
     client.on("error", onError);
     const atCommit: string[] = [];
     const replicated = this.durability === "replicated" && !opts.readOnly;
-    try {
-      // simple-protocol multi-statement queries: one round trip for BEGIN + the durability pin and check
-      // + the first statement, and for the deferred statements + COMMIT
-      const begin = opts.readOnly ? "BEGIN READ ONLY" : this.begin;
-      const started = await client.query(opts.beginWith === undefined ? begin : `${begin}; ${opts.beginWith}`);
-      if (!opts.readOnly) {
-        try {
-          const state = assertDurableSettings(started, this.durability);
-          if (state !== null) this.noteReplication(state);
-        } catch (e) {
-          if (e instanceof StoreError && e.type.code === StoreErrorCode.NotReplicated)
-            this.noteReplication(classifyReplication(Array.isArray(started) ? (started[2]?.rows[0] ?? {}) : {}));
-          throw e;
-        }
+    // simple-protocol multi-statement queries: one round trip for BEGIN + the durability pin and check
+    // + the first statement, and for the deferred statements + COMMIT
+    const begin = opts.readOnly ? "BEGIN READ ONLY" : this.begin;
+    const checkStarted = (started: pg.QueryResult | pg.QueryResult[]): void => {
+      if (opts.readOnly) return;
+      try {
+        const state = assertDurableSettings(started, this.durability);
+        if (state !== null) this.noteReplication(state);
+      } catch (e) {
+        if (e instanceof StoreError && e.type.code === StoreErrorCode.NotReplicated)
+          this.noteReplication(classifyReplication(Array.isArray(started) ? (started[2]?.rows[0] ?? {}) : {}));
+        throw e;
       }
-      const out = await fn(txView(client, atCommit));
+    };
+    // With beginWith (a decision batch's key locks), BEGIN waits for the transaction's first statement
+    // and travels with it when that one has no parameters (pipelined: lock, then read, one round trip).
+    const lead: Lead | null =
+      opts.beginWith === undefined ? null : { sql: `${begin}; ${opts.beginWith}`, failed: null };
+    try {
+      if (lead === null) checkStarted(await client.query(begin));
+      const out = await fn(txView(client, atCommit, lead, checkStarted));
+      if (lead !== null) await flushLead(client, lead, checkStarted);
       await commit(client, atCommit, replicated, this.opts.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS);
       return out;
     } catch (e) {
@@ -289,15 +295,68 @@ async function commit(
   if (warned) throw commitNotConfirmed("its wait was cancelled");
 }
 
-function txView(client: pg.PoolClient, atCommit: string[]): SqlTx {
+/** BEGIN and the beginWith statement while they have not been sent yet; a failed check, once sent. */
+interface Lead {
+  sql: string | null;
+  failed: unknown;
+}
+
+type CheckStarted = (started: pg.QueryResult | pg.QueryResult[]) => void;
+
+/**
+ * Sends the pending BEGIN (+ beginWith) on its own, if it has not travelled with a statement yet. A
+ * failed settings check fails the transaction for good, even if the caller swallowed it: no COMMIT.
+ */
+async function flushLead(client: pg.PoolClient, lead: Lead, check: CheckStarted): Promise<void> {
+  if (lead.failed !== null) throw lead.failed;
+  if (lead.sql === null) return;
+  const sql = lead.sql;
+  lead.sql = null;
+  runCheck(lead, check, await client.query(sql));
+}
+
+function runCheck(lead: Lead, check: CheckStarted, started: pg.QueryResult | pg.QueryResult[]): void {
+  try {
+    check(started);
+  } catch (e) {
+    lead.failed = e;
+    throw e;
+  }
+}
+
+/**
+ * One statement of the transaction. A parameter-free first statement goes in the same simple-protocol
+ * query as the pending BEGIN and beginWith: PostgreSQL runs them one after the other, each statement
+ * with a snapshot of its own (READ COMMITTED), so a read sent after the lock statement sees every commit
+ * made before the locks were granted.
+ */
+async function send(
+  client: pg.PoolClient,
+  lead: Lead | null,
+  check: CheckStarted,
+  sql: string,
+  params: readonly SqlValue[],
+): Promise<pg.QueryResult> {
+  if (lead !== null && lead.sql !== null && params.length === 0) {
+    const text = `${lead.sql}; ${sql}`;
+    lead.sql = null;
+    const res = (await client.query(text)) as unknown as pg.QueryResult[];
+    runCheck(lead, check, res);
+    return res[res.length - 1]!;
+  }
+  if (lead !== null) await flushLead(client, lead, check);
+  return client.query(sql, params.length === 0 ? undefined : params.map(toPg));
+}
+
+function txView(client: pg.PoolClient, atCommit: string[], lead: Lead | null, check: CheckStarted): SqlTx {
   return {
     dialect: "postgres",
     all: async <R extends Row>(sql: string, params: readonly SqlValue[] = []): Promise<R[]> => {
-      const res = await client.query(sql, params.map(toPg));
+      const res = await send(client, lead, check, sql, params);
       return res.rows as R[];
     },
     run: async (sql: string, params: readonly SqlValue[] = []): Promise<number> => {
-      const res = await client.query(sql, params.length === 0 ? undefined : params.map(toPg));
+      const res = await send(client, lead, check, sql, params);
       return res.rowCount ?? 0;
     },
     u64: postgresU64.enc,

@@ -18,6 +18,22 @@ export const pgLiteral = {
     return `ARRAY[${vs.map((v) => (v === null ? "NULL" : `'${BigInt.asUintN(64, v) === v ? v.toString() : bad(v)}'`)).join(",")}]::numeric[]`;
   },
 
+  /** Array-text forms ('{…}'::type[]): one constant for the parser, not one expression per element. */
+  intArray(ns: readonly number[]): string {
+    return `'{${ns.map(pgLiteral.int).join(",")}}'::int[]`;
+  },
+
+  numericArray(vs: readonly (bigint | null)[]): string {
+    return `'{${vs.map((v) => (v === null ? "NULL" : BigInt.asUintN(64, v) === v ? v.toString() : bad(v))).join(",")}}'::numeric[]`;
+  },
+
+  /** Bytes as lower-case hex text (decode(x, 'hex') turns an element back into bytea; NULL stays NULL). */
+  hexArray(vs: readonly (Uint8Array | null)[]): string {
+    const one = (b: Uint8Array | null): string =>
+      b === null ? "NULL" : Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex");
+    return `'{${vs.map(one).join(",")}}'::text[]`;
+  },
+
   byteas(vs: readonly (Uint8Array | null)[]): string {
     if (vs.length === 0) return "'{}'::bytea[]";
     const one = (b: Uint8Array | null): string =>

@@ -224,13 +224,15 @@ const u64s = (tx: SqlTx, vs: readonly (bigint | null)[]): SqlScalar[] => vs.map(
 const postgresRepo: EthSigningRepository = {
   async begin() {},
 
+  // The state reads carry no parameters (ids as an array constant): the first one of a decision batch
+  // travels with BEGIN and the key locks (beginWith) in one round trip, as the statement after the locks.
   async loadBlockStates(tx, ids) {
-    const rows = await tx.all(`${BLOCK_STATE_SQL} WHERE v.id = ANY($1::int[])`, [ids]);
+    const rows = await tx.all(`${BLOCK_STATE_SQL} WHERE v.id = ANY(${pgLiteral.intArray(ids)})`);
     return new Map(rows.map((r) => [Number(r.id), blockState(tx, r)]));
   },
 
   async loadAttestationStates(tx, ids) {
-    const rows = await tx.all(PG_ATT_STATE_SQL, [ids]);
+    const rows = await tx.all(PG_ATT_STATE_SQL.replace("$1::int[]", pgLiteral.intArray(ids)));
     return new Map(rows.map((r) => [Number(r.id), attestationState(tx, r)]));
   },
 
@@ -287,25 +289,32 @@ const postgresRepo: EthSigningRepository = {
     const blockLows = w.blockStates.filter((c) => c.persist);
     const attLows = w.attestationStates.filter((c) => c.persist);
     if (w.blocks.length + w.attestations.length + blockLows.length + attLows.length === 0) return;
-    // One statement (data-modifying CTEs all run) sent with COMMIT: no round trip of its own.
+    // One statement (data-modifying CTEs all run) sent with COMMIT: no round trip of its own. Each
+    // column is one array constant (hex text for the roots), cheaper to parse than an element-wise ARRAY[].
     const L = pgLiteral;
-    tx.runAtCommit(`WITH b AS (
-         INSERT INTO eth_signed_blocks (validator_id, slot, signing_root)
-         SELECT * FROM unnest(${L.ints(w.blocks.map((r) => r.id))}, ${L.numerics(w.blocks.map((r) => r.slot))},
-           ${L.byteas(w.blocks.map((r) => r.signingRoot))})
-       ), a AS (
-         INSERT INTO eth_signed_attestations (validator_id, target_epoch, source_epoch, signing_root)
-         SELECT * FROM unnest(${L.ints(w.attestations.map((r) => r.id))}, ${L.numerics(w.attestations.map((r) => r.target))},
-           ${L.numerics(w.attestations.map((r) => r.source))}, ${L.byteas(w.attestations.map((r) => r.signingRoot))})
-       ), bs AS (
-         INSERT INTO eth_block_state (validator_id, low_slot)
-         SELECT * FROM unnest(${L.ints(blockLows.map((c) => c.id))}, ${L.numerics(blockLows.map((c) => c.state.lowSlot))})
-         ON CONFLICT (validator_id) DO UPDATE SET low_slot = excluded.low_slot
-       ), s AS (
-         INSERT INTO eth_attestation_state (validator_id, low_source, low_target)
-         SELECT * FROM unnest(${L.ints(attLows.map((c) => c.id))}, ${L.numerics(attLows.map((c) => c.state.lowSource))},
-           ${L.numerics(attLows.map((c) => c.state.lowTarget))})
-         ON CONFLICT (validator_id) DO UPDATE SET low_source = excluded.low_source, low_target = excluded.low_target
-       ) SELECT 1`);
+    const parts: string[] = [];
+    if (w.blocks.length > 0) {
+      parts.push(`b AS (INSERT INTO eth_signed_blocks (validator_id, slot, signing_root)
+         SELECT i, s, decode(r, 'hex') FROM unnest(${L.intArray(w.blocks.map((r) => r.id))},
+           ${L.numericArray(w.blocks.map((r) => r.slot))}, ${L.hexArray(w.blocks.map((r) => r.signingRoot))}) AS u(i, s, r))`);
+    }
+    if (w.attestations.length > 0) {
+      parts.push(`a AS (INSERT INTO eth_signed_attestations (validator_id, target_epoch, source_epoch, signing_root)
+         SELECT i, t, s, decode(r, 'hex') FROM unnest(${L.intArray(w.attestations.map((r) => r.id))},
+           ${L.numericArray(w.attestations.map((r) => r.target))}, ${L.numericArray(w.attestations.map((r) => r.source))},
+           ${L.hexArray(w.attestations.map((r) => r.signingRoot))}) AS u(i, t, s, r))`);
+    }
+    if (blockLows.length > 0) {
+      parts.push(`bs AS (INSERT INTO eth_block_state (validator_id, low_slot)
+         SELECT * FROM unnest(${L.intArray(blockLows.map((c) => c.id))}, ${L.numericArray(blockLows.map((c) => c.state.lowSlot))})
+         ON CONFLICT (validator_id) DO UPDATE SET low_slot = excluded.low_slot)`);
+    }
+    if (attLows.length > 0) {
+      parts.push(`s AS (INSERT INTO eth_attestation_state (validator_id, low_source, low_target)
+         SELECT * FROM unnest(${L.intArray(attLows.map((c) => c.id))}, ${L.numericArray(attLows.map((c) => c.state.lowSource))},
+           ${L.numericArray(attLows.map((c) => c.state.lowTarget))})
+         ON CONFLICT (validator_id) DO UPDATE SET low_source = excluded.low_source, low_target = excluded.low_target)`);
+    }
+    tx.runAtCommit(`WITH ${parts.join(", ")} SELECT 1`);
   },
 };
