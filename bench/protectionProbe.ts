@@ -123,7 +123,10 @@ BEGIN
       WHERE a.validator_id = v.id ORDER BY a.target_epoch DESC, a.source_epoch DESC LIMIT 1
     ) m ON true WHERE v.id = ANY(p_ids);
 END $f$`);
-await time("state read, plpgsql function", (ids) => `SELECT * FROM probe_att_state(${pgLiteral.intArray(ids)})`);
-await time("state read, literal (again)", (ids) => `${PG_ATT_STATE_SQL} WHERE v.id = ANY(${pgLiteral.intArray(ids)})`);
+for (let i = 0; i < 3; i++) {
+  await time("state read, plpgsql function", (ids) => `SELECT * FROM probe_att_state(${pgLiteral.intArray(ids)})`);
+  await time("state read, literal (again)", (ids) => `${PG_ATT_STATE_SQL} WHERE v.id = ANY(${pgLiteral.intArray(ids)})`);
+  await time("locks + read in one query (2 statements)", (ids) => `SELECT pg_advisory_xact_lock_shared(0, 0); SELECT count(pg_advisory_xact_lock(2, k)) FROM (SELECT unnest(${pgLiteral.intArray(ids)}) AS k ORDER BY 1) s; ${PG_ATT_STATE_SQL} WHERE v.id = ANY(${pgLiteral.intArray(ids)})`);
+}
 await c.end();
 if (!process.argv.includes("--keep")) await db.drop();

@@ -35,8 +35,9 @@ export interface TxOptions {
   /** Read-only transactions do not take SQLite's write lock. */
   readOnly?: boolean;
   /**
-   * A parameter-free statement that runs first. PostgreSQL sends it in the same round trip as BEGIN
-   * (taking the key locks of a batch there saves one round trip per batch).
+   * A parameter-free statement that runs first. PostgreSQL sends it with BEGIN, in the same round trip
+   * as the transaction's first statement when that one has no parameters (a batch's key locks, then its
+   * state read as a statement of its own: one round trip, and the read's snapshot follows the locks).
    */
   beginWith?: string;
 }
