@@ -61,7 +61,7 @@ const lockValues = (ids: number[]): string =>
   `SELECT count(CASE WHEN k.cls < 0 THEN pg_advisory_xact_lock_shared(0, 0) ELSE pg_advisory_xact_lock(k.cls, k.id) END)
    FROM (SELECT cls, id FROM (VALUES (-1,0),${ids.map((i) => `(2,${i})`).join(",")}) AS u(cls, id) ORDER BY cls, id) k`;
 await time("SELECT 1", () => "SELECT 1");
-await time("locks: VALUES + ORDER BY (today)", lockValues);
+await time("locks: VALUES + ORDER BY (before)", lockValues);
 await time(
   "locks: unnest(int[])",
   (ids) => `SELECT pg_advisory_xact_lock_shared(0, 0);
@@ -75,7 +75,7 @@ const PG_ATT_STATE_SQL = `SELECT v.id, v.enabled, s.low_source, s.low_target, s.
       SELECT a.target_epoch, a.source_epoch FROM eth_signed_attestations a
       WHERE a.validator_id = v.id ORDER BY a.target_epoch DESC, a.source_epoch DESC LIMIT 1
     ) m ON true`;
-await time("state read, $1 param (today)", (ids) => [`${PG_ATT_STATE_SQL} WHERE v.id = ANY($1::int[])`, [ids]]);
+await time("state read, $1 param (before)", (ids) => [`${PG_ATT_STATE_SQL} WHERE v.id = ANY($1::int[])`, [ids]]);
 await time("state read, literal", (ids) => `${PG_ATT_STATE_SQL} WHERE v.id = ANY(${pgLiteral.ints(ids)})`);
 await time(
   "state read, no attestation_state join",
@@ -92,7 +92,7 @@ await time(
 );
 const roots = (ids: number[]): (Uint8Array | null)[] => ids.map(() => new Uint8Array(32).fill(7));
 await time(
-  "insert, literal (today)",
+  "insert, literal (before)",
   (ids) => `INSERT INTO eth_signed_attestations (validator_id, target_epoch, source_epoch, signing_root)
   SELECT * FROM unnest(${pgLiteral.ints(ids)}, ${pgLiteral.numerics(ids.map(() => 100n))}, ${pgLiteral.numerics(ids.map(() => 99n))}, ${pgLiteral.byteas(roots(ids))})`,
 );
@@ -123,10 +123,13 @@ BEGIN
       WHERE a.validator_id = v.id ORDER BY a.target_epoch DESC, a.source_epoch DESC LIMIT 1
     ) m ON true WHERE v.id = ANY(p_ids);
 END $f$`);
-for (let i = 0; i < 3; i++) {
-  await time("state read, plpgsql function", (ids) => `SELECT * FROM probe_att_state(${pgLiteral.intArray(ids)})`);
-  await time("state read, literal (again)", (ids) => `${PG_ATT_STATE_SQL} WHERE v.id = ANY(${pgLiteral.intArray(ids)})`);
-  await time("locks + read in one query (2 statements)", (ids) => `SELECT pg_advisory_xact_lock_shared(0, 0); SELECT count(pg_advisory_xact_lock(2, k)) FROM (SELECT unnest(${pgLiteral.intArray(ids)}) AS k ORDER BY 1) s; ${PG_ATT_STATE_SQL} WHERE v.id = ANY(${pgLiteral.intArray(ids)})`);
-}
+await time("state read, plpgsql function", (ids) => `SELECT * FROM probe_att_state(${pgLiteral.intArray(ids)})`);
+await time("locks + read, two statements in one query", (ids) =>
+  [
+    `SELECT pg_advisory_xact_lock_shared(0, 0)`,
+    `SELECT count(pg_advisory_xact_lock(2, k)) FROM (SELECT unnest(${pgLiteral.intArray(ids)}) AS k ORDER BY 1) s`,
+    `${PG_ATT_STATE_SQL} WHERE v.id = ANY(${pgLiteral.intArray(ids)})`,
+  ].join("; "),
+);
 await c.end();
 if (!process.argv.includes("--keep")) await db.drop();
