@@ -10,45 +10,46 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { EthereumProtection } from "../src/protection/ethereum/ethereumProtection.js";
 import { openStore } from "../src/store/openStore.js";
 import type { Store } from "../src/store/types.js";
 import { nullLogger } from "../src/util/logger.js";
 import { arg, fmt, freshPg, machine, now, stats, table } from "./lib.js";
 
-const N = Number(arg("validators", "10000"));
-const EPOCHS = Number(arg("epochs", "3"));
+export const N = Number(arg("validators", "10000"));
+export const EPOCHS = Number(arg("epochs", "3"));
 const ENGINES = arg("engines", "sqlite,postgres").split(",");
 // group-commit tuning (defaults: the signer's own); for sweeps
 const SHARDS = process.argv.includes("--shards") ? Number(arg("shards", "4")) : undefined;
 const MAX_BATCH = process.argv.includes("--max-batch") ? Number(arg("max-batch", "256")) : undefined;
 const SLOTS = 32;
 const IN_FLIGHT = 1024;
-const FIRST_EPOCH = 10; // lodestar's surround store fills every epoch from 0 on a key's first vote: start low for fairness
+export const FIRST_EPOCH = 10; // lodestar's surround store fills every epoch from 0 on a key's first vote: start low for fairness
 
 const GVR = new Uint8Array(32);
-const key = (i: number): Uint8Array => {
+export const key = (i: number): Uint8Array => {
   const p = new Uint8Array(48);
   p[0] = 0xa0;
   new DataView(p.buffer).setUint32(44, i);
   return p;
 };
-const rootOf = (i: number, e: number): Uint8Array => {
+export const rootOf = (i: number, e: number): Uint8Array => {
   const r = new Uint8Array(32);
   new DataView(r.buffer).setUint32(0, i);
   new DataView(r.buffer).setUint32(4, e);
   return r;
 };
 
-type Check = (i: number, source: number, target: number) => Promise<unknown>;
+export type Check = (i: number, source: number, target: number) => Promise<unknown>;
 
-interface Result {
+export interface Result {
   rate: number;
   p50: number;
   p99: number;
 }
 
-async function burst(check: Check, firstEpoch: number): Promise<Result> {
+export async function burst(check: Check, firstEpoch: number): Promise<Result> {
   const lat: number[] = [];
   const per = Math.ceil(N / SLOTS);
   const t0 = now();
@@ -66,7 +67,7 @@ async function burst(check: Check, firstEpoch: number): Promise<Result> {
   return { rate: lat.length / secs, ...stats(lat) };
 }
 
-async function sustained(check: Check, firstEpoch: number): Promise<Result> {
+export async function sustained(check: Check, firstEpoch: number): Promise<Result> {
   const lat: number[] = [];
   const total = N * EPOCHS;
   let next = 0;
@@ -193,11 +194,14 @@ async function runLodestar(): Promise<(string | number)[][]> {
   }
 }
 
-const rows: (string | number)[][] = [];
-for (const e of ENGINES) rows.push(...(await runSlashguard(e)));
-if (!process.argv.includes("--no-peer")) rows.push(...(await runLodestar()));
-console.log(
-  `\nAttestations checked and recorded, ${N.toLocaleString("en-US")} validators, ${EPOCHS} epochs per workload`,
-);
-console.log(`machine: ${machine()}\n`);
-console.log(table(["implementation", "workload", "attestations/s", "p50 ms", "p99 ms", "of raw rate"], rows));
+// run as a script; imported (bench/pgHa.ts reuses the workload, same flags), only the exports
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const rows: (string | number)[][] = [];
+  for (const e of ENGINES) rows.push(...(await runSlashguard(e)));
+  if (!process.argv.includes("--no-peer")) rows.push(...(await runLodestar()));
+  console.log(
+    `\nAttestations checked and recorded, ${N.toLocaleString("en-US")} validators, ${EPOCHS} epochs per workload`,
+  );
+  console.log(`machine: ${machine()}\n`);
+  console.log(table(["implementation", "workload", "attestations/s", "p50 ms", "p99 ms", "of raw rate"], rows));
+}

@@ -5,13 +5,24 @@ import { dedupKey } from "./fleet/fleetRules.js";
 import type { Detection, Severity } from "./types.js";
 
 /** Alerts a signer raises through the monitor (in one process, or over `POST /api/v1/agent/events`). */
-const SIGNER_EVENT_KINDS = ["doppelganger_detected", "doppelganger_check_failed"] as const;
+const SIGNER_EVENT_KINDS = [
+  "doppelganger_detected",
+  "doppelganger_check_failed",
+  "db_not_failover_safe",
+  "store_went_backwards",
+] as const;
 export type SignerEventKind = (typeof SIGNER_EVENT_KINDS)[number];
 
 const SEVERITY: Record<SignerEventKind, Severity> = {
   doppelganger_detected: "critical",
   doppelganger_check_failed: "warning",
+  // the slashing-protection database (docs/protection.md, "PostgreSQL high availability"): any chain
+  db_not_failover_safe: "critical",
+  store_went_backwards: "critical",
 };
+
+/** The doppelganger events are Ethereum's; the database events belong to the signer as a whole. */
+const chainOf = (kind: SignerEventKind): string | null => (kind.startsWith("doppelganger_") ? "ethereum" : null);
 
 /** Wire form (snake_case JSON). */
 export interface SignerEvent {
@@ -42,7 +53,7 @@ export function signerEventDedupKey(
   pubkey: string | null,
   source: string,
 ): string {
-  return dedupKey(kind, ownerId, "ethereum", pubkey, [], kind === "doppelganger_detected" ? "" : source);
+  return dedupKey(kind, ownerId, chainOf(kind), pubkey, [], kind === "doppelganger_detected" ? "" : source);
 }
 
 /** Evidence member naming who opened a signer event's alert: only that source may clear it (issue 15). */
@@ -73,7 +84,7 @@ export function toDetection(e: SignerEvent, ownerId: number | null, raisedBy?: R
     kind: e.kind,
     severity: SEVERITY[e.kind],
     ownerId,
-    chain: "ethereum",
+    chain: chainOf(e.kind),
     pubkey: e.pubkey,
     hosts: [],
     confidence: e.confidence ?? 1,
@@ -104,6 +115,51 @@ export function checkFailedEvent(reason: string, waiting: number, source: string
     confidence: 1,
     summary: `Doppelganger check of ${source} cannot progress: ${reason}. ${waiting} key(s) stay unverified and refuse to sign.`,
     evidence: { reason, waiting },
+  };
+}
+
+/** What the signer saw of its PostgreSQL replication (store/pgDurability.ts), for db_not_failover_safe. */
+export interface DbSetupSeen {
+  durability: string;
+  setup: string;
+  synchronousStandbyNames: string;
+  standbys: number;
+  syncStandbys: number;
+}
+
+export function dbNotFailoverSafeEvent(seen: DbSetupSeen, source: string): SignerEvent {
+  const effect =
+    seen.durability === "replicated"
+      ? "--db-durability replicated finds no synchronous standby, so nothing is signed"
+      : "a promotion of the standby can lose records of signatures already released (then double signing)";
+  return {
+    action: "raise",
+    kind: "db_not_failover_safe",
+    pubkey: null,
+    source,
+    confidence: 1,
+    summary: `The slashing-protection database of ${source} is not failover-safe (${seen.setup}, ${seen.syncStandbys} of ${seen.standbys} standby(s) synchronous): ${effect}. Name the standby in synchronous_standby_names.`,
+    evidence: {
+      durability: seen.durability,
+      setup: seen.setup,
+      synchronous_standby_names: seen.synchronousStandbyNames,
+      standbys: seen.standbys,
+      sync_standbys: seen.syncStandbys,
+    },
+  };
+}
+
+/** Refusals because the store holds less than this signer released (ERR_*_STORE_BEHIND), per chain. */
+export function storeWentBackwardsEvent(refusals: Record<string, number>, source: string): SignerEvent {
+  const chains = Object.keys(refusals).sort();
+  return {
+    action: "raise",
+    kind: "store_went_backwards",
+    pubkey: null,
+    source,
+    confidence: 1,
+    summary: `The slashing-protection database of ${source} went backwards (${chains.join(", ")}): it lost records of signatures this signer released, and the affected keys stopped signing. Restore the missing history before restarting the signer.`,
+    evidence: { refusals },
   };
 }
 

@@ -1,5 +1,7 @@
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { startMonitor } from "../../src/cli/monitor/startMonitor.js";
 import { runCli } from "../utils/cli.js";
 import { attestationRequest, TEST_GVR_HEX } from "../utils/ethRequests.js";
 import {
@@ -11,7 +13,7 @@ import {
   waitForStandby,
 } from "../utils/pgCluster.js";
 import { generateTestKeys, postJson, type SignerProcess, startSignerProcess } from "../utils/signerProcess.js";
-import { tempDir } from "../utils/stores.js";
+import { freshStoreUrl, tempDir } from "../utils/stores.js";
 
 /**
  * Issue 17: PostgreSQL high availability with real servers. A primary and a streaming standby made from
@@ -23,6 +25,9 @@ import { tempDir } from "../utils/stores.js";
  * - synchronous standby, primary killed mid-burst (immediate shutdown) and the standby promoted: the
  *   signers follow the new primary without a restart, every released signature has its record there
  *   and no conflicting pair was ever released.
+ * - the database's alerts reach a monitor the signers point at (--monitor-url): db_not_failover_safe
+ *   (a refused start, an asynchronous standby, a standby that stops being synchronous) and
+ *   store_went_backwards (the lost tail), both critical.
  */
 const NET = ["--network", "custom", "--genesis-validators-root", TEST_GVR_HEX, "--no-doppelganger"];
 
@@ -34,7 +39,7 @@ async function metric(s: SignerProcess, name: string): Promise<string> {
     .join("\n");
 }
 
-describe.skipIf(!HAS_PG_BINARIES)("PostgreSQL primary + standby under signer processes", { timeout: 80_000 }, () => {
+describe.skipIf(!HAS_PG_BINARIES)("PostgreSQL primary + standby under signer processes", { timeout: 150_000 }, () => {
   const cleanups: (() => Promise<void> | void)[] = [];
   afterEach(async () => {
     for (const c of cleanups.splice(0).reverse()) await Promise.resolve(c()).catch(() => {});
@@ -56,22 +61,57 @@ describe.skipIf(!HAS_PG_BINARIES)("PostgreSQL primary + standby under signer pro
     "--keymanager-token-file",
     join(dir, "token"),
   ];
-  async function signer(db: string, dir: string, durability: string): Promise<SignerProcess> {
-    const s = await startSignerProcess(signerArgs(db, dir, durability));
+  async function signer(db: string, dir: string, durability: string, extra: string[] = []): Promise<SignerProcess> {
+    const s = await startSignerProcess([...signerArgs(db, dir, durability), ...extra]);
     cleanups.push(() => s.stop());
     return s;
+  }
+
+  /** A fleet monitor (in this process) with an agent token for the signers; `open(kind)`: its unresolved alerts. */
+  async function monitor(): Promise<{ args: string[]; open(kind: string): Promise<Record<string, any>[]> }> {
+    const db = await freshStoreUrl("sqlite");
+    cleanups.push(db.cleanup);
+    const m = await startMonitor({
+      db: db.url,
+      port: 0,
+      logLevel: "silent",
+      configDoc: { monitor: { sweep_interval: 3_600_000, dashboard: false } },
+    });
+    cleanups.push(() => m.stop());
+    const t = tempDir("sg-pgha-mon-");
+    cleanups.push(t.cleanup);
+    const tokenFile = join(t.dir, "agent-token");
+    writeFileSync(tokenFile, `${(await m.tokens.create("ops", "agent", "pgha")).token}\n`, { mode: 0o600 });
+    const operator = (await m.tokens.create("ops", "operator")).token;
+    return {
+      args: ["--monitor-url", m.url, "--monitor-token-file", tokenFile],
+      open: async (kind) => {
+        const res = await fetch(`${m.url}/api/v1/alerts?kind=${kind}`, {
+          headers: { authorization: `Bearer ${operator}` },
+        });
+        return ((await res.json()) as { data: Record<string, any>[] }).data.filter((a) => a.status !== "resolved");
+      },
+    };
   }
 
   it("asynchronous standby: replicated refuses to start; local runs with the unsafe setup in its metrics and, after a promotion that lost records it released, refuses their twins", async () => {
     const { primary, standby, url } = await startPgPair(false);
     cleanups.push(primary.stop, standby.stop);
     const { dir, pubkeys } = await keys(4);
+    const mon = await monitor();
+    const notSafe = async (durability: string): Promise<Record<string, any>[]> =>
+      (await mon.open("db_not_failover_safe")).filter((a) => a.evidence.durability === durability);
 
-    const refused = await runCli(["signer", "--port", "0", ...signerArgs(url, dir, "replicated")]);
+    const refused = await runCli(["signer", "--port", "0", ...signerArgs(url, dir, "replicated"), ...mon.args]);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/^slashguard: ERR_STORE_NOT_REPLICATED:/m);
+    // the refused start told the monitor before it exited
+    const [atStart] = await notSafe("replicated");
+    expect(atStart).toMatchObject({ severity: "critical", chain: null, evidence: { setup: "async_standby" } });
 
-    const local = await signer(url, dir, "local");
+    const local = await signer(url, dir, "local", mon.args);
+    await pollUntil(async () => (await notSafe("local")).length === 1, "db_not_failover_safe from the local signer");
+    expect((await notSafe("local"))[0]).toMatchObject({ severity: "critical", evidence: { setup: "async_standby" } });
     expect(await metric(local, "slashguard_db_durability_ok")).toBe("slashguard_db_durability_ok 0");
     expect(await metric(local, 'slashguard_db_replication_setup{setup="async_standby"}')).toMatch(/ 1$/);
     const status = await runCli(["protection", "status", "--db", url]);
@@ -82,7 +122,7 @@ describe.skipIf(!HAS_PG_BINARIES)("PostgreSQL primary + standby under signer pro
     await primary.admin(`ALTER SYSTEM SET synchronous_standby_names = '${STANDBY_NAME}'`);
     await primary.reload("synchronous_standby_names", STANDBY_NAME);
     await waitForStandby(primary, true);
-    const replicated = await signer(url, dir, "replicated");
+    const replicated = await signer(url, dir, "replicated", mon.args);
     expect(await metric(replicated, "slashguard_db_durability_ok")).toBe("slashguard_db_durability_ok 1");
     const key = pubkeys[0]!;
     const ok = await postJson(`${replicated.url}/api/v1/eth2/sign/${key}`, attestationRequest(1, 2).body);
@@ -94,7 +134,10 @@ describe.skipIf(!HAS_PG_BINARIES)("PostgreSQL primary + standby under signer pro
     expect(r.status).toBe(503);
     expect(r.json.code).toBe("ERR_STORE_NOT_REPLICATED");
     expect(await metric(replicated, "slashguard_db_durability_ok")).toBe("slashguard_db_durability_ok 0");
+    // its alert: a second replicated source beside the refused start's
+    await pollUntil(async () => (await notSafe("replicated")).length === 2, "db_not_failover_safe while running");
     await replicated.stop();
+    expect(await mon.open("store_went_backwards")).toHaveLength(0);
 
     // the issue's reproduction: the asynchronous standby falls behind (its WAL receiver is cut off), the
     // local signer releases signatures, the primary dies and the standby is promoted without them
@@ -120,6 +163,12 @@ describe.skipIf(!HAS_PG_BINARIES)("PostgreSQL primary + standby under signer pro
     expect(
       await metric(local, 'slashguard_protection_refusals_total{chain="ethereum",code="ERR_PROTECTION_STORE_BEHIND"}'),
     ).toMatch(/ 4$/);
+    // and the monitor has the critical alert, with the refusals per chain
+    await pollUntil(
+      async () => (await mon.open("store_went_backwards"))[0]?.evidence.refusals?.ethereum === 4,
+      "store_went_backwards with 4 refusals",
+    );
+    expect((await mon.open("store_went_backwards"))[0]).toMatchObject({ severity: "critical", chain: null });
   });
 
   it("synchronous standby: primary killed mid-burst, standby promoted; three signers follow it without restart and lose no released record", async () => {

@@ -20,6 +20,7 @@ import {
 import { parseDbDurability, parseLogLevel, parsePort } from "../options.js";
 import { shutdownSignal } from "../run.js";
 import { warnReadableSecrets } from "../secretFiles.js";
+import { monitorAlertSink, signerSource, storeAlerts } from "../signer/alertRelay.js";
 import { cometbftSection } from "../signer/cometbftSection.js";
 import { ethereumSection } from "../signer/ethereumSection.js";
 import { addEventsOptions, type EventsFlags, type SignerEvents, setUpEvents } from "../signer/eventsSetup.js";
@@ -121,12 +122,19 @@ export async function startSigner(
       `db_durability must be one of ${DB_DURABILITY_LEVELS.join(", ")}`,
     );
   const durability = pick(flags.dbDurability, fileDurability as DbDurability | undefined, DEFAULT_DB_DURABILITY);
+  // the database's alerts go to --monitor-url (a refused start still sends its alert: a few seconds)
+  const monitor = monitorAlertSink(flags, config, configFile, logger);
   const { store, stop: stopStoreChecks } = await openSignerStore(
     pick(flags.db, config.db as string | undefined, DEFAULT_STORE_URL),
     durability,
     logger,
     registry,
-  );
+    monitor === null ? null : storeAlerts(monitor, signerSource(), logger),
+  ).catch(async (e) => {
+    await monitor?.settle(5000);
+    await monitor?.close();
+    throw e;
+  });
   const services: SignerService[] = [];
   let events: SignerEvents | null = null;
   const health = async (): Promise<HealthReport> => {
@@ -179,6 +187,7 @@ export async function startSigner(
     await app.close();
     clearTimeout(forced);
     stopStoreChecks();
+    await monitor?.close();
     await store.close();
     pino.flush();
   };

@@ -1,11 +1,23 @@
+import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
+import type { Registry } from "prom-client";
 import type { AlertService } from "../../alerts/alertService.js";
 import { applySignerEvents } from "../../alerts/signerEvents.js";
 import type { DoppelgangerEvents } from "../../detect/doppelganger/doppelgangerTypes.js";
-import { checkFailedEvent, detectedEvent, type SignerEvent } from "../../detect/signerEvents.js";
+import {
+  checkFailedEvent,
+  type DbSetupSeen,
+  dbNotFailoverSafeEvent,
+  detectedEvent,
+  type SignerEvent,
+  storeWentBackwardsEvent,
+} from "../../detect/signerEvents.js";
+import { createProtectionMetrics } from "../../protection/metrics.js";
 import { type Clock, systemClock } from "../../util/clock.js";
 import { errorMessage } from "../../util/errors.js";
 import { HttpClient, limitsFor } from "../../util/httpClient.js";
 import type { Logger } from "../../util/logger.js";
+import { ConfigError, ConfigErrorCode } from "../config.js";
 
 /** Where a signer's alerts go: the monitor's AlertService, here or on another machine. */
 export interface SignerAlertSink {
@@ -68,6 +80,13 @@ export class HttpAlertSink implements SignerAlertSink {
     this.running ??= this.drain().finally(() => {
       this.running = null;
     });
+  }
+
+  /** Waits up to `ms` for the queue to be delivered (a signer that refuses to start says why first). */
+  async settle(ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.running, new Promise((r) => (timer = setTimeout(r, ms)))]);
+    clearTimeout(timer);
   }
 
   /** Stops retrying (what is still queued is lost: it is in the logs). */
@@ -137,4 +156,82 @@ export function guardEvents(sink: SignerAlertSink, source: string, logger: Logge
     checkFailed: (reason, waiting) => send([checkFailedEvent(reason, waiting, source)]),
     checkRecovered: () => send([{ action: "clear", kind: "doppelganger_check_failed", pubkey: null, source }]),
   };
+}
+
+/** The name a signer process gives itself in its alerts (one per process). */
+export const signerSource = (): string => `signer@${hostname()}:${process.pid}`;
+
+/**
+ * The monitor of `--monitor-url` / `--monitor-token-file` (config `ethereum.monitor_url`,
+ * `ethereum.monitor_token_file`), for the alerts of the signer as a whole; null without one.
+ */
+export function monitorAlertSink(
+  flags: Record<string, unknown>,
+  config: Record<string, unknown>,
+  configFile: string,
+  logger: Logger,
+): HttpAlertSink | null {
+  const eth = (config.ethereum ?? {}) as Record<string, unknown>;
+  const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
+  const url = str(flags.monitorUrl) ?? str(eth.monitor_url);
+  if (url === undefined) return null;
+  const tokenFile = str(flags.monitorTokenFile) ?? str(eth.monitor_token_file);
+  if (tokenFile === undefined)
+    throw new ConfigError(
+      { code: ConfigErrorCode.Invalid, file: configFile, path: "ethereum.monitor_token_file" },
+      "--monitor-url needs --monitor-token-file (an agent token of the monitor)",
+    );
+  return new HttpAlertSink({ url, token: readFileSync(tokenFile, "utf8").trim() }, { logger });
+}
+
+/** The database's alerts (docs/protection.md, "PostgreSQL high availability"). */
+export interface StoreAlerts {
+  /** Each replication state seen: raises db_not_failover_safe while `ok` is false, clears it after. */
+  replication(seen: DbSetupSeen, ok: boolean): void;
+  /** Refusals because the store went backwards so far, per chain: raises store_went_backwards when they grow. */
+  behind(refusals: Record<string, number>): void;
+}
+
+export function storeAlerts(sink: SignerAlertSink, source: string, logger: Logger): StoreAlerts {
+  const send = (events: SignerEvent[]): void => {
+    sink.send(events).catch((e) => logger.error("Database alert not raised", {}, e));
+  };
+  let raised = false;
+  let behindTotal = 0;
+  return {
+    replication: (seen, ok) => {
+      if (!ok) send([dbNotFailoverSafeEvent(seen, source)]);
+      else if (raised) send([{ action: "clear", kind: "db_not_failover_safe", pubkey: null, source }]);
+      raised = !ok;
+    },
+    behind: (refusals) => {
+      const total = Object.values(refusals).reduce((a, b) => a + b, 0);
+      if (total > behindTotal) send([storeWentBackwardsEvent(refusals, source)]);
+      behindTotal = total;
+    },
+  };
+}
+
+/** How often the refusal counters are read for store_went_backwards. */
+const BEHIND_POLL_MS = 1000;
+
+/**
+ * Watches the protection metrics of `registry` for refusals of a store that went backwards
+ * (`ERR_<chain>_STORE_BEHIND`, any chain) and reports them per chain; returns the stop function.
+ */
+export function watchStoreBehind(registry: Registry, alerts: StoreAlerts): () => void {
+  const refusals = createProtectionMetrics(registry).refusals;
+  const timer = setInterval(() => {
+    void refusals.get().then((m) => {
+      const per: Record<string, number> = {};
+      for (const v of m.values)
+        if (String(v.labels.code ?? "").endsWith("_STORE_BEHIND")) {
+          const chain = String(v.labels.chain ?? "");
+          per[chain] = (per[chain] ?? 0) + v.value;
+        }
+      if (Object.keys(per).length > 0) alerts.behind(per);
+    });
+  }, BEHIND_POLL_MS);
+  timer.unref();
+  return () => clearInterval(timer);
 }

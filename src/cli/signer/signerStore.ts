@@ -9,6 +9,7 @@ import {
 import type { PostgresStore } from "../../store/postgresStore.js";
 import type { Store } from "../../store/types.js";
 import type { Logger } from "../../util/logger.js";
+import { type StoreAlerts, watchStoreBehind } from "./alertRelay.js";
 
 const SETUPS: readonly ReplicationSetup[] = ["single", "sync_standby", "async_standby"];
 /** How often the replication state is read again for the metric (a `replicated` store also checks every commit). */
@@ -24,13 +25,15 @@ export interface SignerStore {
  * Opens the signer's store at the given durability and reports the PostgreSQL replication state: a log
  * line when it changes, `slashguard_db_durability_ok` (0: a failover could lose acknowledged records,
  * or `replicated` has no synchronous standby, so nothing is signed) and `slashguard_db_replication_setup`.
- * SQLite is a single server: durability_ok 1.
+ * SQLite is a single server: durability_ok 1. With `alerts` (a monitor), the same raises and clears
+ * db_not_failover_safe, and refusals of a store that went backwards raise store_went_backwards.
  */
 export async function openSignerStore(
   url: string,
   durability: DbDurability,
   logger: Logger,
   registry: Registry,
+  alerts: StoreAlerts | null = null,
 ): Promise<SignerStore> {
   const ok = new Gauge({
     name: "slashguard_db_durability_ok",
@@ -55,6 +58,7 @@ export async function openSignerStore(
       standbys: state.standbys,
       syncStandbys: state.syncStandbys,
     };
+    alerts?.replication(ctx, good);
     if (good) logger.info("Database replication", ctx);
     else if (durability === "replicated")
       logger.error("Database has no synchronous standby: signing is refused (--db-durability replicated)", ctx);
@@ -65,14 +69,21 @@ export async function openSignerStore(
     onReplication: report,
     onPrimary: (host) => logger.warn("Database primary changed: following it", { host }),
   });
+  const stopWatch = alerts === null ? () => {} : watchStoreBehind(registry, alerts);
   if (store.dialect !== "postgres") {
     report({ setup: "single", synchronousCommit: "", synchronousStandbyNames: "", standbys: 0, syncStandbys: 0 });
-    return { store, stop: () => {} };
+    return { store, stop: stopWatch };
   }
   const pgStore = store as PostgresStore;
   const timer = setInterval(() => {
     pgStore.refreshReplication().catch(() => {}); // a failure shows up in the next transaction
   }, REFRESH_MS);
   timer.unref();
-  return { store, stop: () => clearInterval(timer) };
+  return {
+    store,
+    stop: () => {
+      clearInterval(timer);
+      stopWatch();
+    },
+  };
 }
