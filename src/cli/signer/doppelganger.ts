@@ -61,7 +61,7 @@ export function addDoppelgangerOptions(cmd: Command): void {
       parsePositiveInt,
     )
     .option("--no-doppelganger", "turn the doppelganger guard off (keys sign at once; not advised)")
-    .option("--monitor-url <url>", "fleet monitor that receives this signer's doppelganger alerts")
+    .option("--monitor-url <url>", "fleet monitor that receives this signer's alerts (doppelganger, database)")
     .option("--monitor-token-file <file>", "agent token for --monitor-url");
 }
 

@@ -12,8 +12,9 @@ export interface EventRoutesServices {
 
 /**
  * `POST /api/v1/agent/events`: a signer on another machine raises and clears its alerts (doppelganger
- * detected, doppelganger check failing) with an agent token; they belong to the token's owner. Only the
- * source and token that raised an alert may clear it (an operator resolves it, an admin token clears any).
+ * detected, doppelganger check failing, database not failover-safe, store went backwards) with an agent
+ * token; they belong to the token's owner. Only the source and token that raised an alert may clear it
+ * (an operator resolves it, an admin token clears any).
  * Registered after monitorRoutes (which declares the request decoration).
  */
 export async function eventRoutes(app: FastifyInstance, s: EventRoutesServices): Promise<void> {
