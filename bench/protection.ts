@@ -43,7 +43,7 @@ export const rootOf = (i: number, e: number): Uint8Array => {
 
 export type Check = (i: number, source: number, target: number) => Promise<unknown>;
 
-export interface Result {
+interface Result {
   rate: number;
   p50: number;
   p99: number;
