@@ -5,6 +5,8 @@ const KIND_RANK = [
   "double_active",
   "foreign_signer",
   "doppelganger_detected",
+  "store_went_backwards",
+  "db_not_failover_safe",
   "agent_silent",
   "node_unreachable",
   "key_moved",
@@ -17,6 +19,8 @@ export const KIND_LABELS: Record<string, string> = {
   agent_silent: "Agent silent",
   node_unreachable: "Node unreachable",
   key_moved: "Key moved",
+  store_went_backwards: "Protection database went backwards",
+  db_not_failover_safe: "Database not failover-safe",
 };
 
 /** What to do, per kind (docs/monitor.md). */
@@ -28,6 +32,10 @@ export const KIND_ADVICE: Record<string, string> = {
     "The agent, host or network is down. A silent host may still sign: check it before starting its keys elsewhere.",
   node_unreachable: "The node or its RPC is down. Its keys keep their last known state until it answers.",
   key_moved: "Expected after a planned failover; otherwise find out who moved the key.",
+  store_went_backwards:
+    "The database lost records this signer released (an asynchronous standby promoted, a restore from backup). The affected keys stay stopped in this signer: import the lost history (protection import of an export with the tail) before restarting it.",
+  db_not_failover_safe:
+    "No synchronous standby is attached, so a database failover could lose signing records. Signing is refused: attach or repair the standby.",
 };
 
 export function kindLabel(kind: string): string {
