@@ -144,8 +144,8 @@ const rows: (string | number)[][] = [];
 const phaseCols = ["list", "read", "open", "check", "decrypt", "write"];
 const row = (label: string, r: Start, empty: number, limit: string, share: string): (string | number)[] => [
   label,
-  r.fromCache,
-  r.decrypted,
+  String(r.fromCache),
+  String(r.decrypted),
   r.ms / 1000,
   (r.ms - empty) / 1000,
   r.cpu,
