@@ -1,6 +1,6 @@
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { type Dirent, readdirSync, readFileSync, statSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { basename, join } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { isAppError } from "../util/errors.js";
 import { blsPublicKey } from "./blsPool.js";
 import { DEFAULT_KDF_LIMITS, decryptKeystore, type KdfLimits, parseKeystore } from "./eip2335.js";
@@ -32,10 +32,13 @@ export interface LoadOptions {
  * keymanager API writes the keystores it imports, so they load again after a restart). One trailing
  * newline is dropped.
  */
-export function readPasswordFor(keystoreFile: string, passwordsDir?: string): string {
+export function readPasswordFor(keystoreFile: string, passwordsDir?: string, tryBeside = true): string {
   const name = `${basename(keystoreFile, ".json")}.txt`;
   const beside = join(keystoreFile, "..", name);
-  const candidates = passwordsDir === undefined ? [beside] : [join(passwordsDir, name), beside];
+  const candidates = [
+    ...(passwordsDir === undefined ? [] : [join(passwordsDir, name)]),
+    ...(tryBeside ? [beside] : []),
+  ];
   for (const c of candidates) {
     try {
       return readFileSync(c, "utf8").replace(/\r?\n$/, "");
@@ -95,12 +98,58 @@ export async function loadKeystoreBytes(
   return { pubkey, secret, file };
 }
 
+/** Whether a folder entry is a regular file (a symbolic link is followed, as statSync would). */
+function isFileEntry(dir: string, d: Dirent): boolean {
+  if (d.isFile()) return true;
+  if (!d.isSymbolicLink()) return false;
+  try {
+    return statSync(join(dir, d.name)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** A keystore folder in one read: its NAME.json files (sorted, full paths) and its *.txt names. */
+export interface KeystoreFolder {
+  dir: string;
+  files: string[];
+  txt: Set<string>;
+}
+
+/** Lists a keystore folder once (no stat per file, except to follow a symbolic link). */
+export function listKeystoreFolder(dir: string): KeystoreFolder {
+  const json: string[] = [];
+  const txt = new Set<string>();
+  for (const d of readdirSync(dir, { withFileTypes: true })) {
+    if (d.name.endsWith(".json") && isFileEntry(dir, d)) json.push(d.name);
+    else if (d.name.endsWith(".txt")) txt.add(d.name);
+  }
+  return { dir, files: json.sort().map((f) => join(dir, f)), txt };
+}
+
 /** The NAME.json files of a keystore folder, sorted. */
 export function listKeystoreFiles(dir: string): string[] {
-  return readdirSync(dir)
-    .filter((f) => f.endsWith(".json") && statSync(join(dir, f)).isFile())
-    .sort()
-    .map((f) => join(dir, f));
+  return listKeystoreFolder(dir).files;
+}
+
+/**
+ * readPasswordFor for the keystores of one listed folder: a place where a listing has no NAME.txt is
+ * not tried (a file that is listed but cannot be read is passed over as readPasswordFor does).
+ */
+export function passwordReader(folder: KeystoreFolder, passwordsDir?: string): (keystoreFile: string) => string {
+  let inDir: Set<string> | null = null;
+  try {
+    if (passwordsDir !== undefined) inDir = new Set(readdirSync(passwordsDir).filter((n) => n.endsWith(".txt")));
+  } catch {
+    // not listable: try each file, as readPasswordFor does
+  }
+  const home = resolve(folder.dir);
+  return (keystoreFile) => {
+    const name = `${basename(keystoreFile, ".json")}.txt`;
+    const tryDir = passwordsDir !== undefined && (inDir === null || inDir.has(name));
+    const tryBeside = resolve(keystoreFile, "..") !== home || folder.txt.has(name);
+    return readPasswordFor(keystoreFile, tryDir ? passwordsDir : undefined, tryBeside);
+  };
 }
 
 /** A failure as a KeyError with the file named (anything else becomes ERR_KEYSTORE_INVALID). */
@@ -120,10 +169,12 @@ export async function loadKeystoreDir(
   dir: string,
   opts: LoadOptions = {},
 ): Promise<{ keys: LoadedBlsKey[]; failures: KeyLoadFailure[] }> {
-  const files = listKeystoreFiles(dir);
+  const folder = listKeystoreFolder(dir);
+  const files = folder.files;
+  const password = passwordReader(folder, opts.passwordsDir);
   return runAll(
     files.length,
-    (i) => loadKeystoreFile(files[i]!, readPasswordFor(files[i]!, opts.passwordsDir), opts.kdfLimits),
+    (i) => loadKeystoreFile(files[i]!, password(files[i]!), opts.kdfLimits),
     (i, e) => keyLoadFailure(files[i]!, e),
     opts,
   );

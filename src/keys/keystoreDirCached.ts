@@ -1,13 +1,13 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import type { Logger } from "../util/logger.js";
-import { type KdfLimits, kdfParams, parseKeystore } from "./eip2335.js";
+import { type Eip2335Keystore, type KdfLimits, kdfParams } from "./eip2335.js";
 import {
   BUCKET_SIZE,
+  BucketKeys,
   type CacheEntry,
   type KeyCacheDocument,
-  mapLimit,
   openBucket,
   readKeyCache,
   type SealedBucket,
@@ -20,8 +20,9 @@ import {
   keyLoadFailure,
   type LoadedBlsKey,
   type LoadOptions,
-  listKeystoreFiles,
+  listKeystoreFolder,
   loadKeystoreBytes,
+  passwordReader,
   readPasswordFor,
   runAll,
 } from "./keystoreDir.js";
@@ -32,12 +33,31 @@ export interface CachedLoadOptions extends LoadOptions {
   logger: Logger;
 }
 
+/** Where a load's time went (milliseconds of wall clock), for the start-up log line and benches. */
+export interface CachedLoadPhases {
+  /** Folder listing, password files, the cache file read and parsed. */
+  list: number;
+  /** Keystore files read and hashed (while the bucket derivations run on libuv's pool). */
+  read: number;
+  /** Waiting for the rest of the bucket derivations and opening the buckets. */
+  open: number;
+  /** Checksums compared and each served keystore's KDF checked against today's limits. */
+  check: number;
+  /** Keystores decrypted (those not served from the cache). */
+  decrypt: number;
+  /** The cache re-sealed and written (only when something differed). */
+  write: number;
+  /** Bucket key derivations run (buckets with the same passwords share one). */
+  derivations: number;
+}
+
 export interface CachedLoadResult {
   keys: LoadedBlsKey[];
   failures: KeyLoadFailure[];
   /** Keys served from the cache, and keys decrypted from their keystores. */
   fromCache: number;
   decrypted: number;
+  phases: CachedLoadPhases;
 }
 
 /** A keystore as found now: its content and checksum, and its password (or why there is none). */
@@ -49,25 +69,39 @@ interface Current {
   error: unknown;
 }
 
-const sha256 = (b: Uint8Array): Uint8Array => new Uint8Array(createHash("sha256").update(b).digest());
-const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a).equals(Buffer.from(b));
+const sha256 = (b: Uint8Array): Uint8Array => new Uint8Array(hash("sha256", b, "buffer"));
+const view = (a: Uint8Array): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => view(a).equals(view(b));
 
-function readCurrent(file: string, passwordsDir: string | undefined): Current {
+/** The keystore's password, read first (the bucket derivations need only the passwords). */
+function passwordOf(file: string, password: (file: string) => string): Current {
   const c: Current = { file, bytes: null, checksum: new Uint8Array(32), password: null, error: null };
   try {
-    c.bytes = readFileSync(file);
-    c.checksum = sha256(c.bytes);
-    c.password = readPasswordFor(file, passwordsDir);
+    c.password = password(file);
   } catch (e) {
     c.error = e;
   }
   return c;
 }
 
-/** The keystore is still admissible under today's KDF limits (they may have been lowered since). */
+/** Reads and hashes the keystore file; an unreadable file's error goes before a missing password's. */
+function readBytes(c: Current): void {
+  try {
+    c.bytes = readFileSync(c.file);
+    c.checksum = sha256(c.bytes);
+  } catch (e) {
+    c.error = e;
+  }
+}
+
+/**
+ * The keystore is still admissible under today's KDF limits (they may have been lowered since). Only
+ * the KDF part is checked: the file is byte for byte the one that was decrypted and fully checked
+ * when its key was cached (same SHA-256).
+ */
 function withinLimits(c: Current, limits: KdfLimits | undefined): boolean {
   try {
-    kdfParams(parseKeystore(JSON.parse(c.bytes!.toString("utf8"))), limits);
+    kdfParams(JSON.parse(c.bytes!.toString("utf8")) as Eip2335Keystore, limits);
     return true;
   } catch {
     return false;
@@ -84,16 +118,36 @@ function readForUpdate(path: string, logger: Logger): KeyCacheDocument["buckets"
   }
 }
 
+/** Milliseconds since the last call. */
+function lap(): () => number {
+  let last = performance.now();
+  return () => {
+    const now = performance.now();
+    const ms = Math.round(now - last);
+    last = now;
+    return ms;
+  };
+}
+
 /**
  * Loads a keystore folder through the key cache: keys whose keystore file and password are unchanged
  * come from the cache; every other keystore is decrypted (on all cores) exactly as without a cache.
  * The cache is then rewritten if anything differed. A cache that cannot be read or verified is
  * ignored with a warning and rebuilt; a cache that cannot be written only costs a warning.
+ *
+ * Order, for speed: the passwords and the cache file are read first, and every bucket's key
+ * derivation is queued on libuv's pool at once; the keystore files are read and hashed on this thread
+ * meanwhile. A bucket's entries are served only after both are known (the bucket verified under the
+ * current passwords, and each entry's checksum equal to its keystore file's as read now).
  */
 export async function loadKeystoreDirCached(dir: string, opts: CachedLoadOptions): Promise<CachedLoadResult> {
   const { logger, cacheFile } = opts;
+  const elapsed = lap();
+  const phases: CachedLoadPhases = { list: 0, read: 0, open: 0, check: 0, decrypt: 0, write: 0, derivations: 0 };
+  const folder = listKeystoreFolder(dir);
+  const password = passwordReader(folder, opts.passwordsDir);
   const current = new Map<string, Current>();
-  for (const file of listKeystoreFiles(dir)) current.set(basename(file), readCurrent(file, opts.passwordsDir));
+  for (const file of folder.files) current.set(basename(file), passwordOf(file, password));
 
   let doc: KeyCacheDocument | null = null;
   let dirty = false;
@@ -105,29 +159,36 @@ export async function loadKeystoreDirCached(dir: string, opts: CachedLoadOptions
   }
   const served = new Map<string, LoadedBlsKey>();
   const intact: SealedBucket[] = [];
-  if (doc !== null) {
+  const keys = new BucketKeys();
+  try {
     const seen = new Set<string>();
-    const openable = doc.buckets.filter((b) => {
+    const openable = (doc?.buckets ?? []).filter((b) => {
       // a member gone, or without its password, and the bucket cannot be opened: its keystores load
       const ok = b.files.every((f) => current.get(f)?.password != null && !seen.has(f));
       for (const f of b.files) seen.add(f);
       if (!ok) dirty = true;
       return ok;
     });
-    const opened = await mapLimit(openable, (b) =>
-      openBucket(
-        b,
-        b.files.map((f) => current.get(f)!.password!),
+    const opening = Promise.all(
+      openable.map((b) =>
+        openBucket(
+          b,
+          b.files.map((f) => current.get(f)!.password!),
+          keys,
+        ),
       ),
     );
+    phases.list = elapsed();
+    for (const c of current.values()) readBytes(c);
+    phases.read = elapsed();
+    const opened = await opening;
+    phases.derivations = keys.derivations;
+    phases.open = elapsed();
     opened.forEach((entries, i) => {
       if (entries === null) {
         logger.warn(
           "Key cache bucket does not verify (a password changed, or the cache is damaged); decrypting its keystores",
-          {
-            file: cacheFile,
-            keystores: openable[i]!.files.length,
-          },
+          { file: cacheFile, keystores: openable[i]!.files.length },
         );
         dirty = true;
         return;
@@ -135,7 +196,7 @@ export async function loadKeystoreDirCached(dir: string, opts: CachedLoadOptions
       let allFresh = true;
       for (const e of entries) {
         const cur = current.get(e.name)!;
-        if (sameBytes(e.checksum, cur.checksum) && withinLimits(cur, opts.kdfLimits))
+        if (cur.bytes !== null && sameBytes(e.checksum, cur.checksum) && withinLimits(cur, opts.kdfLimits))
           served.set(e.name, { pubkey: e.pubkey, secret: e.secret, file: cur.file });
         else {
           // the keystore changed since it was cached (or is now above the KDF limits): never serve
@@ -147,6 +208,9 @@ export async function loadKeystoreDirCached(dir: string, opts: CachedLoadOptions
       if (allFresh) intact.push(openable[i]!);
       else dirty = true;
     });
+    phases.check = elapsed();
+  } finally {
+    await keys.dispose();
   }
 
   const rest = [...current.values()].filter((c) => !served.has(basename(c.file)));
@@ -161,6 +225,7 @@ export async function loadKeystoreDirCached(dir: string, opts: CachedLoadOptions
     opts,
   );
   if (loaded.keys.length > 0) dirty = true;
+  phases.decrypt = elapsed();
 
   // small buckets (keys imported one request at a time) are merged once there are several
   const small = intact.filter((b) => b.files.length < BUCKET_SIZE / 2);
@@ -181,9 +246,10 @@ export async function loadKeystoreDirCached(dir: string, opts: CachedLoadOptions
       logger.warn("Key cache not written; the next start decrypts the keystores again", { file: cacheFile }, e);
     }
   }
+  phases.write = elapsed();
   for (const c of current.values()) c.bytes = null;
-  const keys = [...served.values(), ...loaded.keys].sort((a, b) => (a.file < b.file ? -1 : 1));
-  return { keys, failures: loaded.failures, fromCache: served.size, decrypted: loaded.keys.length };
+  const out = [...served.values(), ...loaded.keys].sort((a, b) => (a.file < b.file ? -1 : 1));
+  return { keys: out, failures: loaded.failures, fromCache: served.size, decrypted: loaded.keys.length, phases };
 }
 
 export interface KeyCacheUpdaterOptions {

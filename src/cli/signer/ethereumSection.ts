@@ -190,15 +190,23 @@ export function ethereumSection(hooks: EthereumHooks = {}): SignerSection {
       };
       const { keys, failures } = cacheOn
         ? await loadKeystoreDirCached(keystores, { ...loadOpts, cacheFile, logger }).then((r) => {
-            logger.info("Keys loaded", { fromCache: r.fromCache, decrypted: r.decrypted, failed: r.failures.length });
+            const ms = r.phases;
+            logger.info("Keys loaded", {
+              fromCache: r.fromCache,
+              decrypted: r.decrypted,
+              failed: r.failures.length,
+              ms,
+            });
             return r;
           })
         : await loadKeystoreDir(keystores, loadOpts);
       progress.done();
       for (const x of failures) logger.error("Keystore not loaded", { file: x.file, code: x.error.code }, x.error);
       metrics.keyLoadErrors.set(failures.length);
+      const registering = performance.now();
       await signer.addKeys(keys);
       signer.publicKeysJson(); // built once now, not in the first client's request (10 MB at 100,000 keys)
+      logger.info("Keys registered", { keys: keys.length, ms: Math.round(performance.now() - registering) });
       activated(signer.listKeys().map((k) => k.pubkeyHex));
 
       await ctx.http.register(signRoutes, { signer, metrics });

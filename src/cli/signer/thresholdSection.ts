@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import type { Command } from "commander";
 import { z } from "zod";
 import { resolveNetwork } from "../../chains/ethereum/networks.js";
@@ -29,6 +29,7 @@ import {
   EthereumConfig,
   type EthereumHooks,
   type EthFlags,
+  KEY_CACHE_FILE,
   keymanagerToken,
 } from "./ethereumSection.js";
 import type { SignerContext, SignerSection } from "./section.js";
@@ -143,11 +144,21 @@ export function thresholdSection(hooks: EthereumHooks = {}): SignerSection {
       );
 
       const progress = new ProgressLine("decrypting share keystores");
-      const { shares, failures } = await loadShareKeystores(cluster, index, keystores, {
+      const cacheOn = f.keyCache !== false && c.key_cache?.enabled !== false;
+      const cacheFile = pick(f.keyCacheFile, c.key_cache?.file, join(keystores, KEY_CACHE_FILE));
+      const { shares, failures, cached } = await loadShareKeystores(cluster, index, keystores, {
         ...opt("passwordsDir", pick(f.passwords, c.passwords, undefined)),
         onProgress: (d, t) => progress.update(d, t),
+        ...opt("cache", cacheOn ? { cacheFile, logger } : undefined),
       });
       progress.done();
+      if (cached !== null)
+        logger.info("Keys loaded", {
+          fromCache: cached.fromCache,
+          decrypted: cached.decrypted,
+          failed: cached.failures.length,
+          ms: cached.phases,
+        });
       for (const x of failures)
         logger.error("Share keystore not loaded", { file: x.file, code: x.error.code }, x.error);
       ethMetrics.keyLoadErrors.set(failures.length);

@@ -6,6 +6,7 @@ import { toHex } from "../../util/hex.js";
 import { encryptKeystore, type KdfOptions } from "../eip2335.js";
 import { KeyError, KeyErrorCode } from "../errors.js";
 import { type KeyLoadFailure, type LoadOptions, loadKeystoreDir } from "../keystoreDir.js";
+import { type CachedLoadResult, loadKeystoreDirCached } from "../keystoreDirCached.js";
 import type { BlsShare, BlsSharing } from "./blsThreshold.js";
 import type { Cluster, ClusterKey } from "./clusterFile.js";
 import { bls12381G1 as g } from "./group.js";
@@ -64,18 +65,26 @@ export interface ThresholdKeyShare {
   file: string;
 }
 
+export interface ShareLoadOptions extends LoadOptions {
+  /** Through the key cache (keys/keystoreDirCached.ts: the same rules as for single keys). */
+  cache?: Pick<Parameters<typeof loadKeystoreDirCached>[1], "cacheFile" | "logger">;
+}
+
 /**
- * Loads node `index`'s share keystores and matches each to its group key in the cluster file by the
- * share's public key, then checks it against the Feldman commitments (a share that does not match is
- * reported and not loaded). Group keys without a share here are simply not served by this node.
+ * Loads node `index`'s share keystores (through the key cache when `opts.cache` is set) and matches
+ * each to its group key in the cluster file by the share's public key, then checks it against the
+ * Feldman commitments, whether it came from its keystore or from the cache (a share that does not
+ * match is reported and not loaded). Group keys without a share here are simply not served by this node.
  */
 export async function loadShareKeystores(
   cluster: Cluster,
   index: number,
   dir: string,
-  opts: LoadOptions = {},
-): Promise<{ shares: ThresholdKeyShare[]; failures: KeyLoadFailure[] }> {
-  const { keys, failures } = await loadKeystoreDir(dir, opts);
+  opts: ShareLoadOptions = {},
+): Promise<{ shares: ThresholdKeyShare[]; failures: KeyLoadFailure[]; cached: CachedLoadResult | null }> {
+  const { cache, ...loadOpts } = opts;
+  const cached = cache === undefined ? null : await loadKeystoreDirCached(dir, { ...loadOpts, ...cache });
+  const { keys, failures } = cached ?? (await loadKeystoreDir(dir, loadOpts));
   const byShare = new Map(cluster.keys.map((k) => [toHex(k.sharePublicKeys[index - 1]!), k]));
   const shares: ThresholdKeyShare[] = [];
   for (const k of keys) {
@@ -105,5 +114,5 @@ export async function loadShareKeystores(
     }
     shares.push({ key, index, secret: k.secret, sharePublicKey: k.pubkey, file: k.file });
   }
-  return { shares, failures };
+  return { shares, failures, cached };
 }
