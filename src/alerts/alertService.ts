@@ -6,6 +6,7 @@ import { LockClass, type LockKey, lockKeys } from "../store/locks.js";
 import type { SqlTx, Store } from "../store/types.js";
 import { AppError, BadRequestError } from "../util/errors.js";
 import type { Logger } from "../util/logger.js";
+import { type AlertStateSink, alertStateChange } from "./alertEvents.js";
 import type { AlertMetrics } from "./metrics.js";
 import type { AlertRouter } from "./router.js";
 import { type AlertNotification, type NotificationAction, toAlertView } from "./types.js";
@@ -38,6 +39,8 @@ export interface AlertServiceModules {
   metrics?: AlertMetrics | null;
   /** Called after a transaction that queued notifications committed. */
   onQueued?: () => void;
+  /** Every state change also goes to the message bus (--events), in the same transaction. */
+  events?: AlertStateSink | null;
 }
 
 /** Who acts on an alert: an owner's token (admin: ownerId null sees every alert). */
@@ -294,6 +297,7 @@ export class AlertService {
     at: number,
   ): Promise<void> {
     await alertsRepository.insertEvent(tx, { alertId: a.id, at, actor, action, note });
+    await this.modules.events?.recordAlerts(tx, [alertStateChange(a, action, actor, note)]);
   }
 
   private async notify(

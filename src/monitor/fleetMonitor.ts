@@ -1,4 +1,5 @@
 import type { Registry } from "prom-client";
+import type { AlertStateSink } from "../alerts/alertEvents.js";
 import { AlertService } from "../alerts/alertService.js";
 import { NotificationDispatcher } from "../alerts/dispatcher.js";
 import { createAlertMetrics } from "../alerts/metrics.js";
@@ -36,6 +37,8 @@ export interface FleetMonitorModules {
   registry: Registry;
   /** Where notifications go; the monitor closes them when it stops. */
   sinks: readonly RoutedSink[];
+  /** Alert state changes to the message bus (--events), in the changing transaction. */
+  events?: AlertStateSink | null;
 }
 
 /** The running monitor without its transport: what the HTTP routes serve. */
@@ -75,7 +78,7 @@ export async function startFleetMonitor(o: FleetMonitorOptions, m: FleetMonitorM
   );
   const alerts = new AlertService(
     { dedupWindowMs: cfg.dedup_window, resolveAfterMs: cfg.resolve_after, now },
-    { store, router, logger, metrics: alertMetrics, onQueued: () => dispatcher.kick() },
+    { store, router, logger, metrics: alertMetrics, onQueued: () => dispatcher.kick(), events: m.events ?? null },
   );
   const detector = new FleetDetector({
     silentAfterIntervals: cfg.silent_after_intervals,

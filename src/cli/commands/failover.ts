@@ -19,8 +19,9 @@ import { loggingFailoverEvents } from "../failover/events.js";
 import { openLeaseStore } from "../failover/leaseStore.js";
 import { parseLogLevel } from "../options.js";
 import { shutdownSignal } from "../run.js";
+import { addEventsOptions, busFailoverEvents, type EventsFlags, setUpEvents } from "../signer/eventsSetup.js";
 
-interface FailoverFlags {
+interface FailoverFlags extends EventsFlags {
   config: string;
   role?: "active" | "passive";
   requestHandover?: boolean;
@@ -33,8 +34,9 @@ function parseRole(v: string): "active" | "passive" {
 }
 
 export function registerFailoverCommand(program: Command): void {
-  program
-    .command("failover")
+  const cmd = program.command("failover");
+  addEventsOptions(cmd, "every failover event");
+  cmd
     .description(
       "active/passive node failover for chains without remote signing: fenced lease, chain check before promotion, state that never goes back",
     )
@@ -102,6 +104,8 @@ export async function startFailover(flags: FailoverFlags): Promise<RunningFailov
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "slashguard_" });
   const sleep = (ms: number): Promise<void> => systemClock.sleep(ms);
+  const bus = setUpEvents(flags, doc, flags.config, { store: null, logger, registry }, "failover.<node>.<event>");
+  bus?.publisher.start();
   let daemon: FailoverDaemon;
   try {
     daemon = await FailoverDaemon.start(o, {
@@ -114,13 +118,14 @@ export async function startFailover(flags: FailoverFlags): Promise<RunningFailov
       }),
       evm: cfg.rpc.evmUrl === null ? null : new HttpEvmRpc({ url: cfg.rpc.evmUrl, timeoutMs: cfg.rpc.timeoutMs }),
       peers: new PeerClient(cfg.peers, cfg.peerTimeoutMs, peerToken),
-      events: loggingFailoverEvents(logger),
+      events: bus === null ? loggingFailoverEvents(logger) : busFailoverEvents(bus, loggingFailoverEvents(logger)),
       metrics: createFailoverMetrics(registry),
       logger: logger.child({ failover: o.nodeId }),
       clock: monotonic,
       sleep,
     });
   } catch (e) {
+    await bus?.publisher.stop();
     await opened.close();
     throw e;
   }
@@ -136,6 +141,8 @@ export async function startFailover(flags: FailoverFlags): Promise<RunningFailov
   await app.register(failoverRoutes, { daemon, peerToken });
   const stop = async (): Promise<void> => {
     await daemon.stop();
+    // events still queued get a moment on the way out (they live in memory only)
+    await bus?.publisher.stop();
     await app.close();
     await opened.close();
     pino.flush();

@@ -6,10 +6,11 @@ import type { LogLevel } from "../../util/logger.js";
 import { startMonitor } from "../monitor/startMonitor.js";
 import { parseLogLevel, parsePositiveInt } from "../options.js";
 import { shutdownSignal } from "../run.js";
+import { addEventsOptions, type EventsFlags } from "../signer/eventsSetup.js";
 
 export { startMonitor } from "../monitor/startMonitor.js";
 
-interface MonitorFlags {
+interface MonitorFlags extends EventsFlags {
   db?: string;
   host?: string;
   port?: number;
@@ -62,6 +63,8 @@ export function registerMonitorCommand(program: Command): void {
       await shutdownSignal();
       await m.stop();
     });
+
+  addEventsOptions(monitor, "every alert state change");
 
   const token = monitor.command("token").description("owner-scoped bearer tokens (stored only as a hash)");
   token

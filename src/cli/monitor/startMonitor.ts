@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { collectDefaultMetrics, Registry } from "prom-client";
+import type { AlertStateSink } from "../../alerts/alertEvents.js";
 import type { AlertService } from "../../alerts/alertService.js";
 import { buildSinks } from "../../alerts/sinkConfig.js";
 import type { Preset } from "../../chains/ethereum/sszTypes.js";
@@ -20,11 +21,12 @@ import type { Store } from "../../store/types.js";
 import { errorMessage } from "../../util/errors.js";
 import { createLogger, type Logger, type LogLevel } from "../../util/logger.js";
 import { pick, readYamlFile } from "../config.js";
+import { type EventsFlags, setUpEvents } from "../signer/eventsSetup.js";
 import { defaultMaxConnections } from "../httpServer.js";
 import { defaultDashboardDir } from "./dashboardDir.js";
 import { readMonitorConfig } from "./monitorConfig.js";
 
-export interface MonitorOptions {
+export interface MonitorOptions extends EventsFlags {
   db?: string;
   host?: string;
   port?: number;
@@ -50,6 +52,8 @@ export interface MonitorModules {
   registry?: Registry;
   /** Mount the monitor API on this app (before it listens) instead of serving it on a port of its own. */
   http?: FastifyInstance;
+  /** Alert state changes to the message bus (`up`: the signer's outbox). */
+  events?: AlertStateSink | null;
 }
 
 export interface RunningMonitor {
@@ -84,14 +88,20 @@ export async function startMonitor(opts: MonitorOptions, modules: MonitorModules
   const registry = modules.registry ?? new Registry();
   if (modules.registry === undefined) collectDefaultMetrics({ register: registry, prefix: "slashguard_" });
   const now = (): number => Date.now();
+  // standalone: --events of its own (with `up` the signer's registry already holds the event metrics)
+  const bus =
+    modules.registry === undefined
+      ? setUpEvents(opts, doc, configFile, { store, logger, registry }, "alert.<alert kind>.<state>")
+      : null;
   const monitor = await startFleetMonitor(
     {
       cfg,
       ...(opts.beaconNode === undefined ? {} : { beaconNodes: opts.beaconNode }),
       ...(opts.preset === undefined ? {} : { preset: opts.preset }),
     },
-    { store, logger, registry, sinks },
+    { store, logger, registry, sinks, events: bus?.sink ?? modules.events ?? null },
   );
+  bus?.publisher.start();
   const { alerts, tokens } = monitor;
   const feed = new AlertFeed(alerts, logger, { maxPerToken: cfg.feeds_per_token });
   let app: FastifyInstance | null = modules.http ?? null;
@@ -100,6 +110,7 @@ export async function startMonitor(opts: MonitorOptions, modules: MonitorModules
     feed.close();
     if (modules.http === undefined) await app?.close();
     await monitor.stop();
+    await bus?.publisher.stop();
     if (modules.store === undefined) await store.close();
     ownLogger?.pino.flush();
   };

@@ -1,13 +1,23 @@
+import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import type { Command } from "commander";
 import type { Registry } from "prom-client";
 import { z } from "zod";
-import { DEFAULT_STREAM, DEFAULT_SUBJECT_PREFIX, validPrefix, validStreamName } from "../../events/eventFormat.js";
+import {
+  DEFAULT_STREAM,
+  DEFAULT_SUBJECT_PREFIX,
+  failoverEvent,
+  validPrefix,
+  validStreamName,
+} from "../../events/eventFormat.js";
+import { MemoryEventQueue } from "../../events/memoryQueue.js";
 import { createEventMetrics } from "../../events/metrics.js";
 import { NatsBus } from "../../events/natsBus.js";
 import { OutboxPublisher } from "../../events/outboxPublisher.js";
 import { OutboxSink } from "../../events/outboxSink.js";
+import type { FailoverEvent, FailoverEvents } from "../../failover/events.js";
 import type { Store } from "../../store/types.js";
+import { jsonSafe } from "../../util/errors.js";
 import type { Logger } from "../../util/logger.js";
 import { ConfigError, ConfigErrorCode, pick, validateSection } from "../config.js";
 import { parsePositiveInt } from "../options.js";
@@ -31,13 +41,15 @@ export interface EventsFlags {
 }
 
 export const DEFAULT_MAX_BACKLOG = 1_000_000;
+/** Events of a source without a store (failover) held in memory while the bus is away. */
+export const MEMORY_QUEUE_MAX = 10_000;
 
-export function addEventsOptions(cmd: Command): void {
+export function addEventsOptions(cmd: Command, what = "every signing decision"): void {
   cmd
-    .option("--events <url>", "publish every signing decision to NATS JetStream at nats://HOST:PORT (docs/events.md)")
+    .option("--events <url>", `publish ${what} to NATS JetStream at nats://HOST:PORT (docs/events.md)`)
     .option("--events-stream <name>", `JetStream stream, created if missing (default ${DEFAULT_STREAM})`)
     .option("--events-subject-prefix <p>", `first subject level(s) (default ${DEFAULT_SUBJECT_PREFIX})`)
-    .option("--events-instance <name>", "this signer's name in every event (default the host name)")
+    .option("--events-instance <name>", "this process's name in every event (default the host name)")
     .option(
       "--events-max-backlog <n>",
       `events the outbox holds while the bus is away; beyond, new ones are dropped and counted (default ${DEFAULT_MAX_BACKLOG})`,
@@ -46,19 +58,29 @@ export function addEventsOptions(cmd: Command): void {
 }
 
 export interface SignerEvents {
-  sink: OutboxSink;
+  /** Writes into the store's outbox (null for a process without a store). */
+  sink: OutboxSink | null;
+  /** Events without a store transaction (failover). */
+  queue: MemoryEventQueue;
   publisher: OutboxPublisher;
+  instance: string;
+  subjectPrefix: string;
   describe(): string;
 }
 
-/** The outbox sink and its publisher when --events (or `events.url`) is set; null otherwise. */
+/**
+ * The message bus when --events (or `events.url`) is set; null otherwise. The event metrics are registered
+ * either way (0 without --events), so dashboards and alert rules find them on every signer.
+ */
 export function setUpEvents(
   flags: EventsFlags,
   config: Record<string, unknown>,
   configFile: string,
-  modules: { store: Store; logger: Logger; registry: Registry },
+  modules: { store: Store | null; logger: Logger; registry: Registry },
+  subjects = "sign.<chain>.<key>",
 ): SignerEvents | null {
   const c = validateSection(EventsConfig, config.events, configFile, "events");
+  const metrics = createEventMetrics(modules.registry);
   const url = pick(flags.events, c.url, undefined);
   if (url === undefined) return null;
   const stream = pick(flags.eventsStream, c.stream, DEFAULT_STREAM);
@@ -71,29 +93,53 @@ export function setUpEvents(
   if (!validPrefix(subjectPrefix))
     throw bad("events.subject_prefix", "subject prefix: tokens of letters, digits, _ and -");
   const logger = modules.logger.child({ component: "events" });
-  const metrics = createEventMetrics(modules.registry);
-  const sink = new OutboxSink(
-    { subjectPrefix, instance: pick(flags.eventsInstance, c.instance, hostname()) },
-    { logger, metrics },
-  );
+  const instance = pick(flags.eventsInstance, c.instance, hostname());
+  const sink = modules.store === null ? null : new OutboxSink({ subjectPrefix, instance }, { logger, metrics });
+  const queue = new MemoryEventQueue(MEMORY_QUEUE_MAX, metrics);
   const bus = new NatsBus({ url, stream, subjectPrefix }, { logger });
   const publisher = new OutboxPublisher(
     { maxBacklog: pick(flags.eventsMaxBacklog, c.max_backlog, DEFAULT_MAX_BACKLOG) },
     {
       store: modules.store,
+      queue,
       bus,
       logger,
       metrics,
       onFull: (full) => {
-        sink.full = full;
+        if (sink !== null) sink.full = full;
       },
     },
   );
-  sink.onRecorded = () => publisher.poke();
+  if (sink !== null) sink.onRecorded = () => publisher.poke();
+  queue.onQueued = () => publisher.poke();
   return {
     sink,
+    queue,
     publisher,
-    describe: () => `events to ${redactUrl(url)}, stream ${stream}, subjects ${subjectPrefix}.sign.<chain>.<key>`,
+    instance,
+    subjectPrefix,
+    describe: () => `events to ${redactUrl(url)}, stream ${stream}, subjects ${subjectPrefix}.${subjects}`,
+  };
+}
+
+/** Failover events to the bus (memory queue: the failover has no store transaction), then to `next`. */
+export function busFailoverEvents(events: SignerEvents, next: FailoverEvents, now = Date.now): FailoverEvents {
+  return {
+    emit(e: FailoverEvent): void {
+      next.emit(e);
+      const { kind, node, ...rest } = e;
+      events.queue.push(
+        failoverEvent(
+          { event: kind, node, detail: jsonSafe(rest) as Record<string, unknown> },
+          {
+            id: randomUUID(),
+            instance: events.instance,
+            prefix: events.subjectPrefix,
+            time: new Date(now()).toISOString(),
+          },
+        ),
+      );
+    },
   };
 }
 

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import type { AlertStateSink } from "../../alerts/alertEvents.js";
 import type { SignerService } from "../../signer/service.js";
 import { type MonitorOptions, type RunningMonitor, startMonitor } from "../monitor/startMonitor.js";
 import type { SignerContext, SignerSection } from "./section.js";
@@ -17,6 +18,8 @@ export function monitorSection(opts: MonitorOptions, onStarted?: (m: RunningMoni
         logger: ctx.logger,
         registry: ctx.registry,
         http: ctx.http,
+        // --events of `up`: alert state changes go into the signer's outbox too
+        events: ctx.events !== null && "recordAlerts" in ctx.events ? (ctx.events as unknown as AlertStateSink) : null,
       });
       await onStarted?.(m);
       return {

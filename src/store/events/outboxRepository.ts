@@ -1,13 +1,16 @@
 import type { SqlTx } from "../types.js";
 
-/** One event waiting in the outbox (see migrations 0011_event_outbox.sql). */
+/** One outbox row (see migrations 0011_event_outbox.sql and 0014_event_outbox_packed.sql). */
 export interface OutboxEvent {
-  /** De-duplication id on the bus (JetStream Nats-Msg-Id); the event's `id` field. */
+  /** 0011 rows: the event's de-duplication id. Packed rows: the row's random id (event ids derive from it). */
   msgId: string;
+  /** 0011 rows: the event's subject. Packed rows: the kind of its events. */
   subject: string;
   /** JSON text. */
   payload: string;
   createdAtMs: number;
+  /** Events the row holds; 0 = one ready event (0011's form). */
+  events: number;
 }
 
 export interface OutboxRow extends OutboxEvent {
@@ -17,51 +20,56 @@ export interface OutboxRow extends OutboxEvent {
 /** Outbox statements for both dialects. */
 export const outboxRepository = {
   /**
-   * Adds events inside the caller's transaction (the one that commits their protection records). PostgreSQL:
-   * one statement sent with COMMIT (no round trip of its own), values as hex literals so no text can break
-   * out of them; SQLite: in-process statements.
+   * Adds rows inside the caller's transaction (the one that commits their protection records). PostgreSQL:
+   * one statement sent with COMMIT (no round trip of its own), text as base64 literals so no text can break
+   * out of them; SQLite: one in-process statement per 200 rows.
    */
-  async insert(tx: SqlTx, events: readonly OutboxEvent[]): Promise<void> {
-    if (events.length === 0) return;
+  async insert(tx: SqlTx, rows: readonly OutboxEvent[]): Promise<void> {
+    if (rows.length === 0) return;
     if (tx.dialect === "postgres") {
       tx.runAtCommit(
-        `INSERT INTO event_outbox (msg_id, subject, payload, created_at_ms)
-         SELECT * FROM unnest(${texts(events.map((e) => e.msgId))}, ${texts(events.map((e) => e.subject))},
-           ${texts(events.map((e) => e.payload))}, ${bigints(events.map((e) => e.createdAtMs))})`,
+        `INSERT INTO event_outbox (msg_id, subject, payload, created_at_ms, events)
+         SELECT * FROM unnest(${texts(rows.map((e) => e.msgId))}, ${texts(rows.map((e) => e.subject))},
+           ${texts(rows.map((e) => e.payload))}, ${bigints(rows.map((e) => e.createdAtMs))}::bigint[],
+           ${bigints(rows.map((e) => e.events))}::int[])`,
       );
       return;
     }
-    // one statement per 200 events (4 parameters each, far below SQLite's limit)
-    for (let i = 0; i < events.length; i += 200) {
-      const part = events.slice(i, i + 200);
+    for (let i = 0; i < rows.length; i += 200) {
+      const part = rows.slice(i, i + 200);
       await tx.run(
-        `INSERT INTO event_outbox (msg_id, subject, payload, created_at_ms) VALUES ${part
-          .map((_, j) => `($${4 * j + 1}, $${4 * j + 2}, $${4 * j + 3}, $${4 * j + 4})`)
+        `INSERT INTO event_outbox (msg_id, subject, payload, created_at_ms, events) VALUES ${part
+          .map((_, j) => `($${5 * j + 1}, $${5 * j + 2}, $${5 * j + 3}, $${5 * j + 4}, $${5 * j + 5})`)
           .join(", ")}`,
-        part.flatMap((e) => [e.msgId, e.subject, e.payload, e.createdAtMs]),
+        part.flatMap((e) => [e.msgId, e.subject, e.payload, e.createdAtMs, e.events]),
       );
     }
   },
 
-  /** The oldest `limit` events in seq order. */
-  async oldest(tx: SqlTx, limit: number): Promise<OutboxRow[]> {
+  /** The oldest `limit` rows after seq `after` (0: from the start), in seq order. */
+  async oldest(tx: SqlTx, limit: number, after = 0): Promise<OutboxRow[]> {
     const rows = await tx.all<{
       seq: unknown;
       msg_id: string;
       subject: string;
       payload: string;
       created_at_ms: unknown;
-    }>("SELECT seq, msg_id, subject, payload, created_at_ms FROM event_outbox ORDER BY seq LIMIT $1", [limit]);
+      events: unknown;
+    }>(
+      "SELECT seq, msg_id, subject, payload, created_at_ms, events FROM event_outbox WHERE seq > $1 ORDER BY seq LIMIT $2",
+      [after, limit],
+    );
     return rows.map((r) => ({
       seq: Number(r.seq),
       msgId: r.msg_id,
       subject: r.subject,
       payload: r.payload,
       createdAtMs: Number(r.created_at_ms),
+      events: Number(r.events),
     }));
   },
 
-  /** Deletes published events by seq (never "seq <= x": on PostgreSQL a lower seq may commit later). */
+  /** Deletes published rows by seq (never "seq <= x": on PostgreSQL a lower seq may commit later). */
   async remove(tx: SqlTx, seqs: readonly number[]): Promise<void> {
     if (seqs.length === 0) return;
     if (tx.dialect === "postgres") {
@@ -74,10 +82,13 @@ export const outboxRepository = {
     }
   },
 
-  /** Events waiting and the creation time of the oldest (cheap: both come from indexes). */
-  async backlog(tx: SqlTx): Promise<{ count: number; oldestMs: number | null }> {
+  /** Events waiting in rows after seq `after`, and the creation time of the oldest such row. */
+  async backlog(tx: SqlTx, after = 0): Promise<{ count: number; oldestMs: number | null }> {
     const rows = await tx.all<{ n: unknown; oldest: unknown }>(
-      "SELECT count(*) AS n, (SELECT created_at_ms FROM event_outbox ORDER BY seq LIMIT 1) AS oldest FROM event_outbox",
+      `SELECT coalesce(sum(CASE WHEN events = 0 THEN 1 ELSE events END), 0) AS n,
+         (SELECT created_at_ms FROM event_outbox WHERE seq > $1 ORDER BY seq LIMIT 1) AS oldest
+       FROM event_outbox WHERE seq > $1`,
+      [after],
     );
     const r = rows[0];
     return {
@@ -87,9 +98,9 @@ export const outboxRepository = {
   },
 };
 
-/** A text[] literal built from hex (no character of the text appears in the SQL). */
+/** A text[] literal built from base64 (no character of the text appears in the SQL). */
 function texts(vs: readonly string[]): string {
-  return `ARRAY[${vs.map((v) => `convert_from(decode('${Buffer.from(v, "utf8").toString("hex")}','hex'),'UTF8')`).join(",")}]::text[]`;
+  return `ARRAY[${vs.map((v) => `convert_from(decode('${Buffer.from(v, "utf8").toString("base64")}','base64'),'UTF8')`).join(",")}]::text[]`;
 }
 
 function bigints(vs: readonly number[]): string {
@@ -98,5 +109,5 @@ function bigints(vs: readonly number[]): string {
       if (!Number.isSafeInteger(v)) throw new TypeError(`not an integer: ${v}`);
       return String(v);
     })
-    .join(",")}]::bigint[]`;
+    .join(",")}]`;
 }

@@ -7,6 +7,7 @@ import { SubstrateErrorCode } from "../../../src/chains/substrate/errors.js";
 import { GrandpaStage } from "../../../src/chains/substrate/types.js";
 import type { SignEventPayload } from "../../../src/events/eventFormat.js";
 import { createEventMetrics } from "../../../src/events/metrics.js";
+import { expandRows } from "../../../src/events/outboxFormat.js";
 import { OutboxSink } from "../../../src/events/outboxSink.js";
 import { CometBftProtection } from "../../../src/protection/cometbft/cometBftProtection.js";
 import type { DecisionEventSink } from "../../../src/protection/decisionEvents.js";
@@ -39,7 +40,7 @@ describe.each(ENGINES)("decision events of every chain on %s", (engine) => {
     await ts?.dispose();
   });
   const events = async (): Promise<{ subject: string; e: SignEventPayload }[]> =>
-    (await ts.store.tx((tx) => outboxRepository.oldest(tx, 1000), { readOnly: true })).map((r) => {
+    expandRows(await ts.store.tx((tx) => outboxRepository.oldest(tx, 1000), { readOnly: true })).map((r) => {
       const e = JSON.parse(r.payload) as SignEventPayload;
       expect(validate(e), JSON.stringify(validate.errors)).toBe(true);
       return { subject: r.subject, e };

@@ -4,6 +4,7 @@ import { ProtectionErrorCode as C } from "../../../src/chains/ethereum/protectio
 import type { SignEventPayload } from "../../../src/events/eventFormat.js";
 import { createEventMetrics, type EventMetrics } from "../../../src/events/metrics.js";
 import type { EventBus } from "../../../src/events/natsBus.js";
+import { expandRows } from "../../../src/events/outboxFormat.js";
 import { OutboxPublisher } from "../../../src/events/outboxPublisher.js";
 import { OutboxSink } from "../../../src/events/outboxSink.js";
 import { EthereumProtection } from "../../../src/protection/ethereum/ethereumProtection.js";
@@ -82,7 +83,7 @@ describe.each(ENGINES)("message-bus outbox on %s", (engine) => {
     expect(await p.checkAndRecord(att(k, 1, 2, 1))).toBe("repeat");
     await expect(p.checkAndRecord(att(k, 1, 2, 2))).rejects.toMatchObject({ code: C.AttestationDoubleVote });
     expect(await p.checkAndRecord(blk(k, 7, 1))).toBe("new");
-    const rows = await ts.store.tx((tx) => outboxRepository.oldest(tx, 100), { readOnly: true });
+    const rows = expandRows(await ts.store.tx((tx) => outboxRepository.oldest(tx, 100), { readOnly: true }));
     const events = rows.map((r) => JSON.parse(r.payload) as SignEventPayload);
     expect(rows.every((r) => r.subject === `sg.sign.ethereum.${toHex(k)}`)).toBe(true);
     expect(events.map((e) => [e.decision, e.repeat, e.code])).toEqual([
