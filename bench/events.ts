@@ -50,7 +50,7 @@ async function run(engine: string, events: boolean, tag: string): Promise<{ rate
     sink === null
       ? null
       : new OutboxPublisher(
-          { maxBacklog: 10_000_000, window: Number(arg("window", "64")), lingerMs: Number(arg("linger", "20")) },
+          { maxBacklog: 10_000_000, window: Number(arg("window", "256")), lingerMs: Number(arg("linger", "20")) },
           {
             store,
             bus: new NatsBus({ url: NATS, stream, subjectPrefix: prefix }, { logger: nullLogger }),

@@ -97,7 +97,7 @@ export class OutboxPublisher {
     this.batch = opts.batch ?? 256;
     this.idleMs = opts.idleMs ?? 200;
     this.lingerMs = opts.lingerMs ?? 20;
-    this.window = Math.max(1, opts.window ?? 64);
+    this.window = Math.max(1, opts.window ?? 256);
     this.deleteEveryMs = opts.deleteEveryMs ?? 1000;
     this.quietMs = opts.quietMs ?? 50;
     this.maxDelayMs = opts.maxDelayMs ?? 5000;
@@ -282,9 +282,7 @@ export class OutboxPublisher {
         j++;
       }
       const part = events.slice(i, j);
-      const res = await Promise.allSettled(
-        part.map((e) => (this.acked.has(e.msgId) ? null : this.modules.bus.publish(e.subject, e.payload, e.msgId))),
-      );
+      const res = await this.send(part);
       let failed = -1;
       res.forEach((r, k) => {
         if (r.status === "fulfilled") this.acked.add(part[k]!.msgId);
@@ -294,6 +292,18 @@ export class OutboxPublisher {
       i = j;
     }
     return { acked: events.length, error: null };
+  }
+
+  /** One window: through publishBatch when the bus has it; events already acknowledged are not sent again. */
+  private async send(part: readonly ReadyEvent[]): Promise<PromiseSettledResult<unknown>[]> {
+    const bus = this.modules.bus;
+    const todo = part.filter((e) => !this.acked.has(e.msgId));
+    const sent =
+      bus.publishBatch !== undefined && todo.length > 0
+        ? await bus.publishBatch(todo).catch((e: unknown) => todo.map(() => ({ status: "rejected", reason: e }) as const))
+        : await Promise.allSettled(todo.map((e) => bus.publish(e.subject, e.payload, e.msgId)));
+    let k = 0;
+    return part.map((e) => (this.acked.has(e.msgId) ? { status: "fulfilled", value: undefined } : sent[k++]!));
   }
 
   /** SQLite: deletes published rows, at most once per deleteEveryMs unless forced or many are waiting. */
