@@ -22,7 +22,9 @@ export interface EventBus {
    * Several at once (same meaning as publish for each; distinct subjects, so order between them does not
    * matter): one settled result per message. Optional; the publisher falls back to publish().
    */
-  publishBatch?(events: readonly { subject: string; payload: string; msgId: string }[]): Promise<PromiseSettledResult<void>[]>;
+  publishBatch?(
+    events: readonly { subject: string; payload: string; msgId: string }[],
+  ): Promise<PromiseSettledResult<void>[]>;
   readonly connected: boolean;
   close(): Promise<void>;
 }

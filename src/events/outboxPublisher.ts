@@ -8,6 +8,12 @@ import type { MemoryEventQueue } from "./memoryQueue.js";
 import type { EventMetrics } from "./metrics.js";
 import type { EventBus } from "./natsBus.js";
 import { expandRow } from "./outboxFormat.js";
+import { publishInWindows } from "./publishWindows.js";
+
+/** Events built and published per round at most (unless one row holds more). */
+const ROUND_EVENTS = 1024;
+/** Beyond this many waiting events the publisher stops waiting for pauses in signing (it must catch up). */
+const CATCH_UP_BACKLOG = 100_000;
 
 export interface OutboxPublisherOptions {
   /** Most outbox rows read per round. */
@@ -191,7 +197,7 @@ export class OutboxPublisher {
 
   /** How long to wait before the next round: 0 unless events are flowing and the oldest is recent. */
   private deferMs(): number {
-    if (this.pendingSince === null || this.stopped) return 0;
+    if (this.pendingSince === null || this.stopped || this.backlog > CATCH_UP_BACKLOG) return 0;
     const now = this.now();
     const quietFor = now - this.lastActivity;
     const waited = now - this.pendingSince;
@@ -245,7 +251,13 @@ export class OutboxPublisher {
   }
 
   /** Publishes the rows' events in order until the first failure; returns the rows completed. */
-  private async publishRows(rows: readonly OutboxRow[]): Promise<{ seqs: number[]; events: number; error: unknown }> {
+  private async publishRows(all: readonly OutboxRow[]): Promise<{ seqs: number[]; events: number; error: unknown }> {
+    // building events is event-loop work: a round takes rows up to about ROUND_EVENTS events (at least one row)
+    let n = 0;
+    let planned = 0;
+    while (n < all.length && (n === 0 || planned + Math.max(1, all[n]!.events) <= ROUND_EVENTS))
+      planned += Math.max(1, all[n++]!.events);
+    const rows = all.slice(0, n);
     const events: ReadyEvent[] = [];
     const ends: number[] = [];
     for (const row of rows) {
@@ -270,40 +282,12 @@ export class OutboxPublisher {
     return { seqs, events: done, error: r.error };
   }
 
-  /** Sends windows of events (distinct subjects) and waits for each window's acknowledgements. */
-  private async publishEvents(events: readonly ReadyEvent[]): Promise<{ acked: number; error: unknown }> {
-    let i = 0;
-    while (i < events.length) {
-      if (this.stopped) return { acked: i, error: null };
-      const subjects = new Set<string>();
-      let j = i;
-      while (j < events.length && j - i < this.window && !subjects.has(events[j]!.subject)) {
-        subjects.add(events[j]!.subject);
-        j++;
-      }
-      const part = events.slice(i, j);
-      const res = await this.send(part);
-      let failed = -1;
-      res.forEach((r, k) => {
-        if (r.status === "fulfilled") this.acked.add(part[k]!.msgId);
-        else if (failed < 0) failed = k;
-      });
-      if (failed >= 0) return { acked: i + failed, error: (res[failed] as PromiseRejectedResult).reason };
-      i = j;
-    }
-    return { acked: events.length, error: null };
-  }
-
-  /** One window: through publishBatch when the bus has it; events already acknowledged are not sent again. */
-  private async send(part: readonly ReadyEvent[]): Promise<PromiseSettledResult<unknown>[]> {
-    const bus = this.modules.bus;
-    const todo = part.filter((e) => !this.acked.has(e.msgId));
-    const sent =
-      bus.publishBatch !== undefined && todo.length > 0
-        ? await bus.publishBatch(todo).catch((e: unknown) => todo.map(() => ({ status: "rejected", reason: e }) as const))
-        : await Promise.allSettled(todo.map((e) => bus.publish(e.subject, e.payload, e.msgId)));
-    let k = 0;
-    return part.map((e) => (this.acked.has(e.msgId) ? { status: "fulfilled", value: undefined } : sent[k++]!));
+  private publishEvents(events: readonly ReadyEvent[]): Promise<{ acked: number; error: unknown }> {
+    return publishInWindows(this.modules.bus, events, {
+      acked: this.acked,
+      window: this.window,
+      stopped: () => this.stopped,
+    });
   }
 
   /** SQLite: deletes published rows, at most once per deleteEveryMs unless forced or many are waiting. */

@@ -54,6 +54,28 @@ describe.skipIf(!HAS_NATS)("NATS JetStream bus (real server)", () => {
     expect(info.config.subjects).toEqual([`${prefix}.>`]);
   });
 
+  it("publishBatch: every message acknowledged, a repeated id stored once, a subject no stream takes is rejected", async () => {
+    const { stream, prefix } = uniqueBus();
+    streams.push(stream);
+    const bus = new NatsBus({ url: NATS_URL, stream, subjectPrefix: prefix, timeoutMs: 1500 }, { logger: nullLogger });
+    closers.push(() => bus.close());
+    await bus.ready();
+    const msgs = [1, 2, 3].map((n) => ({
+      subject: `${prefix}.sign.ethereum.0x${n}`,
+      payload: `{"n":${n}}`,
+      msgId: `b-${n}`,
+    }));
+    expect((await bus.publishBatch(msgs)).map((r) => r.status)).toEqual(["fulfilled", "fulfilled", "fulfilled"]);
+    const again = await bus.publishBatch([msgs[1]!, { subject: "nostream_here.x", payload: "{}", msgId: "b-9" }]);
+    expect(again.map((r) => r.status)).toEqual(["fulfilled", "rejected"]);
+    const got = await readStream(nc, stream, 3);
+    expect(got.map((m) => [m.msgId, m.json.n])).toEqual([
+      ["b-1", 1],
+      ["b-2", 2],
+      ["b-3", 3],
+    ]);
+  });
+
   it("decisions of an Ethereum protection reach the stream in order, each once, on its key's subject", async () => {
     const { stream, prefix } = uniqueBus();
     streams.push(stream);
