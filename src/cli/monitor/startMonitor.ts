@@ -21,8 +21,8 @@ import type { Store } from "../../store/types.js";
 import { errorMessage } from "../../util/errors.js";
 import { createLogger, type Logger, type LogLevel } from "../../util/logger.js";
 import { pick, readYamlFile } from "../config.js";
-import { type EventsFlags, setUpEvents } from "../signer/eventsSetup.js";
 import { defaultMaxConnections } from "../httpServer.js";
+import { type EventsFlags, setUpEvents } from "../signer/eventsSetup.js";
 import { defaultDashboardDir } from "./dashboardDir.js";
 import { readMonitorConfig } from "./monitorConfig.js";
 
