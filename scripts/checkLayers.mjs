@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 // Import-boundary check for the layers of DESIGN.md: a folder imports only from its own folder or from a lower layer.
 // Chain folders never import each other; the signer transports never import each other.
+// Stricter rules (DEVELOPERS.md, "Layers"): transports never import the store's repositories; src/schemas/
+// (wire types shared with the dashboard) imports no Node built-in and no package but typebox; web/src
+// imports nothing of src/ but src/schemas/.
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -11,6 +14,7 @@ const src = join(root, "src");
 /** Unit (folder under src/) -> layer. A unit may import itself or any unit of a strictly lower layer. */
 export const LAYERS = {
   util: 0,
+  schemas: 0,
   "chains/ethereum": 1,
   "chains/cometbft": 1,
   "chains/substrate": 1,
@@ -50,6 +54,22 @@ function* walk(dir) {
 const IMPORT_RE =
   /(?:import|export)\s[^"'`;]*?from\s*["']([^"']+)["']|import\s*\(\s*["']([^"']+)["']\s*\)|import\s+["']([^"']+)["']/g;
 
+/** Transport units: they reach the store only through the services of the layers below. */
+const TRANSPORTS = new Set(["http", "grpc", "privval", "cluster"]);
+/** What a transport may import from store/: its error codes (status mapping) and the Store type. */
+const STORE_ALLOWED_TO_TRANSPORTS = new Set(["store/errors.ts", "store/types.ts"]);
+/** Packages src/schemas/ may import: it is compiled into the dashboard too. */
+const SCHEMA_PACKAGES = new Set(["typebox"]);
+
+function srcPath(target) {
+  return relative(src, target.replace(/\.js$/, ".ts")).split(sep).join("/");
+}
+
+function packageOf(spec) {
+  const parts = spec.split("/");
+  return spec.startsWith("@") ? parts.slice(0, 2).join("/") : parts[0];
+}
+
 const problems = [];
 let files = 0;
 for (const file of walk(src)) {
@@ -63,6 +83,10 @@ for (const file of walk(src)) {
   const text = readFileSync(file, "utf8");
   for (const m of text.matchAll(IMPORT_RE)) {
     const spec = m[1] ?? m[2] ?? m[3];
+    if (from === "schemas" && !spec.startsWith(".") && !SCHEMA_PACKAGES.has(packageOf(spec))) {
+      problems.push(`${relFile}: src/schemas/ is shared with web/: it must not import ${spec}`);
+      continue;
+    }
     if (!spec.startsWith(".")) continue; // packages and node: built-ins
     const target = resolve(dirname(file), spec);
     if (!target.startsWith(src + sep)) {
@@ -75,9 +99,30 @@ for (const file of walk(src)) {
       continue;
     }
     if (to === from) continue;
+    if (TRANSPORTS.has(from) && to === "store" && !STORE_ALLOWED_TO_TRANSPORTS.has(srcPath(target))) {
+      problems.push(`${relFile}: transport ${from} must not import the store (${spec}): go through a service below`);
+      continue;
+    }
     if (LAYERS[to] >= LAYERS[from]) {
       problems.push(`${relFile}: ${from} (layer ${LAYERS[from]}) must not import ${to} (layer ${LAYERS[to]}): ${spec}`);
     }
+  }
+}
+
+// web/ (the dashboard) talks to the API only: of src/ it imports the shared wire types and nothing else.
+const web = join(root, "web", "src");
+const schemas = join(src, "schemas");
+for (const file of walk(web)) {
+  files++;
+  const relFile = relative(root, file);
+  for (const m of readFileSync(file, "utf8").matchAll(IMPORT_RE)) {
+    const spec = m[1] ?? m[2] ?? m[3];
+    if (spec.startsWith("node:")) problems.push(`${relFile}: web/ must not import a Node built-in: ${spec}`);
+    if (!spec.startsWith(".")) continue;
+    const target = resolve(dirname(file), spec);
+    if (target.startsWith(web + sep)) continue;
+    if (!target.startsWith(schemas + sep))
+      problems.push(`${relFile}: web/ must not import ${spec} (only src/schemas/)`);
   }
 }
 

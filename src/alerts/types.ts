@@ -1,26 +1,8 @@
-import type { AlertRow, AlertStatus } from "../store/alerts/alertsRepository.js";
+import type { Alert } from "../schemas/alerts.js";
+import type { AlertRow } from "../store/alerts/alertsRepository.js";
 
-/** An alert as the API answers it and as sinks receive it (wire form, snake_case). */
-export interface AlertView {
-  id: number;
-  kind: string;
-  severity: string;
-  chain: string | null;
-  pubkey: string | null;
-  hosts: string[];
-  status: AlertStatus;
-  confidence: number;
-  summary: string;
-  evidence: Record<string, unknown>;
-  first_seen: string;
-  last_seen: string;
-  acknowledged_by: string | null;
-  acknowledged_at: string | null;
-  suppressed_until: string | null;
-  resolved_by: string | null;
-  resolved_at: string | null;
-  dedup_key: string;
-}
+/** An alert as the API answers it and as sinks receive it (wire form, snake_case: src/schemas/alerts.ts). */
+export type AlertView = Alert;
 
 /** trigger: a new event or a reminder; acknowledge and resolve follow operator actions or a cleared condition. */
 export type NotificationAction = "trigger" | "acknowledge" | "resolve";

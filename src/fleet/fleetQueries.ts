@@ -8,6 +8,8 @@ import { type HostRow, hostsRepository, type SourceRow } from "../store/fleet/ho
 import { type MaintenanceRow, maintenanceRepository } from "../store/fleet/maintenanceRepository.js";
 import type { Store } from "../store/types.js";
 
+export type { HistoryRow, KeyObservationRow, MaintenanceRow };
+
 export interface HostView extends HostRow {
   silent: boolean;
   sources: SourceRow[];

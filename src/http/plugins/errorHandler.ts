@@ -13,7 +13,8 @@ export interface ErrorHandlerOptions {
 
 /**
  * The one error handler of the HTTP API: typed errors answer `{code, message}` with the status their
- * code maps to (slashing-protection refusals: 412); Fastify's own client errors (validation, body too
+ * code maps to (slashing-protection refusals: 412); a schema validation failure answers 400
+ * ERR_BAD_REQUEST like a route's own input checks; Fastify's own client errors (body too
  * large, bad JSON) keep their 4xx status; anything else is logged and answered with a generic 500.
  */
 async function errorHandler(app: FastifyInstance, opts: ErrorHandlerOptions): Promise<void> {
@@ -24,6 +25,10 @@ async function errorHandler(app: FastifyInstance, opts: ErrorHandlerOptions): Pr
       const status = opts.statusOf(err.code) ?? 500;
       if (status >= 500) opts.logger.error("Request failed", { code: err.code }, err);
       return reply.status(status).send({ code: err.code, message: err.message });
+    }
+    if (err.validation !== undefined) {
+      // a route's schema (src/schemas/) refused the input: the same typed code as the routes' own checks
+      return reply.status(400).send({ code: "ERR_BAD_REQUEST", message: err.message });
     }
     const status = err.statusCode ?? 500;
     if (status < 500) {

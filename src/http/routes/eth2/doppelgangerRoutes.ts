@@ -1,8 +1,11 @@
 import type { FastifyInstance } from "fastify";
+import { Type } from "typebox";
 import type { DoppelgangerKeyStatus } from "../../../detect/doppelganger/doppelgangerTypes.js";
+import { DoppelgangerClearBody, DoppelgangerEntry } from "../../../schemas/eth2.js";
 import { normalizePubkey } from "../../../signer/ethereum/ethSigner.js";
 import { BadRequestError } from "../../../util/errors.js";
 import { bearerAuth } from "../../plugins/bearerAuth.js";
+import { typed } from "../../typed.js";
 
 /** Where the status comes from: the guard, or the signer's key list when the guard is off. */
 export interface DoppelgangerStatusSource {
@@ -17,15 +20,7 @@ export interface DoppelgangerRoutesOptions {
 }
 
 /** Wire form of one key (the dashboard shows exactly this). Epochs and indices are decimal strings. */
-export interface DoppelgangerKeyView {
-  pubkey: string;
-  index: string | null;
-  status: string;
-  checked_epochs: number;
-  remaining_epochs: number;
-  since_epoch: string | null;
-  detail: string;
-}
+export type DoppelgangerKeyView = DoppelgangerEntry;
 
 export function doppelgangerView(s: DoppelgangerKeyStatus): DoppelgangerKeyView {
   return {
@@ -39,30 +34,34 @@ export function doppelgangerView(s: DoppelgangerKeyStatus): DoppelgangerKeyView 
   };
 }
 
-const BY_RE = /^[\p{L}\p{N} @._:-]{1,100}$/u;
-
 /**
  * `GET /api/v1/eth2/doppelganger`: every key's doppelganger status (public, like the key list).
  * `POST /api/v1/eth2/doppelganger/{pubkey}/clear` (keymanager bearer token): an operator who made
  * sure no other signer uses the key lets it be checked again; body `{"by": "who"}` is recorded.
  */
 export async function doppelgangerRoutes(app: FastifyInstance, opts: DoppelgangerRoutesOptions): Promise<void> {
-  app.get("/api/v1/eth2/doppelganger", async () => ({
+  const api = typed(app);
+  const list = { response: { 200: Type.Object({ data: Type.Array(DoppelgangerEntry) }) } };
+  api.get("/api/v1/eth2/doppelganger", { schema: list }, async () => ({
     data: opts.source
       .statuses()
       .sort((a, b) => (a.pubkey < b.pubkey ? -1 : 1))
       .map(doppelgangerView),
   }));
 
-  await app.register(async (secured) => {
+  await api.register(async (plugin) => {
+    const secured = typed(plugin);
     secured.addHook("onRequest", bearerAuth(opts.token));
-    secured.post<{ Params: { pubkey: string } }>("/api/v1/eth2/doppelganger/:pubkey/clear", async (req) => {
+    const clear = {
+      params: Type.Object({ pubkey: Type.String({ maxLength: 200 }) }),
+      body: DoppelgangerClearBody,
+      response: { 200: Type.Object({ data: DoppelgangerEntry }) },
+    };
+    secured.post("/api/v1/eth2/doppelganger/:pubkey/clear", { schema: clear }, async (req) => {
       const pubkey = normalizePubkey(req.params.pubkey);
       if (!/^0x[0-9a-f]{96}$/.test(pubkey))
         throw new BadRequestError("pubkey must be a 0x-hex BLS public key", "pubkey");
-      const by = (req.body as { by?: unknown } | null)?.by ?? "keymanager token";
-      if (typeof by !== "string" || !BY_RE.test(by))
-        throw new BadRequestError("by must name who clears (letters, digits, spaces, @._:-; up to 100)", "by");
+      const by = req.body?.by ?? "keymanager token";
       return { data: doppelgangerView(await opts.source.clear(pubkey, by)) };
     });
   });

@@ -1,7 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { SignParams } from "../../../schemas/eth2.js";
 import type { EthSignerMetrics } from "../../../signer/ethereum/metrics.js";
 import { isAppError } from "../../../util/errors.js";
 import { toHex } from "../../../util/hex.js";
+import { typed } from "../../typed.js";
 
 /** What the routes need of a signing service: the local signer (EthSigner) or a threshold node. */
 export interface Eth2SigningService {
@@ -36,7 +38,10 @@ function signingType(body: unknown): string {
 
 /** `POST /api/v1/eth2/sign/{identifier}` and `GET /api/v1/eth2/publicKeys`. */
 export async function signRoutes(app: FastifyInstance, opts: SignRoutesOptions): Promise<void> {
-  app.post<{ Params: { identifier: string } }>("/api/v1/eth2/sign/:identifier", async (req, reply: FastifyReply) => {
+  const api = typed(app);
+  // The body is Web3Signer's signing request, parsed (with its typed errors) by the signing service.
+  const schema = { params: SignParams };
+  api.post("/api/v1/eth2/sign/:identifier", { schema }, async (req, reply: FastifyReply) => {
     const type = signingType(req.body);
     try {
       const { signature } = await opts.signer.sign(req.params.identifier, req.body);
@@ -50,7 +55,7 @@ export async function signRoutes(app: FastifyInstance, opts: SignRoutesOptions):
     }
   });
 
-  app.get("/api/v1/eth2/publicKeys", async (_req, reply) =>
+  api.get("/api/v1/eth2/publicKeys", async (_req, reply) =>
     reply
       .type("application/json; charset=utf-8")
       .send(opts.signer.publicKeysJson?.() ?? JSON.stringify(opts.signer.listKeys().map((k) => k.pubkeyHex))),

@@ -1,4 +1,7 @@
 import type { FastifyInstance } from "fastify";
+import { Type } from "typebox";
+import { SignerStats, StatsQuery } from "../../../schemas/eth2.js";
+import { typed } from "../../typed.js";
 import { parseLimit } from "../monitor/params.js";
 import type { SignStats } from "./signStats.js";
 
@@ -14,8 +17,10 @@ const DEFAULT_MINUTES = 60;
  * signer view). No token, like /metrics and publicKeys: it holds the same counters and no key material.
  */
 export async function statsRoutes(app: FastifyInstance, opts: StatsRoutesOptions): Promise<void> {
-  app.get("/api/v1/eth2/stats", async (req) => {
-    const n = parseLimit((req.query as Record<string, unknown>).minutes, DEFAULT_MINUTES, STATS_KEEP_MINUTES);
+  const api = typed(app);
+  const schema = { querystring: StatsQuery, response: { 200: Type.Object({ data: SignerStats }) } };
+  api.get("/api/v1/eth2/stats", { schema }, async (req) => {
+    const n = parseLimit(req.query.minutes, DEFAULT_MINUTES, STATS_KEEP_MINUTES);
     await opts.stats.sample();
     return {
       data: {

@@ -38,6 +38,20 @@ export function requireRole(req: FastifyRequest, roles: readonly AuthContext["ro
   return a;
 }
 
+/** A preValidation hook admitting only the given roles (before the input is validated). */
+export function roles(allowed: readonly AuthContext["role"][]) {
+  return async (req: FastifyRequest): Promise<void> => {
+    requireRole(req, allowed);
+  };
+}
+
+/** The caller's context (set by authHook; the route's role hook already checked it). */
+export function authOf(req: FastifyRequest): AuthContext {
+  const a = req.monitorAuth;
+  if (a === null) throw new AuthError({ code: "ERR_UNAUTHORIZED" }, "a valid bearer token is required");
+  return a;
+}
+
 /** Owner scope of a reader: admins see every owner (null), everyone else their own. */
 export function scopeOf(a: AuthContext): number | null {
   return a.role === "admin" ? null : a.ownerId;

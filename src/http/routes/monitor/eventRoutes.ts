@@ -3,7 +3,9 @@ import type { AlertService } from "../../../alerts/alertService.js";
 import { applySignerEvents } from "../../../alerts/signerEvents.js";
 import { parseSignerEvents } from "../../../detect/signerEvents.js";
 import type { TokenService } from "../../../fleet/tokens.js";
-import { authHook, REPORTERS, requireRole } from "./auth.js";
+import { EventsAccepted } from "../../../schemas/alerts.js";
+import { typed } from "../../typed.js";
+import { authHook, authOf, REPORTERS, roles } from "./auth.js";
 
 export interface EventRoutesServices {
   tokens: TokenService;
@@ -19,10 +21,17 @@ export interface EventRoutesServices {
  */
 export async function eventRoutes(app: FastifyInstance, s: EventRoutesServices): Promise<void> {
   await app.register(
-    async (api) => {
+    async (plugin) => {
+      const api = typed(plugin);
       api.addHook("onRequest", authHook(s.tokens));
-      api.post("/agent/events", { bodyLimit: 4 << 20 }, async (req, reply) => {
-        const auth = requireRole(req, REPORTERS);
+      // The body is parsed by detect/signerEvents.ts (typed errors per event).
+      const opts = {
+        bodyLimit: 4 << 20,
+        preValidation: roles(REPORTERS),
+        schema: { response: { 202: EventsAccepted } },
+      };
+      api.post("/agent/events", opts, async (req, reply) => {
+        const auth = authOf(req);
         const ownerId = auth.role === "admin" ? null : auth.ownerId;
         const events = parseSignerEvents(req.body);
         await applySignerEvents(s.alerts, events, ownerId, { tokenId: auth.tokenId, admin: auth.role === "admin" });
