@@ -3,46 +3,28 @@ import { GrandpaStage, type PayloadView } from "../chains/substrate/types.js";
 import { StoreError } from "../store/errors.js";
 import { isAppError } from "../util/errors.js";
 import { canonicalUint } from "../util/u64.js";
+import {
+  RemoteKeystoreError as ProtoError,
+  type RemoteKeystoreError__Output,
+} from "./generated/parity/polkadot/signer/RemoteKeystoreError.js";
+import type { RemoteKeystorePayload__Output } from "./generated/parity/polkadot/signer/RemoteKeystorePayload.js";
 
-/** RemoteKeystoreError of the proto. */
-export enum RemoteKeystoreError {
-  Unknown = 0,
-  KeyNotSupported = 1,
-  PairNotFound = 2,
-  ValidationError = 3,
-  Unavailable = 4,
-  Other = 5,
-}
+// The message and enum types come from substrate-remote-keystore.proto (`npm run gen:proto` writes them
+// to generated/, which is not committed); this file only reads them into what the chain rules take.
 
-/** Messages as @grpc/proto-loader hands them over (keepCase, bytes as Buffer, uint64 as decimal strings, oneof names). */
-export interface WireGrandpaTarget {
-  target_hash?: Buffer;
-  target_number?: Buffer;
-}
+/** RemoteKeystoreError of the proto, by short name. */
+export const RemoteKeystoreError = {
+  Unknown: ProtoError.REMOTE_KEYSTORE_ERROR_UNKNOWN,
+  KeyNotSupported: ProtoError.REMOTE_KEYSTORE_ERROR_KEY_NOT_SUPPORTED,
+  PairNotFound: ProtoError.REMOTE_KEYSTORE_ERROR_PAIR_NOT_FOUND,
+  ValidationError: ProtoError.REMOTE_KEYSTORE_ERROR_VALIDATION_ERROR,
+  Unavailable: ProtoError.REMOTE_KEYSTORE_ERROR_UNAVAILABLE,
+  Other: ProtoError.REMOTE_KEYSTORE_ERROR_OTHER,
+} as const;
+export type RemoteKeystoreError = RemoteKeystoreError__Output;
 
-export interface WirePayload {
-  message?: string;
-  block_proposal?: {
-    parent_hash?: Buffer;
-    number?: string;
-    state_root?: Buffer;
-    extrinsics_root?: Buffer;
-    digest?: Buffer;
-  } | null;
-  grandpa_message?: {
-    message?: string;
-    pre_vote?: WireGrandpaTarget | null;
-    pre_commit?: WireGrandpaTarget | null;
-    primary_propose?: WireGrandpaTarget | null;
-    round_number?: string;
-    set_id?: string;
-  } | null;
-  valid?: { hash?: Buffer } | null;
-  invalid?: { hash?: Buffer } | null;
-  seconded?: unknown;
-  beefy_commitment?: Buffer;
-  session_index?: number;
-}
+/** A payload as @grpc/proto-loader hands it over (keepCase, bytes as Buffer, uint64 as decimal strings, oneof names). */
+export type WirePayload = RemoteKeystorePayload__Output;
 
 const bytes = (b: Buffer | undefined): Uint8Array => (b === undefined ? new Uint8Array() : new Uint8Array(b));
 

@@ -4,6 +4,9 @@ import { CometWireError, CometWireErrorCode } from "./errors.js";
  * The few protobuf wire rules CometBFT's messages need, written out so that the encoding is exactly
  * what gogoproto produces (proto3 defaults omitted by the caller, non-nullable sub-messages always
  * written) and the decoder refuses anything malformed instead of guessing.
+ * Hand-written on purpose, unlike the gRPC types (generated from the .proto, src/grpc/): the sign bytes
+ * (CanonicalVote / CanonicalProposal, signBytes.ts) must be byte-exact gogoproto, which a generated codec
+ * does not promise; the privval envelope carries those same Vote / Proposal messages, so it shares this.
  */
 export enum WireType {
   Varint = 0,
