@@ -2,5 +2,6 @@
 export * from "./alerts.js";
 export * from "./common.js";
 export * from "./eth2.js";
+export * from "./failover.js";
 export * from "./fleet.js";
 export * from "./timeline.js";

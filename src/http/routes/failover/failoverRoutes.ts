@@ -3,6 +3,8 @@ import { FailoverErrorCode } from "../../../failover/errors.js";
 import { serializeValidatorState, type ValidatorState } from "../../../failover/node/stateFile.js";
 import { PEER_AUTH_HEADER, PEER_NONCE_HEADER, type PeerToken } from "../../../failover/peers/peerAuth.js";
 import type { FailoverStatus } from "../../../failover/status.js";
+import { FailoverHealth } from "../../../schemas/failover.js";
+import { typed } from "../../typed.js";
 
 /** What the routes need from the failover daemon. */
 export interface FailoverApi {
@@ -27,7 +29,10 @@ export interface FailoverRoutesOptions {
  * /metrics comes from the base app. Nothing here changes state, and no key material is ever served.
  */
 export async function failoverRoutes(app: FastifyInstance, opts: FailoverRoutesOptions): Promise<void> {
-  app.get("/health", async (_req, reply) => {
+  const api = typed(app);
+  const health = { response: { 200: FailoverHealth, 503: FailoverHealth } };
+  // /status and /validator_state take no input and answer JSON text signed as sent (peer token).
+  api.get("/health", { schema: health }, async (_req, reply) => {
     const s = opts.daemon.status();
     return reply
       .status(opts.daemon.healthy ? 200 : 503)
@@ -47,8 +52,8 @@ export async function failoverRoutes(app: FastifyInstance, opts: FailoverRoutesO
     }
     return reply.status(status).type("application/json").send(text);
   };
-  app.get("/status", async (req, reply) => answer(req, reply, "/status", 200, JSON.stringify(opts.daemon.status())));
-  app.get("/validator_state", async (req, reply) => {
+  api.get("/status", async (req, reply) => answer(req, reply, "/status", 200, JSON.stringify(opts.daemon.status())));
+  api.get("/validator_state", async (req, reply) => {
     const state = await opts.daemon.validatorState();
     if (state === null) {
       const missing = { code: "ERR_FAILOVER_STATE_MISSING", message: "no priv_validator_state.json yet" };
