@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { writeFileAtomic } from "../atomicFile.js";
+import { writeFileDurableAsync } from "../../util/durableFile.js";
 import { FailoverError, FailoverErrorCode } from "../errors.js";
 
 /**
@@ -127,7 +127,7 @@ export async function raiseStateFile(
   const before = await readStateFile(path);
   const after = maxState([before, ...candidates]) ?? ZERO_STATE;
   if (before !== null && compareHrs(after, before) <= 0) return { before, after: before, written: false };
-  await writeFileAtomic(path, serializeValidatorState(after));
+  await writeFileDurableAsync(path, serializeValidatorState(after), { keepOwner: true });
   const check = await readStateFile(path);
   if (check === null || compareHrs(check, after) !== 0) {
     throw new FailoverError(
