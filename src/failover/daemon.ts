@@ -1,3 +1,4 @@
+import type { ValidatorState } from "../chains/cometbft/stateFile.js";
 import { errorMessage, jsonSafe } from "../util/errors.js";
 import { FailoverError, FailoverErrorCode, RefusalReason } from "./errors.js";
 import { HealthChecker, type HealthReport } from "./health.js";
@@ -7,7 +8,7 @@ import { LeaseKeeper } from "./lease/leaseKeeper.js";
 import { realTimers, sleepOn } from "./monotonic.js";
 import type { ValidatorKeyInfo } from "./node/keyFiles.js";
 import { fsKeyFileIo, LocalNode } from "./node/localNode.js";
-import { fsStateFileIo, type ValidatorState } from "./node/stateFile.js";
+import { fsStateFileIo } from "./node/stateFile.js";
 import type { FailoverModules, FailoverOptions } from "./options.js";
 import { type PromotionContext, promote, promotionEvent } from "./promotion.js";
 import { DaemonReporter } from "./reporter.js";
