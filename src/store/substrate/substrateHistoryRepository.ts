@@ -1,5 +1,5 @@
 import type { SqlTx } from "../types.js";
-import { babeRow, beefyRow, grandpaRow, paraRow } from "./substrateSigningRepository.js";
+import { babeRow, beefyRow, grandpaRow, paraRow } from "./substrateRows.js";
 import type { BabeBlockRow, BeefyVoteRow, GrandpaProposalRow, GrandpaVoteRow, KeyLasts, ParaVoteRow } from "./types.js";
 
 export interface KeyHistory {
