@@ -1,4 +1,4 @@
-import { num, numOrNull, textOrNull } from "../fleet/sqlValues.js";
+import { num, numOrNull, textOrNull } from "../sqlValues.js";
 import type { SqlTx } from "../types.js";
 
 export type AlertStatus = "open" | "acknowledged" | "suppressed" | "resolved";

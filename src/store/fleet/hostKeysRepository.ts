@@ -1,5 +1,5 @@
+import { bool, num, numOrNull, textOrNull } from "../sqlValues.js";
 import type { SqlTx } from "../types.js";
-import { bool, num, numOrNull, textOrNull } from "./sqlValues.js";
 
 /** The current state of one key on one host. */
 export interface HostKeyRow {

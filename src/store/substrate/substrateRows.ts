@@ -1,8 +1,8 @@
+import { bytesOrNull } from "../sqlValues.js";
 import type { SqlTx } from "../types.js";
 import type { BabeBlockRow, BeefyVoteRow, GrandpaVoteRow, ParaVoteRow } from "./types.js";
 
 /** Substrate signing rows: the column lists both dialects write and the row mappers both read with. */
-const bytes = (v: unknown): Uint8Array | null => (v === null || v === undefined ? null : new Uint8Array(v as Buffer));
 
 export function grandpaRow(tx: SqlTx, r: Record<string, unknown>): GrandpaVoteRow {
   return {
@@ -10,7 +10,7 @@ export function grandpaRow(tx: SqlTx, r: Record<string, unknown>): GrandpaVoteRo
     setId: tx.fromU64(r.set_id),
     round: tx.fromU64(r.round),
     stage: Number(r.stage),
-    targetHash: bytes(r.target_hash),
+    targetHash: bytesOrNull(r.target_hash),
     targetNumber: tx.fromU64Nullable(r.target_number),
   };
 }
@@ -19,7 +19,7 @@ export function babeRow(tx: SqlTx, r: Record<string, unknown>): BabeBlockRow {
   return {
     id: Number(r.key_id),
     slot: tx.fromU64(r.slot),
-    preHash: bytes(r.pre_hash),
+    preHash: bytesOrNull(r.pre_hash),
     authorityIndex: r.authority_index === null ? null : Number(r.authority_index),
   };
 }
@@ -27,7 +27,7 @@ export function babeRow(tx: SqlTx, r: Record<string, unknown>): BabeBlockRow {
 export function paraRow(tx: SqlTx, r: Record<string, unknown>): ParaVoteRow {
   return {
     id: Number(r.key_id),
-    candidateHash: bytes(r.candidate_hash)!,
+    candidateHash: bytesOrNull(r.candidate_hash)!,
     side: r.side === null ? null : (Number(r.side) as 0 | 1),
     statements: Number(r.statements),
     session: tx.fromU64Nullable(r.session),
@@ -39,7 +39,7 @@ export function beefyRow(tx: SqlTx, r: Record<string, unknown>): BeefyVoteRow {
     id: Number(r.key_id),
     setId: tx.fromU64(r.set_id),
     blockNumber: tx.fromU64(r.block_number),
-    commitmentHash: bytes(r.commitment_hash),
+    commitmentHash: bytesOrNull(r.commitment_hash),
   };
 }
 
