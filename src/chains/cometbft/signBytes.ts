@@ -33,7 +33,7 @@ export function encodeCanonical(c: CanonicalMessage): Uint8Array {
   return delimit(w.finish());
 }
 
-export function canonicalVote(chainId: string, v: Vote): CanonicalMessage {
+function canonicalVote(chainId: string, v: Vote): CanonicalMessage {
   return {
     kind: "vote",
     type: v.type,
@@ -46,7 +46,7 @@ export function canonicalVote(chainId: string, v: Vote): CanonicalMessage {
   };
 }
 
-export function canonicalProposal(chainId: string, p: Proposal): CanonicalMessage {
+function canonicalProposal(chainId: string, p: Proposal): CanonicalMessage {
   return {
     kind: "proposal",
     type: p.type,

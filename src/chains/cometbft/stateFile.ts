@@ -41,7 +41,7 @@ function smallInt(v: unknown, field: string, max: number): number {
 }
 
 /** Guesses the format: tmkms writes `block_id`, Horcrux writes the round as a string. */
-export function detectStateFormat(doc: Record<string, unknown>): StateFileFormat {
+function detectStateFormat(doc: Record<string, unknown>): StateFileFormat {
   if ("block_id" in doc) return "tmkms";
   if (typeof doc.round === "string" || "nonce_public" in doc) return "horcrux";
   return "filepv";

@@ -194,7 +194,7 @@ function readSuriFile(path: string): string {
  * The node stores no crypto type: a 33-byte key is ecdsa; a 32-byte key is whichever of sr25519 and
  * ed25519 derives it from the secret (ed25519 first for GRANDPA, whose keys are ed25519).
  */
-export function findPair(keyType: string, publicKey: Uint8Array, suri: string): KeyPair {
+function findPair(keyType: string, publicKey: Uint8Array, suri: string): KeyPair {
   const order: CryptoType[] =
     publicKey.length === 33 ? ["ecdsa"] : keyType === "gran" ? ["ed25519", "sr25519"] : ["sr25519", "ed25519"];
   for (const crypto of order) {
