@@ -1,6 +1,6 @@
 import type { SqlTx } from "../types.js";
-import { postgresSubstrateSigning } from "./postgresSubstrateSigning.js";
-import { sqliteSubstrateSigning } from "./sqliteSubstrateSigning.js";
+import { batchedSubstrateSigning } from "./batchedSubstrateSigning.js";
+import { rowByRowSubstrateSigning } from "./rowByRowSubstrateSigning.js";
 import type { BabeBlockRow, BeefyVoteRow, GrandpaProposalRow, GrandpaVoteRow, KeyLasts, ParaVoteRow } from "./types.js";
 
 export interface GrandpaQuery {
@@ -44,5 +44,5 @@ export interface SubstrateSigningRepository {
 }
 
 export function substrateSigningRepository(dialect: SqlTx["dialect"]): SubstrateSigningRepository {
-  return dialect === "sqlite" ? sqliteSubstrateSigning : postgresSubstrateSigning;
+  return dialect === "sqlite" ? rowByRowSubstrateSigning : batchedSubstrateSigning;
 }

@@ -12,8 +12,11 @@ import {
 import type { SubstrateSigningRepository } from "./substrateSigningRepository.js";
 import type { BabeBlockRow, BeefyVoteRow, GrandpaVoteRow, ParaVoteRow } from "./types.js";
 
-/** SQLite: one prepared statement per row (in process, there are no round trips to save). */
-export const sqliteSubstrateSigning: SubstrateSigningRepository = {
+/**
+ * One statement per row, plain SQL for both dialects: SQLite's decision batches (in process, there are no
+ * round trips to save) and the history merges of import on either store.
+ */
+export const rowByRowSubstrateSigning: SubstrateSigningRepository = {
   async loadGrandpa(tx, qs) {
     const out: GrandpaVoteRow[] = [];
     for (const q of qs) {

@@ -12,7 +12,7 @@ import {
 import type { SubstrateSigningRepository } from "./substrateSigningRepository.js";
 
 /** PostgreSQL: one statement per step for the whole batch (arrays + unnest). */
-export const postgresSubstrateSigning: SubstrateSigningRepository = {
+export const batchedSubstrateSigning: SubstrateSigningRepository = {
   async loadGrandpa(tx, qs) {
     if (qs.length === 0) return [];
     const rows = await tx.all(
