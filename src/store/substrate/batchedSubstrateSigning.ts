@@ -1,14 +1,5 @@
 import { u64Array } from "../u64Codec.js";
-import {
-  BABE_COLS,
-  BEEFY_COLS,
-  babeRow,
-  beefyRow,
-  GRANDPA_COLS,
-  grandpaRow,
-  PARA_COLS,
-  paraRow,
-} from "./substrateRows.js";
+import * as sub from "./substrateRows.js";
 import type { SubstrateSigningRepository } from "./substrateSigningRepository.js";
 
 /** PostgreSQL: one statement per step for the whole batch (arrays + unnest). */
@@ -21,7 +12,7 @@ export const batchedSubstrateSigning: SubstrateSigningRepository = {
          ON v.key_id = q.id AND v.set_id = q.set_id AND v.round = q.round AND v.stage = q.stage`,
       [qs.map((q) => q.id), u64Array(tx, qs, (q) => q.setId), u64Array(tx, qs, (q) => q.round), qs.map((q) => q.stage)],
     );
-    return rows.map((r) => grandpaRow(tx, r));
+    return rows.map((r) => sub.grandpaRow(tx, r));
   },
 
   async loadBabe(tx, qs) {
@@ -31,7 +22,7 @@ export const batchedSubstrateSigning: SubstrateSigningRepository = {
        JOIN unnest($1::int[], $2::numeric[]) AS q(id, slot) ON b.key_id = q.id AND b.slot = q.slot`,
       [qs.map((q) => q.id), u64Array(tx, qs, (q) => q.slot)],
     );
-    return rows.map((r) => babeRow(tx, r));
+    return rows.map((r) => sub.babeRow(tx, r));
   },
 
   async loadPara(tx, qs) {
@@ -41,7 +32,7 @@ export const batchedSubstrateSigning: SubstrateSigningRepository = {
        JOIN unnest($1::int[], $2::bytea[]) AS q(id, h) ON p.key_id = q.id AND p.candidate_hash = q.h`,
       [qs.map((q) => q.id), qs.map((q) => q.candidateHash)],
     );
-    return rows.map((r) => paraRow(tx, r));
+    return rows.map((r) => sub.paraRow(tx, r));
   },
 
   async loadBeefy(tx, qs) {
@@ -52,13 +43,13 @@ export const batchedSubstrateSigning: SubstrateSigningRepository = {
          ON v.key_id = q.id AND v.set_id = q.set_id AND v.block_number = q.block_number`,
       [qs.map((q) => q.id), u64Array(tx, qs, (q) => q.setId), u64Array(tx, qs, (q) => q.blockNumber)],
     );
-    return rows.map((r) => beefyRow(tx, r));
+    return rows.map((r) => sub.beefyRow(tx, r));
   },
 
   async insertBeefy(tx, rows) {
     if (rows.length === 0) return;
     await tx.run(
-      `INSERT INTO substrate_beefy_votes (${BEEFY_COLS})
+      `INSERT INTO substrate_beefy_votes (${sub.BEEFY_COLS})
        SELECT * FROM unnest($1::int[], $2::numeric[], $3::numeric[], $4::bytea[])`,
       [
         rows.map((r) => r.id),
@@ -72,7 +63,7 @@ export const batchedSubstrateSigning: SubstrateSigningRepository = {
   async insertGrandpa(tx, rows) {
     if (rows.length === 0) return;
     await tx.run(
-      `INSERT INTO substrate_grandpa_votes (${GRANDPA_COLS})
+      `INSERT INTO substrate_grandpa_votes (${sub.GRANDPA_COLS})
        SELECT * FROM unnest($1::int[], $2::numeric[], $3::numeric[], $4::smallint[], $5::bytea[], $6::numeric[])`,
       [
         rows.map((r) => r.id),
@@ -103,7 +94,7 @@ export const batchedSubstrateSigning: SubstrateSigningRepository = {
   async insertBabe(tx, rows) {
     if (rows.length === 0) return;
     await tx.run(
-      `INSERT INTO substrate_babe_blocks (${BABE_COLS})
+      `INSERT INTO substrate_babe_blocks (${sub.BABE_COLS})
        SELECT * FROM unnest($1::int[], $2::numeric[], $3::bytea[], $4::bigint[])`,
       [
         rows.map((r) => r.id),
@@ -117,7 +108,7 @@ export const batchedSubstrateSigning: SubstrateSigningRepository = {
   async upsertPara(tx, rows) {
     if (rows.length === 0) return;
     await tx.run(
-      `INSERT INTO substrate_para_votes (${PARA_COLS})
+      `INSERT INTO substrate_para_votes (${sub.PARA_COLS})
        SELECT * FROM unnest($1::int[], $2::bytea[], $3::smallint[], $4::smallint[], $5::numeric[])
        ON CONFLICT (key_id, candidate_hash) DO UPDATE SET side = excluded.side, statements = excluded.statements,
          session = excluded.session`,

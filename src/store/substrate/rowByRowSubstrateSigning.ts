@@ -1,14 +1,4 @@
-import {
-  BABE_COLS,
-  BEEFY_COLS,
-  babeRow,
-  beefyRow,
-  GRANDPA_COLS,
-  grandpaRow,
-  LASTS_SET,
-  PARA_COLS,
-  paraRow,
-} from "./substrateRows.js";
+import * as sub from "./substrateRows.js";
 import type { SubstrateSigningRepository } from "./substrateSigningRepository.js";
 import type { BabeBlockRow, BeefyVoteRow, GrandpaVoteRow, ParaVoteRow } from "./types.js";
 
@@ -21,10 +11,10 @@ export const rowByRowSubstrateSigning: SubstrateSigningRepository = {
     const out: GrandpaVoteRow[] = [];
     for (const q of qs) {
       const rows = await tx.all(
-        `SELECT ${GRANDPA_COLS} FROM substrate_grandpa_votes WHERE key_id = $1 AND set_id = $2 AND round = $3 AND stage = $4`,
+        `SELECT ${sub.GRANDPA_COLS} FROM substrate_grandpa_votes WHERE key_id = $1 AND set_id = $2 AND round = $3 AND stage = $4`,
         [q.id, tx.u64(q.setId), tx.u64(q.round), q.stage],
       );
-      for (const r of rows) out.push(grandpaRow(tx, r));
+      for (const r of rows) out.push(sub.grandpaRow(tx, r));
     }
     return out;
   },
@@ -32,11 +22,11 @@ export const rowByRowSubstrateSigning: SubstrateSigningRepository = {
   async loadBabe(tx, qs) {
     const out: BabeBlockRow[] = [];
     for (const q of qs) {
-      const rows = await tx.all(`SELECT ${BABE_COLS} FROM substrate_babe_blocks WHERE key_id = $1 AND slot = $2`, [
+      const rows = await tx.all(`SELECT ${sub.BABE_COLS} FROM substrate_babe_blocks WHERE key_id = $1 AND slot = $2`, [
         q.id,
         tx.u64(q.slot),
       ]);
-      for (const r of rows) out.push(babeRow(tx, r));
+      for (const r of rows) out.push(sub.babeRow(tx, r));
     }
     return out;
   },
@@ -45,10 +35,10 @@ export const rowByRowSubstrateSigning: SubstrateSigningRepository = {
     const out: ParaVoteRow[] = [];
     for (const q of qs) {
       const rows = await tx.all(
-        `SELECT ${PARA_COLS} FROM substrate_para_votes WHERE key_id = $1 AND candidate_hash = $2`,
+        `SELECT ${sub.PARA_COLS} FROM substrate_para_votes WHERE key_id = $1 AND candidate_hash = $2`,
         [q.id, q.candidateHash],
       );
-      for (const r of rows) out.push(paraRow(tx, r));
+      for (const r of rows) out.push(sub.paraRow(tx, r));
     }
     return out;
   },
@@ -57,17 +47,17 @@ export const rowByRowSubstrateSigning: SubstrateSigningRepository = {
     const out: BeefyVoteRow[] = [];
     for (const q of qs) {
       const rows = await tx.all(
-        `SELECT ${BEEFY_COLS} FROM substrate_beefy_votes WHERE key_id = $1 AND set_id = $2 AND block_number = $3`,
+        `SELECT ${sub.BEEFY_COLS} FROM substrate_beefy_votes WHERE key_id = $1 AND set_id = $2 AND block_number = $3`,
         [q.id, tx.u64(q.setId), tx.u64(q.blockNumber)],
       );
-      for (const r of rows) out.push(beefyRow(tx, r));
+      for (const r of rows) out.push(sub.beefyRow(tx, r));
     }
     return out;
   },
 
   async insertBeefy(tx, rows) {
     for (const r of rows) {
-      await tx.run(`INSERT INTO substrate_beefy_votes (${BEEFY_COLS}) VALUES ($1, $2, $3, $4)`, [
+      await tx.run(`INSERT INTO substrate_beefy_votes (${sub.BEEFY_COLS}) VALUES ($1, $2, $3, $4)`, [
         r.id,
         tx.u64(r.setId),
         tx.u64(r.blockNumber),
@@ -78,7 +68,7 @@ export const rowByRowSubstrateSigning: SubstrateSigningRepository = {
 
   async insertGrandpa(tx, rows) {
     for (const r of rows) {
-      await tx.run(`INSERT INTO substrate_grandpa_votes (${GRANDPA_COLS}) VALUES ($1, $2, $3, $4, $5, $6)`, [
+      await tx.run(`INSERT INTO substrate_grandpa_votes (${sub.GRANDPA_COLS}) VALUES ($1, $2, $3, $4, $5, $6)`, [
         r.id,
         tx.u64(r.setId),
         tx.u64(r.round),
@@ -101,7 +91,7 @@ export const rowByRowSubstrateSigning: SubstrateSigningRepository = {
 
   async insertBabe(tx, rows) {
     for (const r of rows) {
-      await tx.run(`INSERT INTO substrate_babe_blocks (${BABE_COLS}) VALUES ($1, $2, $3, $4)`, [
+      await tx.run(`INSERT INTO substrate_babe_blocks (${sub.BABE_COLS}) VALUES ($1, $2, $3, $4)`, [
         r.id,
         tx.u64(r.slot),
         r.preHash,
@@ -113,7 +103,7 @@ export const rowByRowSubstrateSigning: SubstrateSigningRepository = {
   async upsertPara(tx, rows) {
     for (const r of rows) {
       await tx.run(
-        `INSERT INTO substrate_para_votes (${PARA_COLS}) VALUES ($1, $2, $3, $4, $5)
+        `INSERT INTO substrate_para_votes (${sub.PARA_COLS}) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (key_id, candidate_hash) DO UPDATE SET side = excluded.side, statements = excluded.statements,
            session = excluded.session`,
         [r.id, r.candidateHash, r.side, r.statements, tx.u64Nullable(r.session)],
@@ -123,7 +113,7 @@ export const rowByRowSubstrateSigning: SubstrateSigningRepository = {
 
   async saveLasts(tx, rows) {
     for (const r of rows) {
-      await tx.run(`UPDATE substrate_keys SET ${LASTS_SET} WHERE id = $1`, [
+      await tx.run(`UPDATE substrate_keys SET ${sub.LASTS_SET} WHERE id = $1`, [
         r.id,
         tx.u64Nullable(r.lastSetId),
         tx.u64Nullable(r.lastRound),

@@ -1,15 +1,6 @@
 import type { SqlTx } from "../types.js";
 import { rowByRowSubstrateSigning as byRow } from "./rowByRowSubstrateSigning.js";
-import {
-  BABE_COLS,
-  BEEFY_COLS,
-  babeRow,
-  beefyRow,
-  GRANDPA_COLS,
-  grandpaRow,
-  PARA_COLS,
-  paraRow,
-} from "./substrateRows.js";
+import * as sub from "./substrateRows.js";
 import type { BabeBlockRow, BeefyVoteRow, GrandpaProposalRow, GrandpaVoteRow, KeyLasts, ParaVoteRow } from "./types.js";
 
 export interface KeyHistory {
@@ -26,8 +17,10 @@ export const substrateHistoryRepository = {
     const q = (sql: string) => tx.all(sql, [id]);
     return {
       grandpaVotes: (
-        await q(`SELECT ${GRANDPA_COLS} FROM substrate_grandpa_votes WHERE key_id = $1 ORDER BY set_id, round, stage`)
-      ).map((r) => grandpaRow(tx, r)),
+        await q(
+          `SELECT ${sub.GRANDPA_COLS} FROM substrate_grandpa_votes WHERE key_id = $1 ORDER BY set_id, round, stage`,
+        )
+      ).map((r) => sub.grandpaRow(tx, r)),
       grandpaProposals: (
         await q(
           "SELECT key_id, set_id, round, target_hash, target_number FROM substrate_grandpa_proposals WHERE key_id = $1 ORDER BY set_id, round",
@@ -39,15 +32,15 @@ export const substrateHistoryRepository = {
         targetHash: new Uint8Array(r.target_hash as Buffer),
         targetNumber: tx.fromU64(r.target_number),
       })),
-      babeBlocks: (await q(`SELECT ${BABE_COLS} FROM substrate_babe_blocks WHERE key_id = $1 ORDER BY slot`)).map((r) =>
-        babeRow(tx, r),
+      babeBlocks: (await q(`SELECT ${sub.BABE_COLS} FROM substrate_babe_blocks WHERE key_id = $1 ORDER BY slot`)).map(
+        (r) => sub.babeRow(tx, r),
       ),
       paraVotes: (
-        await q(`SELECT ${PARA_COLS} FROM substrate_para_votes WHERE key_id = $1 ORDER BY session, candidate_hash`)
-      ).map((r) => paraRow(tx, r)),
+        await q(`SELECT ${sub.PARA_COLS} FROM substrate_para_votes WHERE key_id = $1 ORDER BY session, candidate_hash`)
+      ).map((r) => sub.paraRow(tx, r)),
       beefyVotes: (
-        await q(`SELECT ${BEEFY_COLS} FROM substrate_beefy_votes WHERE key_id = $1 ORDER BY set_id, block_number`)
-      ).map((r) => beefyRow(tx, r)),
+        await q(`SELECT ${sub.BEEFY_COLS} FROM substrate_beefy_votes WHERE key_id = $1 ORDER BY set_id, block_number`)
+      ).map((r) => sub.beefyRow(tx, r)),
     };
   },
 
