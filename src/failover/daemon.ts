@@ -1,14 +1,18 @@
+import type { ValidatorState } from "../chains/cometbft/stateFile.js";
 import { errorMessage, jsonSafe } from "../util/errors.js";
 import { FailoverError, FailoverErrorCode, RefusalReason } from "./errors.js";
+import { chooseHandover } from "./handover.js";
 import { HealthChecker, type HealthReport } from "./health.js";
-import { failbackDue, HealthHysteresis, handoverAllowed } from "./hysteresis.js";
-import { type LeaseRecord, mayAcquire } from "./lease/lease.js";
+import { HealthHysteresis } from "./hysteresis.js";
+import { mayAcquire } from "./lease/lease.js";
 import { LeaseKeeper } from "./lease/leaseKeeper.js";
+import { LeaseWatch } from "./leaseWatch.js";
 import { realTimers, sleepOn } from "./monotonic.js";
 import type { ValidatorKeyInfo } from "./node/keyFiles.js";
 import { fsKeyFileIo, LocalNode } from "./node/localNode.js";
-import { fsStateFileIo, type ValidatorState } from "./node/stateFile.js";
+import { fsStateFileIo } from "./node/stateFile.js";
 import type { FailoverModules, FailoverOptions } from "./options.js";
+import { PassiveUpkeep } from "./passiveUpkeep.js";
 import { type PromotionContext, promote, promotionEvent } from "./promotion.js";
 import { DaemonReporter } from "./reporter.js";
 import { type FailoverStatus, healthView, leaseView, type Role } from "./status.js";
@@ -24,14 +28,12 @@ export class FailoverDaemon {
   private readonly keeper: LeaseKeeper;
   private readonly health: HealthChecker;
   private readonly hysteresis: HealthHysteresis;
-  private lastLease: LeaseRecord | null = null;
-  private leaseError: string | null = null;
+  private readonly lease: LeaseWatch;
+  private readonly upkeep: PassiveUpkeep;
   private lastReport: HealthReport | null = null;
   private readonly node: LocalNode;
   private handoverRequest: string | null = null;
   private nextPromotionAt = 0;
-  private nextSyncAt = 0;
-  private nextNodeStartAt = 0;
   private readonly report: DaemonReporter;
   private emergency: Promise<void> | null = null;
   private readonly abort = new AbortController();
@@ -40,8 +42,6 @@ export class FailoverDaemon {
   private promotionAbort: AbortController | null = null;
   /** The promotion has begun to change the local node (stopped it, key, start). */
   private promotionTouched = false;
-  /** When this process first saw the lease's latest epoch ended (monotonic). */
-  private endedSeen: { epoch: bigint; at: number } | null = null;
 
   private constructor(
     private readonly opts: FailoverOptions,
@@ -70,6 +70,14 @@ export class FailoverDaemon {
     });
     this.report = new DaemonReporter(opts.nodeId, m);
     this.hysteresis = new HealthHysteresis(opts.retryAttempts, m.clock.now(), false);
+    this.lease = new LeaseWatch(m.lease, m.clock);
+    this.upkeep = new PassiveUpkeep(opts, m, {
+      node: this.node,
+      lease: this.lease,
+      report: this.report,
+      hysteresis: this.hysteresis,
+      ready: () => this.ready(),
+    });
     this.health = new HealthChecker(
       { ...opts.health, validatorAddress: validatorKey.info.address },
       { chain: m.chain, evm: m.evm, clock: m.clock },
@@ -87,8 +95,8 @@ export class FailoverDaemon {
 
   private async reconcile(): Promise<void> {
     await this.probeNode();
-    await this.readLease();
-    const rec = this.lastLease;
+    await this.lease.read();
+    const rec = this.lease.last;
     const mine = rec !== null && rec.holder === this.opts.nodeId && !rec.released;
     if (this.node.running !== false) {
       if (mine && this.node.fileKey === "validator") await this.resume();
@@ -129,10 +137,10 @@ export class FailoverDaemon {
       validator_address: this.validatorKey.info.address,
       lease: leaseView(
         this.m.lease.kind,
-        this.lastLease,
+        this.lease.last,
         this.opts.nodeId,
         held === null ? null : Math.round(this.keeper.msToDeadline),
-        this.leaseError,
+        this.lease.error,
       ),
       // a node being started is running as far as any peer is concerned
       node: {
@@ -150,7 +158,7 @@ export class FailoverDaemon {
     return (
       this.role === "passive" &&
       this.hysteresis.healthy &&
-      this.leaseError === null &&
+      this.lease.error === null &&
       this.node.running === true &&
       !this.node.starting &&
       this.node.loadedKey === "dummy"
@@ -170,13 +178,13 @@ export class FailoverDaemon {
 
   private async tick(): Promise<void> {
     await this.probeNode();
-    await this.readLease();
+    await this.lease.read();
     const report = await this.health.check(this.role === "active");
     this.lastReport = report;
     this.hysteresis.update(report.ok, this.m.clock.now());
     this.report.health(report, {
       healthy: this.hysteresis.healthy,
-      epoch: this.lastLease?.epoch ?? null,
+      epoch: this.lease.last?.epoch ?? null,
       lastSigned: this.health.lastSignedHeight,
       msToSelfStop: this.keeper.held === null ? null : this.keeper.msToDeadline,
     });
@@ -190,30 +198,13 @@ export class FailoverDaemon {
       this.setRole("passive");
       return;
     }
-    const windowOk = handoverAllowed(this.lastLease?.acquiredAgoMs ?? null, this.opts.handoverWindowMs);
-    const target = this.handoverRequest;
-    if (target !== null && target !== this.opts.nodeId) {
-      if (!windowOk)
-        this.report.warnOnce("window", "Failback asked for, but the handover window is still closed", { target });
-      else if ((await this.m.peers.status(target))?.ready) {
-        await this.demote(target, `failback asked for by ${target}`);
-        return;
-      }
-    }
-    if (this.hysteresis.healthy) return;
-    const failed = (this.lastReport?.checks ?? []).filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`);
-    if (!windowOk) {
-      this.report.warnOnce("window", "Node unhealthy, but the handover window is still closed; staying active", {
-        failed,
-      });
-      return;
-    }
-    const ready = await this.m.peers.firstReady(this.opts.nodeId);
-    if (ready === null) {
-      this.report.warnOnce("no-peer", "Node unhealthy, but no peer is ready to take over; staying active", { failed });
-      return;
-    }
-    await this.demote(ready, `unhealthy: ${failed.join("; ")}`);
+    const h = await chooseHandover(this.opts, this.m, this.report, {
+      lease: this.lease.last,
+      requested: this.handoverRequest,
+      healthy: this.hysteresis.healthy,
+      lastReport: this.lastReport,
+    });
+    if (h !== null) await this.demote(h.target, h.reason);
   }
 
   private async passiveTick(): Promise<void> {
@@ -222,13 +213,13 @@ export class FailoverDaemon {
       await this.fence("a passive node ran with the validator key (or an unknown one)", true);
       return;
     }
-    await this.ensurePassiveNode();
-    await this.syncState();
-    const rec = this.lastLease;
-    if (rec === null || this.leaseError !== null) return;
+    await this.upkeep.ensureNode();
+    await this.upkeep.syncState();
+    const rec = this.lease.last;
+    if (rec === null || this.lease.error !== null) return;
     const now = this.m.clock.now();
     if (rec.live && rec.holder !== this.opts.nodeId) {
-      await this.maybeRequestFailback(rec);
+      await this.upkeep.maybeRequestFailback(rec);
       return;
     }
     // A passive node replaces an active that went away; it never starts the pair on its own.
@@ -263,7 +254,7 @@ export class FailoverDaemon {
         return this.node.stop();
       },
       installValidatorKey: (content) => this.node.installValidatorKey(content),
-      endedSeenAt: (epoch) => (this.endedSeen?.epoch === epoch ? this.endedSeen.at : null),
+      endedSeenAt: (epoch) => this.lease.endedSeenAt(epoch),
       startNode: (signal) => this.node.startValidator(signal),
     };
     this.m.logger.info("Promotion started", { reason });
@@ -281,14 +272,14 @@ export class FailoverDaemon {
       this.health.resetSigning();
       this.hysteresis.reset(true, this.m.clock.now());
       this.setRole("active");
-      await this.readLease();
+      await this.lease.read();
       this.report.emit(promotionEvent(r, this.opts.nodeId, this.opts.primary, reason));
     } catch (e) {
       this.promotionAbort = null;
       // A node that may still hold the validator key is fenced by the next passive tick.
       this.node.afterFailedPromotion();
       this.nextPromotionAt = this.m.clock.now() + this.opts.retryAfterMs;
-      this.nextNodeStartAt = 0;
+      this.upkeep.nextNodeStartAt = 0;
       if (this.role === "promoting") this.setRole("passive");
       if (e instanceof FailoverError && e.type.code === FailoverErrorCode.PromotionRefused) {
         this.report.refusal(e.type.reason, e.type.detail, e.type.reason === RefusalReason.LeaseHeld);
@@ -316,10 +307,10 @@ export class FailoverDaemon {
       .release(grant, { holderStopped: true, handoverTo: target })
       .catch((e: unknown) => this.m.logger.warn("Lease release failed; it will expire", { epoch: grant.epoch }, e));
     this.handoverRequest = null;
-    this.nextNodeStartAt = 0;
+    this.upkeep.nextNodeStartAt = 0;
     this.nextPromotionAt = this.m.clock.now() + this.opts.retryAfterMs;
     this.setRole("passive");
-    await this.readLease();
+    await this.lease.read();
     this.report.emit({ kind: "handover", node: this.opts.nodeId, epoch: grant.epoch, target, reason });
   }
 
@@ -370,7 +361,7 @@ export class FailoverDaemon {
     detail: string,
     alert = true,
   ): Promise<void> {
-    const epoch = this.keeper.held?.epoch ?? this.lastLease?.epoch ?? 0n;
+    const epoch = this.keeper.held?.epoch ?? this.lease.last?.epoch ?? 0n;
     this.keeper.stop();
     this.setRole("stopping");
     let stopped = false;
@@ -383,7 +374,7 @@ export class FailoverDaemon {
         await this.m.sleep(this.opts.chainCheck.pollMs);
       }
     }
-    this.nextNodeStartAt = this.m.clock.now() + this.opts.retryAfterMs;
+    this.upkeep.nextNodeStartAt = this.m.clock.now() + this.opts.retryAfterMs;
     this.nextPromotionAt = this.m.clock.now() + this.opts.retryAfterMs;
     this.setRole("passive");
     if (alert || !stopped)
@@ -391,70 +382,11 @@ export class FailoverDaemon {
     else this.m.logger.info("Node restarted as passive", { detail });
   }
 
-  /** A passive node keeps following the chain with a dummy key, so it is ready to take over. */
-  private async ensurePassiveNode(): Promise<void> {
-    if (this.node.running !== false || this.m.clock.now() < this.nextNodeStartAt) return;
-    try {
-      await this.node.startPassive();
-    } catch (e) {
-      this.nextNodeStartAt = this.m.clock.now() + this.opts.retryAfterMs;
-      this.m.logger.warn("Could not start the passive node", {}, e);
-    }
-  }
-
-  /** Keeps a copy of the active's state file (never lowered); promotion refreshes it once more. */
-  private async syncState(): Promise<void> {
-    const rec = this.lastLease;
-    const now = this.m.clock.now();
-    if (rec === null || !rec.live || rec.holder === null || rec.holder === this.opts.nodeId || now < this.nextSyncAt) {
-      return;
-    }
-    this.nextSyncAt = now + this.opts.stateSyncIntervalMs;
-    const s = await this.m.peers.validatorState(rec.holder);
-    if (s === null) return;
-    try {
-      await (this.m.stateFiles ?? fsStateFileIo).raise(this.opts.files.syncedStateFile, [s], async () => {});
-    } catch (e) {
-      this.report.warnOnce("sync", "Could not save the synced state copy", {}, e);
-    }
-  }
-
-  private async maybeRequestFailback(rec: LeaseRecord): Promise<void> {
-    if (!this.opts.primary || this.opts.failback !== "auto" || !this.hysteresis.healthy) return;
-    if (rec.handoverTo === this.opts.nodeId || !this.ready()) return;
-    const due = failbackDue({
-      healthyForMs: this.hysteresis.heldForMs(this.m.clock.now()),
-      graceMs: this.opts.failbackGraceMs,
-      acquiredAgoMs: rec.acquiredAgoMs,
-      windowMs: this.opts.handoverWindowMs,
-    });
-    if (!due) return;
-    this.m.logger.info("Asking the active for failback", { active: rec.holder });
-    await this.m.lease.requestHandover(this.opts.nodeId).catch((e: unknown) => {
-      this.m.logger.warn("Failback request failed", {}, e);
-    });
-  }
-
   private async probeNode(): Promise<void> {
     try {
       await this.node.probe();
     } catch (e) {
       this.report.warnOnce("probe", "Node probe failed", {}, e);
-    }
-  }
-
-  private async readLease(): Promise<void> {
-    try {
-      const rec = await this.m.lease.read();
-      this.lastLease = rec;
-      this.leaseError = null;
-      // First sight of an ended epoch, on our own monotonic clock (time rules count from here, see
-      // promotion.confirmOldStopped); only the latest epoch is kept.
-      if (!rec.live && rec.epoch > 0n && this.endedSeen?.epoch !== rec.epoch) {
-        this.endedSeen = { epoch: rec.epoch, at: this.m.clock.now() };
-      }
-    } catch (e) {
-      this.leaseError = errorMessage(e);
     }
   }
 

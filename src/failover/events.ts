@@ -6,17 +6,11 @@ import type { RefusalReason } from "./errors.js";
  */
 export type FailoverEvent =
   | {
-      /** This node became the signer after another one (which stopped or died). */
-      kind: "failover";
-      node: string;
-      previousHolder: string | null;
-      epoch: bigint;
-      reason: string;
-      checkedHeights: string;
-    }
-  | {
-      /** The primary took the signer role back after its grace period. */
-      kind: "failback";
+      /**
+       * failover: this node became the signer after another one (which stopped or died); failback: the
+       * primary took the signer role back after its grace period.
+       */
+      kind: "failover" | "failback";
       node: string;
       previousHolder: string | null;
       epoch: bigint;

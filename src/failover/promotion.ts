@@ -1,3 +1,4 @@
+import type { ValidatorState } from "../chains/cometbft/stateFile.js";
 import { errorMessage } from "../util/errors.js";
 import { FailoverError, FailoverErrorCode, RefusalReason, refused } from "./errors.js";
 import type { FailoverEvent } from "./events.js";
@@ -7,7 +8,7 @@ import { lastSignedHeight, type SilenceProof, waitForSilence } from "./node/chai
 import type { ValidatorKeyInfo } from "./node/keyFiles.js";
 import { ensureDoubleSignCheckHeight } from "./node/nodeConfig.js";
 import { runCommand } from "./node/nodeControl.js";
-import { fsStateFileIo, type RaiseResult, stateAfterHeight, type ValidatorState } from "./node/stateFile.js";
+import { fsStateFileIo, type RaiseResult, stateAfterHeight } from "./node/stateFile.js";
 import type { FailoverModules, FailoverOptions } from "./options.js";
 
 export interface PromotionContext {

@@ -9,7 +9,7 @@ export enum KeyFileErrorCode {
 }
 
 /** Carries the file name and what is wrong, never the key material. */
-export class KeyFileError extends AppError<{ code: KeyFileErrorCode; file: string; field?: string }> {}
+class KeyFileError extends AppError<{ code: KeyFileErrorCode; file: string; field?: string }> {}
 
 export interface CometBftKey extends Ed25519Key {
   /** Upper-case hex of sha256(pubkey)[:20], as CometBFT shows validator addresses. */

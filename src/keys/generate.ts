@@ -3,6 +3,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import blst from "@chainsafe/blst";
 import { writeFileDurable } from "../util/durableFile.js";
+import { onLanes } from "../util/lanes.js";
 import { encryptKeystore, type KdfOptions } from "./eip2335.js";
 
 export interface GeneratedKey {
@@ -22,25 +23,19 @@ export async function generateKeystores(
 ): Promise<GeneratedKey[]> {
   mkdirSync(dir, { recursive: true });
   const out: GeneratedKey[] = [];
-  let next = 0;
   let done = 0;
-  const worker = async (): Promise<void> => {
-    for (;;) {
-      const i = next++;
-      if (i >= count) return;
-      const sk = blst.SecretKey.fromKeygen(randomBytes(32));
-      const secret = sk.toBytes();
-      const pubkey = sk.toPublicKey().toBytes();
-      const password = randomBytes(16).toString("hex");
-      const ks = await encryptKeystore(secret, pubkey, password, kdf);
-      secret.fill(0);
-      const name = `keystore-${Buffer.from(pubkey).toString("hex").slice(0, 16)}`;
-      writeFileDurable(join(dir, `${name}.txt`), password);
-      writeFileDurable(join(dir, `${name}.json`), JSON.stringify(ks));
-      out.push({ pubkey, file: join(dir, `${name}.json`) });
-      onProgress?.(++done, count);
-    }
-  };
-  await Promise.all(Array.from({ length: 4 }, worker));
+  await onLanes(count, 4, async () => {
+    const sk = blst.SecretKey.fromKeygen(randomBytes(32));
+    const secret = sk.toBytes();
+    const pubkey = sk.toPublicKey().toBytes();
+    const password = randomBytes(16).toString("hex");
+    const ks = await encryptKeystore(secret, pubkey, password, kdf);
+    secret.fill(0);
+    const name = `keystore-${Buffer.from(pubkey).toString("hex").slice(0, 16)}`;
+    writeFileDurable(join(dir, `${name}.txt`), password);
+    writeFileDurable(join(dir, `${name}.json`), JSON.stringify(ks));
+    out.push({ pubkey, file: join(dir, `${name}.json`) });
+    onProgress?.(++done, count);
+  });
   return out;
 }

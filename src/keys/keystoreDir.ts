@@ -2,6 +2,7 @@ import { type Dirent, readdirSync, readFileSync, statSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { isAppError } from "../util/errors.js";
+import { onLanes } from "../util/lanes.js";
 import { blsPublicKey } from "./blsPool.js";
 import { DEFAULT_KDF_LIMITS, decryptKeystore, type KdfLimits, parseKeystore } from "./eip2335.js";
 import { KeyError, KeyErrorCode } from "./errors.js";
@@ -189,21 +190,15 @@ export async function runAll(
 ): Promise<{ keys: LoadedBlsKey[]; failures: KeyLoadFailure[] }> {
   const keys: LoadedBlsKey[] = [];
   const failures: KeyLoadFailure[] = [];
-  let next = 0;
   let done = 0;
-  const worker = async (): Promise<void> => {
-    for (;;) {
-      const i = next++;
-      if (i >= count) return;
-      try {
-        keys.push(await load(i));
-      } catch (e) {
-        failures.push(fail(i, e));
-      }
-      opts.onProgress?.(++done, count);
+  await onLanes(count, opts.concurrency ?? availableParallelism(), async (i) => {
+    try {
+      keys.push(await load(i));
+    } catch (e) {
+      failures.push(fail(i, e));
     }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, opts.concurrency ?? availableParallelism()) }, worker));
+    opts.onProgress?.(++done, count);
+  });
   keys.sort((a, b) => (a.file < b.file ? -1 : 1));
   return { keys, failures };
 }

@@ -32,7 +32,7 @@ export interface LockKey {
 }
 
 /** Sorted, distinct: every transaction takes its locks in the same order, so two batches never deadlock. */
-export function sortLockKeys(keys: readonly LockKey[]): LockKey[] {
+function sortLockKeys(keys: readonly LockKey[]): LockKey[] {
   const seen = new Set<string>();
   const out: LockKey[] = [];
   for (const k of keys) {

@@ -26,7 +26,7 @@ export function loadMigrations(dialect: Dialect): Migration[] {
   return out;
 }
 
-export const CREATE_MIGRATIONS_TABLE =
+const CREATE_MIGRATIONS_TABLE =
   "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)";
 
 /**

@@ -1,4 +1,4 @@
-import type { SqlScalar } from "./types.js";
+import type { SqlScalar, SqlTx } from "./types.js";
 
 /**
  * SQLite integers are signed 64-bit, chain numbers are unsigned 64-bit. Storing v - 2^63 keeps the full
@@ -29,3 +29,12 @@ export const postgresU64: U64Codec = {
   enc: (v) => checked(v).toString(),
   dec: (v) => BigInt(v as string),
 };
+
+/** One u64 column of a batch as a PostgreSQL array parameter (null stays null). */
+export function u64Array<T>(
+  tx: Pick<SqlTx, "u64Nullable">,
+  items: readonly T[],
+  pick: (item: T) => bigint | null,
+): SqlScalar[] {
+  return items.map((x) => tx.u64Nullable(pick(x)));
+}

@@ -1,5 +1,6 @@
-import { type BigIntStats, closeSync, fdatasync, fstatSync, fsyncSync, openSync, readdirSync } from "node:fs";
+import { type BigIntStats, closeSync, fdatasync, fstatSync, openSync, readdirSync } from "node:fs";
 import { dirname } from "node:path";
+import { fsyncDir } from "../util/durableFile.js";
 import { StoreError, StoreErrorCode } from "./errors.js";
 
 export type SyncFn = (fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => void;
@@ -83,12 +84,7 @@ export class WalSync {
         });
       }
       this.fd = fd;
-      const dir = openSync(dirname(this.walPath), "r");
-      try {
-        fsyncSync(dir);
-      } finally {
-        closeSync(dir);
-      }
+      fsyncDir(dirname(this.walPath));
     }
     return this.fd;
   }

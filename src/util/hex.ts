@@ -21,11 +21,6 @@ export function parseHex(value: unknown, field: string, byteLength?: number): Ui
   return new Uint8Array(Buffer.from(value.slice(2), "hex"));
 }
 
-/** Canonical lower-case form of a hex string of the given length (for map keys and comparisons). */
-export function normalizeHex(value: unknown, field: string, byteLength?: number): string {
-  return toHex(parseHex(value, field, byteLength));
-}
-
 export function bytesEqual(a: Uint8Array | null, b: Uint8Array | null): boolean {
   if (a === null || b === null) return false; // a missing root never equals anything (EIP-3076)
   return a.length === b.length && Buffer.compare(a, b) === 0;

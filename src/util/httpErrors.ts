@@ -42,7 +42,7 @@ export function httpStatusOfError(e: unknown): number | null {
   return e instanceof HttpError && e.type.code === HttpErrorCode.Status ? e.type.status : null;
 }
 
-export function describeHttpError(t: HttpErrorType): string {
+function describeHttpError(t: HttpErrorType): string {
   switch (t.code) {
     case HttpErrorCode.Timeout:
       return `${t.url}: no ${t.phase === "total" ? "complete answer" : t.phase === "connect" ? "connection" : `response ${t.phase}`} within ${t.timeoutMs} ms`;

@@ -7,7 +7,7 @@ import { AppError } from "./errors.js";
  */
 export const MAX_JSON_DEPTH = 64;
 
-export class JsonDepthError extends AppError<{ code: "ERR_JSON_TOO_DEEP"; max: number }> {}
+class JsonDepthError extends AppError<{ code: "ERR_JSON_TOO_DEEP"; max: number }> {}
 
 /**
  * Throws ERR_JSON_TOO_DEEP when `text` nests objects/arrays deeper than `max`. A linear scan that skips

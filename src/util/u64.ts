@@ -49,11 +49,6 @@ export function parseU64Lenient(value: unknown, field: string): bigint {
   return n;
 }
 
-/** Whether a bigint is a u64 (values built in code, checked again before they reach the store). */
-export function isU64(v: unknown): v is bigint {
-  return typeof v === "bigint" && v >= 0n && v <= U64_MAX;
-}
-
 export function maxBig(a: bigint, b: bigint): bigint {
   return a > b ? a : b;
 }

@@ -18,7 +18,7 @@ export enum WorkerPoolErrorCode {
   TaskFailed = "ERR_WORKER_TASK_FAILED",
 }
 
-export class WorkerPoolError extends AppError<{ code: WorkerPoolErrorCode }> {}
+class WorkerPoolError extends AppError<{ code: WorkerPoolErrorCode }> {}
 
 interface Task<In, Out> {
   input: In;

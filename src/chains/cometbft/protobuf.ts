@@ -75,7 +75,7 @@ export class ProtoWriter {
   }
 }
 
-export function encodeVarint(v: bigint): Uint8Array {
+function encodeVarint(v: bigint): Uint8Array {
   let x = v < 0n ? v & U64_MASK : v;
   if (x > U64_MASK) throw new RangeError("varint above 2^64-1");
   const out: number[] = [];

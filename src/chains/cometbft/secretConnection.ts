@@ -12,9 +12,9 @@ export interface RawStream {
 }
 
 /** p2p/conn/secret_connection.go: 1024 data bytes per frame, u32 length prefix, 16-byte Poly1305 tag. */
-export const FRAME_DATA_BYTES = 1024;
+const FRAME_DATA_BYTES = 1024;
 const FRAME_PLAIN_BYTES = 4 + FRAME_DATA_BYTES;
-export const FRAME_SEALED_BYTES = FRAME_PLAIN_BYTES + 16;
+const FRAME_SEALED_BYTES = FRAME_PLAIN_BYTES + 16;
 /** The two handshake messages are 35 and 103 bytes; anything far bigger is not a CometBFT peer. */
 const MAX_HANDSHAKE_MESSAGE = 1024;
 const KDF_INFO = "TENDERMINT_SECRET_CONNECTION_KEY_AND_CHALLENGE_GEN";
@@ -49,7 +49,7 @@ export function handshakeChallenge(localEph: Uint8Array, remoteEph: Uint8Array, 
 /** google.protobuf.BytesValue{value: pub}, length-delimited: `22 0a 20 <32 bytes>`. */
 export const encodeEphemeral = (pub: Uint8Array): Uint8Array => delimit(new ProtoWriter().bytes(1, pub).finish());
 
-export function decodeEphemeral(body: Uint8Array): Uint8Array {
+function decodeEphemeral(body: Uint8Array): Uint8Array {
   let value: Uint8Array | null = null;
   try {
     const r = new ProtoReader(body);

@@ -33,36 +33,24 @@ export function encodeCanonical(c: CanonicalMessage): Uint8Array {
   return delimit(w.finish());
 }
 
-export function canonicalVote(chainId: string, v: Vote): CanonicalMessage {
+/** CanonicalVote / CanonicalProposal: a vote has no proof-of-lock round. */
+function canonical(chainId: string, m: Vote | Proposal, kind: "vote" | "proposal"): CanonicalMessage {
   return {
-    kind: "vote",
-    type: v.type,
-    height: v.height,
-    round: BigInt(v.round),
-    polRound: 0n,
-    blockId: isZeroBlockId(v.blockId) ? null : v.blockId,
-    timestamp: v.timestamp,
+    kind,
+    type: m.type,
+    height: m.height,
+    round: BigInt(m.round),
+    polRound: kind === "proposal" ? BigInt((m as Proposal).polRound) : 0n,
+    blockId: isZeroBlockId(m.blockId) ? null : m.blockId,
+    timestamp: m.timestamp,
     chainId,
   };
 }
 
-export function canonicalProposal(chainId: string, p: Proposal): CanonicalMessage {
-  return {
-    kind: "proposal",
-    type: p.type,
-    height: p.height,
-    round: BigInt(p.round),
-    polRound: BigInt(p.polRound),
-    blockId: isZeroBlockId(p.blockId) ? null : p.blockId,
-    timestamp: p.timestamp,
-    chainId,
-  };
-}
-
-export const voteSignBytes = (chainId: string, v: Vote): Uint8Array => encodeCanonical(canonicalVote(chainId, v));
+export const voteSignBytes = (chainId: string, v: Vote): Uint8Array => encodeCanonical(canonical(chainId, v, "vote"));
 
 export const proposalSignBytes = (chainId: string, p: Proposal): Uint8Array =>
-  encodeCanonical(canonicalProposal(chainId, p));
+  encodeCanonical(canonical(chainId, p, "proposal"));
 
 /** CanonicalVoteExtension: what the extension signature of a non-nil precommit covers. */
 export function voteExtensionSignBytes(chainId: string, v: Vote): Uint8Array {

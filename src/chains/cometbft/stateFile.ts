@@ -41,7 +41,7 @@ function smallInt(v: unknown, field: string, max: number): number {
 }
 
 /** Guesses the format: tmkms writes `block_id`, Horcrux writes the round as a string. */
-export function detectStateFormat(doc: Record<string, unknown>): StateFileFormat {
+function detectStateFormat(doc: Record<string, unknown>): StateFileFormat {
   if ("block_id" in doc) return "tmkms";
   if (typeof doc.round === "string" || "nonce_public" in doc) return "horcrux";
   return "filepv";
@@ -123,10 +123,61 @@ function checkSignBytesMatch(signBytes: Uint8Array, hrs: Hrs): void {
 
 /** FilePV's own layout (cmtjson: int64 as string, bytes base64, sign bytes upper-case hex). */
 export function formatStateFile(s: SignState): string {
-  const o: Record<string, unknown> = { height: s.hrs.height.toString(), round: s.hrs.round, step: s.hrs.step };
+  const v: ValidatorState = { height: s.hrs.height, round: s.hrs.round, step: s.hrs.step };
   if (s.signature !== null && s.signBytes !== null) {
-    o.signature = Buffer.from(s.signature).toString("base64");
-    o.signbytes = Buffer.from(s.signBytes).toString("hex").toUpperCase();
+    v.signature = Buffer.from(s.signature).toString("base64");
+    v.signbytes = Buffer.from(s.signBytes).toString("hex").toUpperCase();
   }
-  return `${JSON.stringify(o, null, 2)}\n`;
+  return `${serializeValidatorState(v)}\n`;
+}
+
+/**
+ * FilePV's last sign state as the file holds it, signature (base64) and sign bytes (upper-case hex) kept as
+ * text: the view of a file FilePV owns (failover reads it, raises it and syncs it between hosts). Unlike
+ * `parseStateFile` it does not decode or pair the signature and sign bytes; it only carries them along.
+ */
+export interface ValidatorState extends Hrs {
+  signature?: string;
+  signbytes?: string;
+}
+
+const BASE64_RE = /^[A-Za-z0-9+/]*={0,2}$/;
+const HEX_RE = /^([0-9A-Fa-f]{2})*$/;
+
+/**
+ * Checks a parsed priv_validator_state.json document as FilePV (or Horcrux, round as a string) writes it:
+ * height a non-negative int64, round a non-negative int32, step 0 to 3, all present. Throws StateFileError.
+ */
+export function checkValidatorState(doc: unknown): ValidatorState {
+  if (typeof doc !== "object" || doc === null || Array.isArray(doc))
+    throw new StateFileError("is not an object", "document");
+  const o = doc as Record<string, unknown>;
+  const height = int64Field(o.height, "height");
+  // Horcrux writes round as a string; accept both.
+  const round = typeof o.round === "string" && /^[0-9]{1,10}$/.test(o.round) ? Number(o.round) : o.round;
+  if (typeof round !== "number" || !Number.isInteger(round) || round < 0 || round >= 2 ** 31)
+    throw new StateFileError("round must be a non-negative int32", "round");
+  const step = o.step;
+  if (typeof step !== "number" || !Number.isInteger(step) || step < 0 || step > 3)
+    throw new StateFileError("step must be 0, 1, 2 or 3", "step");
+  const out: ValidatorState = { height, round, step };
+  if (o.signature !== undefined && o.signature !== null && o.signature !== "") {
+    if (typeof o.signature !== "string" || !BASE64_RE.test(o.signature))
+      throw new StateFileError("signature must be base64", "signature");
+    out.signature = o.signature;
+  }
+  if (o.signbytes !== undefined && o.signbytes !== null && o.signbytes !== "") {
+    if (typeof o.signbytes !== "string" || !HEX_RE.test(o.signbytes))
+      throw new StateFileError("signbytes must be hex", "signbytes");
+    out.signbytes = o.signbytes.toUpperCase();
+  }
+  return out;
+}
+
+/** The file as CometBFT writes it (cmtjson.MarshalIndent with two spaces, no trailing newline). */
+export function serializeValidatorState(s: ValidatorState): string {
+  const o: Record<string, unknown> = { height: s.height.toString(), round: s.round, step: s.step };
+  if (s.signature !== undefined) o.signature = s.signature;
+  if (s.signbytes !== undefined) o.signbytes = s.signbytes;
+  return JSON.stringify(o, null, 2);
 }

@@ -11,7 +11,7 @@ import {
 } from "./types.js";
 
 /** types/vote.go MaxVoteExtensionSize: a bigger extension is not something a correct node sends. */
-export const MAX_VOTE_EXTENSION_BYTES = 1024 * 1024;
+const MAX_VOTE_EXTENSION_BYTES = 1024 * 1024;
 /** spec/consensus/signing.md: chain ids are at most 50 bytes. */
 export const MAX_CHAIN_ID_BYTES = 50;
 const HASH_BYTES = 32;

@@ -24,7 +24,7 @@ import {
 } from "./beaconParse.js";
 
 /** Indices per liveness or validators POST (beacon nodes cap request bodies; 1,000 is far below every cap). */
-export const POST_BATCH = 1000;
+const POST_BATCH = 1000;
 /** Ids per GET of the older forms: they go in the query string, which nodes cap near 8-16 KiB. */
 const GET_BATCH = 64;
 /** A node this many slots behind its peers is still usable (the specs' own tolerance for "synced"). */

@@ -12,7 +12,7 @@ import { parseU64Lenient } from "../../util/u64.js";
  * Validator indices are u64 on the wire but bounded by VALIDATOR_REGISTRY_LIMIT = 2^40 (consensus
  * specs), so they are exact as JS numbers and fit typed arrays; a larger value is malformed.
  */
-export const VALIDATOR_REGISTRY_LIMIT = 2 ** 40;
+const VALIDATOR_REGISTRY_LIMIT = 2 ** 40;
 
 export interface Genesis {
   genesisTimeSec: bigint;
@@ -214,7 +214,7 @@ function parseAttestation(e: unknown, field: string): OnchainAttestation {
   };
 }
 
-export function parseValidatorIndex(v: unknown, field: string): number {
+function parseValidatorIndex(v: unknown, field: string): number {
   const n = parseU64Lenient(v, field);
   if (n >= BigInt(VALIDATOR_REGISTRY_LIMIT))
     throw new BadRequestError(`${field} exceeds the validator registry limit`, field);

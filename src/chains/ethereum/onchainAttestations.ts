@@ -17,7 +17,7 @@ export function bitlistPositions(bits: Uint8Array): { length: number; set: numbe
 }
 
 /** Set positions of an SSZ Bitvector. */
-export function bitvectorPositions(bits: Uint8Array): number[] {
+function bitvectorPositions(bits: Uint8Array): number[] {
   const set: number[] = [];
   for (let i = 0; i < bits.length * 8; i++) if ((bits[i >> 3]! >> (i & 7)) & 1) set.push(i);
   return set;

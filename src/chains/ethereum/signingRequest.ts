@@ -6,7 +6,7 @@ import { computeDomain, computeSigningRoot, DomainType } from "./domain.js";
 import type { EthSszTypes } from "./sszTypes.js";
 
 /** Every signing type of the remote-signing API (Web3Signer's ArtifactType). */
-export const SIGNING_TYPES = [
+const SIGNING_TYPES = [
   "BLOCK",
   "BLOCK_V2",
   "ATTESTATION",

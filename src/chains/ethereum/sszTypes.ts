@@ -45,7 +45,7 @@ type AnyType = Type<any>;
  * Rebuilds an SSZ type tree with 8-byte unsigned integers as bigint and every unsigned integer read
  * strictly from JSON (sszStrictUint.ts); hash roots are unchanged.
  */
-export function bigintify(t: AnyType, seen = new Map<AnyType, AnyType>()): AnyType {
+function bigintify(t: AnyType, seen = new Map<AnyType, AnyType>()): AnyType {
   const cached = seen.get(t);
   if (cached !== undefined) return cached;
   let out: AnyType = t;

@@ -29,12 +29,12 @@ export enum HarmonyErrorCode {
   RpcError = "ERR_HARMONY_RPC",
 }
 
-export class HarmonyError extends AppError<{ code: HarmonyErrorCode; field?: string }> {}
+class HarmonyError extends AppError<{ code: HarmonyErrorCode; field?: string }> {}
 
 const BLS_HEX_RE = /^(0x)?[0-9a-fA-F]{96}$/;
 
 /** Canonical form of a Harmony BLS public key: 0x + 96 lower-case hex characters, or null. */
-export function normalizeBlsKey(v: string): string | null {
+function normalizeBlsKey(v: string): string | null {
   if (!BLS_HEX_RE.test(v)) return null;
   return `0x${(v.startsWith("0x") ? v.slice(2) : v).toLowerCase()}`;
 }

@@ -2,7 +2,7 @@ import { BadRequestError } from "../../util/errors.js";
 import type { KeyActivity } from "../../util/keyActivity.js";
 
 /** Key types whose double use is slashable (equivocation or disputes); others are reported, never alerted. */
-export const SLASHABLE_KEY_TYPES: ReadonlySet<string> = new Set(["babe", "gran", "para", "beef"]);
+const SLASHABLE_KEY_TYPES: ReadonlySet<string> = new Set(["babe", "gran", "para", "beef"]);
 
 /** Public key lengths per key type (sr25519 and ed25519: 32 bytes; BEEFY ecdsa: 33 compressed). */
 const KEY_LENGTH: Record<string, number> = { babe: 32, gran: 32, imon: 32, audi: 32, para: 32, asgn: 32, beef: 33 };

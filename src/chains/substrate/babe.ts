@@ -14,7 +14,7 @@ enum DigestTag {
 
 const BABE_ENGINE_ID = "BABE";
 
-export enum BabePreDigestKind {
+enum BabePreDigestKind {
   Primary = 1,
   SecondaryPlain = 2,
   SecondaryVrf = 3,
@@ -119,7 +119,7 @@ export function babePreDigestOf(digest: Uint8Array): BabePreDigest {
 }
 
 /** PreDigest: 1 Primary / 3 SecondaryVRF {authority_index u32, slot u64, pre_output 32, proof 64}, 2 SecondaryPlain {u32, u64}. */
-export function decodePreDigest(data: Uint8Array): BabePreDigest {
+function decodePreDigest(data: Uint8Array): BabePreDigest {
   const r = new ScaleReader(data, "BABE pre-digest");
   const kind = r.u8("pre-digest kind");
   if (kind < BabePreDigestKind.Primary || kind > BabePreDigestKind.SecondaryVrf) {

@@ -23,7 +23,7 @@ export enum SubstrateErrorCode {
   KeyDisabled = "ERR_SUBSTRATE_KEY_DISABLED",
 }
 
-export const REFUSAL_CODES: ReadonlySet<string> = new Set([
+const REFUSAL_CODES: ReadonlySet<string> = new Set([
   SubstrateErrorCode.GrandpaEquivocation,
   SubstrateErrorCode.BabeEquivocation,
   SubstrateErrorCode.ParaDoubleVote,

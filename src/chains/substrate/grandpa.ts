@@ -3,8 +3,8 @@ import { concatBytes, ScaleReader, u32le, u64le } from "./scale.js";
 import { type GrandpaRecord, GrandpaStage } from "./types.js";
 
 /** Polkadot: H256 hashes and u32 block numbers give 53 bytes; chains with u64 block numbers give 57. */
-export const GRANDPA_PAYLOAD_U32 = 53;
-export const GRANDPA_PAYLOAD_U64 = 57;
+const GRANDPA_PAYLOAD_U32 = 53;
+const GRANDPA_PAYLOAD_U64 = 57;
 
 /**
  * Decodes the localized payload a GRANDPA voter signs, SCALE((Message, round u64, set_id u64)) with

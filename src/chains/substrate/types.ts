@@ -60,8 +60,6 @@ export interface BeefyRecord {
 
 export type SubstrateRecord = GrandpaRecord | BabeRecord | ParaRecord | BeefyRecord;
 
-export type RecordKind = SubstrateRecord["kind"];
-
 export function paraSide(s: ParaStatement): "valid" | "invalid" {
   return s === "invalid" ? "invalid" : "valid";
 }

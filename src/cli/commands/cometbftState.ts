@@ -1,10 +1,11 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { type Command, InvalidArgumentError } from "commander";
 import { formatStateFile, parseStateFile, type StateFileFormat } from "../../chains/cometbft/stateFile.js";
 import { formatHrs } from "../../chains/cometbft/types.js";
 import { loadCometBftKeyFile } from "../../keys/cometbftKeyFile.js";
 import { CometBftProtection } from "../../protection/cometbft/cometBftProtection.js";
 import { openStore } from "../../store/openStore.js";
+import { writeFileDurable } from "../../util/durableFile.js";
 import { BadRequestError } from "../../util/errors.js";
 import { nullLogger } from "../../util/logger.js";
 import { DB_OPTION } from "../options.js";
@@ -90,6 +91,6 @@ export function registerCometBftStateCommands(program: Command): void {
       if (state === null) throw new BadRequestError(`no state for this key on chain ${o.chainId}`, "chain-id");
       const text = formatStateFile(state);
       if (file === "-") process.stdout.write(text);
-      else writeFileSync(file, text, { mode: 0o600 });
+      else writeFileDurable(file, text, 0o600);
     });
 }

@@ -1,6 +1,6 @@
 import { createECDH, createHash, createPrivateKey, createPublicKey, generateKeyPairSync } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { writeFileAtomic } from "../atomicFile.js";
+import { writeFileDurableAsync } from "../../util/durableFile.js";
 import { FailoverError, FailoverErrorCode } from "../errors.js";
 
 /**
@@ -138,5 +138,5 @@ export function generateDummyKey(type: KeyType): string {
 
 /** Puts a key file where the node reads it at its next start (atomic, mode 0600). */
 export async function installKey(path: string, content: string): Promise<void> {
-  await writeFileAtomic(path, content, 0o600);
+  await writeFileDurableAsync(path, content, { mode: 0o600, keepOwner: true });
 }

@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { writeFileAtomic } from "../atomicFile.js";
+import { writeFileDurableAsync } from "../../util/durableFile.js";
 import { FailoverError, FailoverErrorCode } from "../errors.js";
 
 const SECTION_RE = /^\s*\[([^\]]+)\]\s*(#.*)?$/;
@@ -64,6 +64,6 @@ export async function ensureDoubleSignCheckHeight(file: string, height: bigint):
     );
   }
   if (readDoubleSignCheckHeight(text) === height) return false;
-  await writeFileAtomic(file, setDoubleSignCheckHeight(text, height));
+  await writeFileDurableAsync(file, setDoubleSignCheckHeight(text, height), { keepOwner: true });
   return true;
 }

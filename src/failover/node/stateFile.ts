@@ -1,25 +1,16 @@
 import { readFile } from "node:fs/promises";
-import { writeFileAtomic } from "../atomicFile.js";
+import {
+  checkValidatorState,
+  StateFileError,
+  serializeValidatorState,
+  type ValidatorState,
+} from "../../chains/cometbft/stateFile.js";
+import { compareHrs, Step } from "../../chains/cometbft/types.js";
+import { writeFileDurableAsync } from "../../util/durableFile.js";
 import { FailoverError, FailoverErrorCode } from "../errors.js";
 
-/**
- * CometBFT FilePV's last sign state (priv_validator_state.json): height is an int64 written as a string,
- * round an int32, step 0 none, 1 propose, 2 prevote, 3 precommit; signature (base64) and signbytes
- * (upper-case hex) belong to the last signed message and let FilePV answer a repeat of the same HRS.
- */
-export interface ValidatorState {
-  height: bigint;
-  round: number;
-  step: number;
-  signature?: string;
-  signbytes?: string;
-}
-
-export const ZERO_STATE: ValidatorState = { height: 0n, round: 0, step: 0 };
-
-const INT64_MAX = (1n << 63n) - 1n;
-const BASE64_RE = /^[A-Za-z0-9+/]*={0,2}$/;
-const HEX_RE = /^([0-9A-Fa-f]{2})*$/;
+/** Nothing signed yet: what a missing file means to FilePV. */
+const ZERO_STATE: ValidatorState = { height: 0n, round: 0, step: Step.None };
 
 function bad(file: string, field: string, what: string): FailoverError {
   return new FailoverError(
@@ -28,50 +19,17 @@ function bad(file: string, field: string, what: string): FailoverError {
   );
 }
 
-/** Checks a parsed state document (a file, or a peer's /validator_state answer named by `source`). */
+/**
+ * Checks a parsed state document (a file, or a peer's /validator_state answer named by `source`) with
+ * chains/cometbft's rule; a bad one is ERR_FAILOVER_STATE_INVALID naming the source and the field.
+ */
 export function parseValidatorState(doc: unknown, source: string): ValidatorState {
-  if (typeof doc !== "object" || doc === null || Array.isArray(doc)) throw bad(source, "document", "is not an object");
-  const o = doc as Record<string, unknown>;
-  let height: bigint;
-  if (typeof o.height === "string" && /^(0|[1-9][0-9]{0,18})$/.test(o.height)) height = BigInt(o.height);
-  else if (typeof o.height === "number" && Number.isSafeInteger(o.height) && o.height >= 0) height = BigInt(o.height);
-  else throw bad(source, "height", "must be a non-negative int64 (a decimal string)");
-  if (height > INT64_MAX) throw bad(source, "height", "exceeds int64");
-  // Horcrux writes round as a string; accept both.
-  const round = typeof o.round === "string" && /^[0-9]{1,10}$/.test(o.round) ? Number(o.round) : o.round;
-  if (typeof round !== "number" || !Number.isInteger(round) || round < 0 || round >= 2 ** 31) {
-    throw bad(source, "round", "must be a non-negative int32");
+  try {
+    return checkValidatorState(doc);
+  } catch (e) {
+    if (e instanceof StateFileError) throw bad(source, e.type.field ?? "document", e.message);
+    throw e;
   }
-  const step = o.step;
-  if (typeof step !== "number" || !Number.isInteger(step) || step < 0 || step > 3) {
-    throw bad(source, "step", "must be 0, 1, 2 or 3");
-  }
-  const out: ValidatorState = { height, round, step };
-  if (o.signature !== undefined && o.signature !== null && o.signature !== "") {
-    if (typeof o.signature !== "string" || !BASE64_RE.test(o.signature))
-      throw bad(source, "signature", "must be base64");
-    out.signature = o.signature;
-  }
-  if (o.signbytes !== undefined && o.signbytes !== null && o.signbytes !== "") {
-    if (typeof o.signbytes !== "string" || !HEX_RE.test(o.signbytes)) throw bad(source, "signbytes", "must be hex");
-    out.signbytes = o.signbytes.toUpperCase();
-  }
-  return out;
-}
-
-/** The file as CometBFT writes it (cmtjson.MarshalIndent with two spaces, no trailing newline). */
-export function serializeValidatorState(s: ValidatorState): string {
-  const o: Record<string, unknown> = { height: s.height.toString(), round: s.round, step: s.step };
-  if (s.signature !== undefined) o.signature = s.signature;
-  if (s.signbytes !== undefined) o.signbytes = s.signbytes;
-  return JSON.stringify(o, null, 2);
-}
-
-/** Orders by (height, round, step): FilePV refuses to sign anything below the state it loaded. */
-export function compareHrs(a: ValidatorState, b: ValidatorState): number {
-  if (a.height !== b.height) return a.height < b.height ? -1 : 1;
-  if (a.round !== b.round) return a.round < b.round ? -1 : 1;
-  return a.step === b.step ? 0 : a.step < b.step ? -1 : 1;
 }
 
 /** The highest of the states given (the first of equal ones wins, so the current file is kept on a tie). */
@@ -85,8 +43,6 @@ export function maxState(states: readonly (ValidatorState | null)[]): ValidatorS
 export function stateAfterHeight(height: bigint): ValidatorState {
   return { height: height + 1n, round: 0, step: 0 };
 }
-
-export const formatHrs = (s: ValidatorState): string => `${s.height}/${s.round}/${s.step}`;
 
 /** Reads and checks the state file; null when it does not exist (a malformed file is an error). */
 export async function readStateFile(path: string): Promise<ValidatorState | null> {
@@ -127,7 +83,7 @@ export async function raiseStateFile(
   const before = await readStateFile(path);
   const after = maxState([before, ...candidates]) ?? ZERO_STATE;
   if (before !== null && compareHrs(after, before) <= 0) return { before, after: before, written: false };
-  await writeFileAtomic(path, serializeValidatorState(after));
+  await writeFileDurableAsync(path, serializeValidatorState(after), { keepOwner: true });
   const check = await readStateFile(path);
   if (check === null || compareHrs(check, after) !== 0) {
     throw new FailoverError(

@@ -15,7 +15,7 @@ export const PEER_NONCE_HEADER = "x-slashguard-nonce";
 export const PEER_AUTH_HEADER = "x-slashguard-auth";
 
 /** Shortest token accepted (bytes of the file, trimmed). */
-export const MIN_PEER_TOKEN_LENGTH = 32;
+const MIN_PEER_TOKEN_LENGTH = 32;
 
 export class PeerToken {
   private readonly key: Buffer;

@@ -1,5 +1,6 @@
+import type { ValidatorState } from "../../chains/cometbft/stateFile.js";
 import { HttpClient, limitsFor, parseJsonBody } from "../../util/httpClient.js";
-import { parseValidatorState, type ValidatorState } from "../node/stateFile.js";
+import { parseValidatorState } from "../node/stateFile.js";
 import { PEER_AUTH_HEADER, PEER_NONCE_HEADER, PeerToken } from "./peerAuth.js";
 
 export interface PeerConfig {

@@ -94,7 +94,7 @@ export class HttpChainRpc implements ChainRpc {
 }
 
 /** eth_blockNumber answers a hex quantity (no leading zeros); anything else is refused. */
-export function parseEthBlockNumber(body: unknown): bigint {
+function parseEthBlockNumber(body: unknown): bigint {
   const r = unwrapJsonRpc(body);
   if (typeof r !== "string" || !QUANTITY_RE.test(r)) throw invalid("result", "must be a hex quantity");
   return BigInt(r);

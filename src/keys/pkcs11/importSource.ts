@@ -2,6 +2,7 @@ import { randomFillSync } from "node:crypto";
 import { closeSync, fstatSync, fsyncSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
 import { basename, dirname } from "node:path";
 import { ed25519FromSeed } from "../../util/curve25519.js";
+import { fsyncDir } from "../../util/durableFile.js";
 import { errorMessage } from "../../util/errors.js";
 import { parseCometBftKeyFile } from "../cometbftKeyFile.js";
 import { cryptoReady, ed25519SeedFromSuri } from "../substrate/keyPair.js";
@@ -87,10 +88,5 @@ export function secureDelete(file: string): void {
     closeSync(fd);
   }
   unlinkSync(file);
-  const dfd = openSync(dirname(file), "r");
-  try {
-    fsyncSync(dfd);
-  } finally {
-    closeSync(dfd);
-  }
+  fsyncDir(dirname(file));
 }

@@ -333,7 +333,7 @@ function selectorAttr(s: KeySelector): { type: number; value: string | Buffer } 
 }
 
 /** CKA_EC_POINT of an Ed25519 key: a DER OCTET STRING of 32 bytes (PKCS#11 3.0), or the raw 32 bytes. */
-export function parseEcPoint(v: Buffer): Uint8Array | null {
+function parseEcPoint(v: Buffer): Uint8Array | null {
   if (v.length === 34 && v[0] === 0x04 && v[1] === 0x20) return new Uint8Array(v.subarray(2));
   if (v.length === 32) return new Uint8Array(v);
   return null;

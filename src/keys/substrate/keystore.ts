@@ -1,5 +1,6 @@
-import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { writeFileDurable } from "../../util/durableFile.js";
 import { errorMessage } from "../../util/errors.js";
 import { toHex } from "../../util/hex.js";
 import { type Logger, nullLogger, shortKey } from "../../util/logger.js";
@@ -173,7 +174,7 @@ export class SubstrateKeystore {
   }
 
   private writeFile(keyType: string, publicKey: Uint8Array, suri: string): void {
-    writeFileDurably(this.dir, keystoreFileName(keyType, publicKey), JSON.stringify(suri));
+    writeFileDurable(join(this.dir, keystoreFileName(keyType, publicKey)), JSON.stringify(suri), 0o600);
   }
 }
 
@@ -193,7 +194,7 @@ function readSuriFile(path: string): string {
  * The node stores no crypto type: a 33-byte key is ecdsa; a 32-byte key is whichever of sr25519 and
  * ed25519 derives it from the secret (ed25519 first for GRANDPA, whose keys are ed25519).
  */
-export function findPair(keyType: string, publicKey: Uint8Array, suri: string): KeyPair {
+function findPair(keyType: string, publicKey: Uint8Array, suri: string): KeyPair {
   const order: CryptoType[] =
     publicKey.length === 33 ? ["ecdsa"] : keyType === "gran" ? ["ed25519", "sr25519"] : ["sr25519", "ed25519"];
   for (const crypto of order) {
@@ -209,28 +210,6 @@ export function findPair(keyType: string, publicKey: Uint8Array, suri: string): 
     KeyErrorCode.BadSuri,
     `the secret does not derive public key ${toHex(publicKey)} for key type ${keyType}`,
   );
-}
-
-/** Writes a file with mode 0600 via a temporary name, fsyncs it and its folder: after return it survives a crash. */
-export function writeFileDurably(dir: string, name: string, content: string): void {
-  const tmp = join(dir, `.${name}.${process.pid}.tmp`);
-  const fd = openSync(tmp, "wx", 0o600);
-  try {
-    writeSync(fd, content);
-    fsyncSync(fd);
-  } catch (e) {
-    closeSync(fd);
-    unlinkSync(tmp);
-    throw e;
-  }
-  closeSync(fd);
-  renameSync(tmp, join(dir, name));
-  const dfd = openSync(dir, "r");
-  try {
-    fsyncSync(dfd);
-  } finally {
-    closeSync(dfd);
-  }
 }
 
 export interface CopySummary {
@@ -283,7 +262,7 @@ export async function copyKeystore(
       summary.invalid.push(name);
       continue;
     }
-    writeFileDurably(to, name, JSON.stringify(suri));
+    writeFileDurable(join(to, name), JSON.stringify(suri), 0o600);
     summary.copied++;
   }
   return summary;

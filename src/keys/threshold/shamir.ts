@@ -36,7 +36,7 @@ export function assertThresholdParams(threshold: number, shares: number): void {
 }
 
 /** f(x) for coefficients a_0..a_{T-1} (Horner). */
-export function evalPolynomial<P>(g: PrimeGroup<P>, coefficients: readonly bigint[], x: bigint): bigint {
+function evalPolynomial<P>(g: PrimeGroup<P>, coefficients: readonly bigint[], x: bigint): bigint {
   let acc = 0n;
   for (let k = coefficients.length - 1; k >= 0; k--) acc = g.Fr.add(g.Fr.mul(acc, x), coefficients[k]!);
   return acc;

@@ -1,5 +1,5 @@
-import { num, numOrNull, textOrNull } from "../fleet/sqlValues.js";
-import type { SqlTx } from "../types.js";
+import { num, numOrNull, textOrNull } from "../sqlValues.js";
+import type { SqlScalar, SqlTx } from "../types.js";
 
 export type AlertStatus = "open" | "acknowledged" | "suppressed" | "resolved";
 
@@ -73,8 +73,8 @@ export const alertsRepository = {
 
   async insert(tx: SqlTx, a: Omit<AlertRow, "id">): Promise<number> {
     const rows = await tx.all<{ id: unknown }>(
-      `INSERT INTO alerts (owner_id, kind, severity, chain, pubkey, hosts, dedup_key, status, confidence, summary, evidence,
-         first_seen_at, last_seen_at, updated_at, clear_since, suppressed_until, acknowledged_by, acknowledged_at,
+      `INSERT INTO alerts (owner_id, kind, severity, chain, pubkey, hosts, dedup_key, first_seen_at, status, confidence,
+         summary, evidence, last_seen_at, updated_at, clear_since, suppressed_until, acknowledged_by, acknowledged_at,
          resolved_by, resolved_at, last_notified_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) RETURNING id`,
       [
@@ -85,20 +85,8 @@ export const alertsRepository = {
         a.pubkey,
         JSON.stringify(a.hosts),
         a.dedupKey,
-        a.status,
-        a.confidence,
-        a.summary,
-        a.evidence,
         a.firstSeenAt,
-        a.lastSeenAt,
-        a.updatedAt,
-        a.clearSince,
-        a.suppressedUntil,
-        a.acknowledgedBy,
-        a.acknowledgedAt,
-        a.resolvedBy,
-        a.resolvedAt,
-        a.lastNotifiedAt,
+        ...mutable(a),
       ],
     );
     return num(rows[0]!.id);
@@ -111,22 +99,7 @@ export const alertsRepository = {
          clear_since = $8, suppressed_until = $9, acknowledged_by = $10, acknowledged_at = $11, resolved_by = $12,
          resolved_at = $13, last_notified_at = $14
        WHERE id = $1`,
-      [
-        a.id,
-        a.status,
-        a.confidence,
-        a.summary,
-        a.evidence,
-        a.lastSeenAt,
-        a.updatedAt,
-        a.clearSince,
-        a.suppressedUntil,
-        a.acknowledgedBy,
-        a.acknowledgedAt,
-        a.resolvedBy,
-        a.resolvedAt,
-        a.lastNotifiedAt,
-      ],
+      [a.id, ...mutable(a)],
     );
   },
 
@@ -209,4 +182,23 @@ function toAlert(r: Record<string, unknown>): AlertRow {
     resolvedAt: numOrNull(r.resolved_at),
     lastNotifiedAt: numOrNull(r.last_notified_at),
   };
+}
+
+/** The mutable fields of an alert, in the order insert and save bind them. */
+function mutable(a: Omit<AlertRow, "id">): SqlScalar[] {
+  return [
+    a.status,
+    a.confidence,
+    a.summary,
+    a.evidence,
+    a.lastSeenAt,
+    a.updatedAt,
+    a.clearSince,
+    a.suppressedUntil,
+    a.acknowledgedBy,
+    a.acknowledgedAt,
+    a.resolvedBy,
+    a.resolvedAt,
+    a.lastNotifiedAt,
+  ];
 }

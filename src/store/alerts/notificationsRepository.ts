@@ -1,4 +1,4 @@
-import { num, numOrNull } from "../fleet/sqlValues.js";
+import { num, numOrNull } from "../sqlValues.js";
 import type { SqlTx } from "../types.js";
 
 export interface NotificationRow {

@@ -1,3 +1,4 @@
+import { bytesOrNull } from "../sqlValues.js";
 import type { SqlTx } from "../types.js";
 
 /** One row of cometbft_sign_state in domain form (the chain layer's SignState plus identity). */
@@ -21,8 +22,6 @@ export interface CometStateUpdate {
   signature: Uint8Array | null;
 }
 
-const bytes = (v: unknown): Uint8Array | null => (v === null || v === undefined ? null : new Uint8Array(v as Buffer));
-
 function toRow(tx: SqlTx, r: Record<string, unknown>): CometStateRow {
   return {
     id: Number(r.id),
@@ -31,8 +30,8 @@ function toRow(tx: SqlTx, r: Record<string, unknown>): CometStateRow {
     height: tx.fromU64(r.height),
     round: Number(r.round),
     step: Number(r.step),
-    signBytes: bytes(r.sign_bytes),
-    signature: bytes(r.signature),
+    signBytes: bytesOrNull(r.sign_bytes),
+    signature: bytesOrNull(r.signature),
   };
 }
 

@@ -1,5 +1,5 @@
 import { toHex } from "../../util/hex.js";
-import { num } from "../fleet/sqlValues.js";
+import { bytes, bytesOrNull, num } from "../sqlValues.js";
 import type { SqlTx } from "../types.js";
 import { idsIn } from "./ethDoppelgangerRepository.js";
 
@@ -17,8 +17,6 @@ export interface WatchedKeyRow {
   pubkey: string;
 }
 
-const root = (v: unknown): Uint8Array | null => (v === null || v === undefined ? null : new Uint8Array(v as Buffer));
-
 /**
  * What our own signing log says about recent epochs: liveness is explained by these records, and
  * on-chain attestations and blocks are compared with them. Reads use the primary keys
@@ -26,33 +24,11 @@ const root = (v: unknown): Uint8Array | null => (v === null || v === undefined ?
  */
 export const ethActivityRepository = {
   async attestations(tx: SqlTx, ids: readonly number[], fromTarget: bigint, toTarget: bigint): Promise<ActivityRow[]> {
-    if (ids.length === 0) return [];
-    const f = idsIn(tx, "validator_id", ids, 1);
-    const rows = await tx.all(
-      `SELECT validator_id, target_epoch, signing_root FROM eth_signed_attestations
-       WHERE ${f.sql} AND target_epoch >= $2 AND target_epoch <= $3`,
-      [f.param, tx.u64(fromTarget), tx.u64(toTarget)],
-    );
-    return rows.map((r) => ({
-      validatorId: num(r.validator_id),
-      at: tx.fromU64(r.target_epoch),
-      signingRoot: root(r.signing_root),
-    }));
+    return signedBetween(tx, "eth_signed_attestations", "target_epoch", ids, fromTarget, toTarget);
   },
 
   async blocks(tx: SqlTx, ids: readonly number[], fromSlot: bigint, toSlot: bigint): Promise<ActivityRow[]> {
-    if (ids.length === 0) return [];
-    const f = idsIn(tx, "validator_id", ids, 1);
-    const rows = await tx.all(
-      `SELECT validator_id, slot, signing_root FROM eth_signed_blocks
-       WHERE ${f.sql} AND slot >= $2 AND slot <= $3`,
-      [f.param, tx.u64(fromSlot), tx.u64(toSlot)],
-    );
-    return rows.map((r) => ({
-      validatorId: num(r.validator_id),
-      at: tx.fromU64(r.slot),
-      signingRoot: root(r.signing_root),
-    }));
+    return signedBetween(tx, "eth_signed_blocks", "slot", ids, fromSlot, toSlot);
   },
 
   /** Every enabled key of the signing log (the keys whose signing slashguard answers for). */
@@ -60,6 +36,28 @@ export const ethActivityRepository = {
     const rows = await tx.all("SELECT id, pubkey, enabled FROM eth_validators ORDER BY id");
     return rows
       .filter((r) => r.enabled === true || r.enabled === 1n || r.enabled === 1)
-      .map((r) => ({ validatorId: num(r.id), pubkey: toHex(new Uint8Array(r.pubkey as Buffer)) }));
+      .map((r) => ({ validatorId: num(r.id), pubkey: toHex(bytes(r.pubkey)) }));
   },
 };
+
+/** The records of `ids` in one signing table with `col` (its u64 position) between from and to, inclusive. */
+async function signedBetween(
+  tx: SqlTx,
+  table: "eth_signed_attestations" | "eth_signed_blocks",
+  col: "target_epoch" | "slot",
+  ids: readonly number[],
+  from: bigint,
+  to: bigint,
+): Promise<ActivityRow[]> {
+  if (ids.length === 0) return [];
+  const f = idsIn(tx, "validator_id", ids, 1);
+  const rows = await tx.all(
+    `SELECT validator_id, ${col} AS at, signing_root FROM ${table} WHERE ${f.sql} AND ${col} >= $2 AND ${col} <= $3`,
+    [f.param, tx.u64(from), tx.u64(to)],
+  );
+  return rows.map((r) => ({
+    validatorId: num(r.validator_id),
+    at: tx.fromU64(r.at),
+    signingRoot: bytesOrNull(r.signing_root),
+  }));
+}

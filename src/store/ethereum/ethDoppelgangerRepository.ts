@@ -1,5 +1,5 @@
 import { toHex } from "../../util/hex.js";
-import { num, textOrNull } from "../fleet/sqlValues.js";
+import { num, textOrNull } from "../sqlValues.js";
 import type { SqlTx, SqlValue } from "../types.js";
 
 export interface DetectedKeyRow {

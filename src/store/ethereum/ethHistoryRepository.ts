@@ -1,3 +1,4 @@
+import { bytesOrNull as root } from "../sqlValues.js";
 import type { SqlTx } from "../types.js";
 import type { StoredAttestation, StoredBlock } from "./types.js";
 
@@ -14,8 +15,6 @@ export interface ValidatorSummaryRow {
   maxSource: bigint | null;
   maxTarget: bigint | null;
 }
-
-const root = (v: unknown): Uint8Array | null => (v === null || v === undefined ? null : new Uint8Array(v as Buffer));
 
 /** Reading and trimming the signing history (export, status, pruning). */
 export const ethHistoryRepository = {

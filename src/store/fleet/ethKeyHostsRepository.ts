@@ -1,5 +1,5 @@
+import { bool, num, textOrNull } from "../sqlValues.js";
 import type { SqlTx } from "../types.js";
-import { bool, num, textOrNull } from "./sqlValues.js";
 
 /** One host reporting one Ethereum key, with how its validator client signs (from the agent's facts). */
 export interface EthKeyHostRow {

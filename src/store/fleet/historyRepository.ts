@@ -1,6 +1,6 @@
+import { bool, num, numOrNull } from "../sqlValues.js";
 import type { SqlTx } from "../types.js";
 import type { HostKeyRow } from "./hostKeysRepository.js";
-import { bool, num, numOrNull } from "./sqlValues.js";
 
 export interface NewHistory {
   row: HostKeyRow;

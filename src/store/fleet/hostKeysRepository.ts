@@ -1,5 +1,5 @@
+import { bool, num, numOrNull, textOrNull } from "../sqlValues.js";
 import type { SqlTx } from "../types.js";
-import { bool, num, numOrNull, textOrNull } from "./sqlValues.js";
 
 /** The current state of one key on one host. */
 export interface HostKeyRow {
@@ -249,7 +249,7 @@ export const hostKeysRepository = {
 };
 
 /** The smallest hex string above every string that starts with `prefix` (null: no bound). */
-export function prefixUpperBound(prefix: string): string | null {
+function prefixUpperBound(prefix: string): string | null {
   const body = prefix.replace(/f+$/, "");
   if (body.length <= 2) return null;
   const last = body[body.length - 1]!;

@@ -1,5 +1,5 @@
+import { bool, num, numOrNull, textOrNull } from "../sqlValues.js";
 import type { SqlTx } from "../types.js";
-import { bool, num, numOrNull, textOrNull } from "./sqlValues.js";
 
 export interface HostLockRow {
   digest: Uint8Array | null;

@@ -1,5 +1,5 @@
+import { num } from "../sqlValues.js";
 import type { SqlTx } from "../types.js";
-import { num } from "./sqlValues.js";
 
 export interface MaintenanceRow {
   id: number;

@@ -1,5 +1,5 @@
+import { num, numOrNull, textOrNull } from "../sqlValues.js";
 import type { SqlTx } from "../types.js";
-import { num, numOrNull, textOrNull } from "./sqlValues.js";
 
 export type TokenRole = "agent" | "operator" | "admin";
 

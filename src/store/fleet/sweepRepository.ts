@@ -1,5 +1,5 @@
+import { bool, num, textOrNull } from "../sqlValues.js";
 import type { SqlTx } from "../types.js";
-import { bool, num, textOrNull } from "./sqlValues.js";
 
 export interface SweepHostRow {
   id: number;

@@ -1,5 +1,6 @@
 import type { SqlTx } from "../types.js";
-import { babeRow, beefyRow, grandpaRow, paraRow } from "./substrateSigningRepository.js";
+import { rowByRowSubstrateSigning as byRow } from "./rowByRowSubstrateSigning.js";
+import * as sub from "./substrateRows.js";
 import type { BabeBlockRow, BeefyVoteRow, GrandpaProposalRow, GrandpaVoteRow, KeyLasts, ParaVoteRow } from "./types.js";
 
 export interface KeyHistory {
@@ -17,9 +18,9 @@ export const substrateHistoryRepository = {
     return {
       grandpaVotes: (
         await q(
-          "SELECT key_id, set_id, round, stage, target_hash, target_number FROM substrate_grandpa_votes WHERE key_id = $1 ORDER BY set_id, round, stage",
+          `SELECT ${sub.GRANDPA_COLS} FROM substrate_grandpa_votes WHERE key_id = $1 ORDER BY set_id, round, stage`,
         )
-      ).map((r) => grandpaRow(tx, r)),
+      ).map((r) => sub.grandpaRow(tx, r)),
       grandpaProposals: (
         await q(
           "SELECT key_id, set_id, round, target_hash, target_number FROM substrate_grandpa_proposals WHERE key_id = $1 ORDER BY set_id, round",
@@ -31,21 +32,15 @@ export const substrateHistoryRepository = {
         targetHash: new Uint8Array(r.target_hash as Buffer),
         targetNumber: tx.fromU64(r.target_number),
       })),
-      babeBlocks: (
-        await q(
-          "SELECT key_id, slot, pre_hash, authority_index FROM substrate_babe_blocks WHERE key_id = $1 ORDER BY slot",
-        )
-      ).map((r) => babeRow(tx, r)),
+      babeBlocks: (await q(`SELECT ${sub.BABE_COLS} FROM substrate_babe_blocks WHERE key_id = $1 ORDER BY slot`)).map(
+        (r) => sub.babeRow(tx, r),
+      ),
       paraVotes: (
-        await q(
-          "SELECT key_id, candidate_hash, side, statements, session FROM substrate_para_votes WHERE key_id = $1 ORDER BY session, candidate_hash",
-        )
-      ).map((r) => paraRow(tx, r)),
+        await q(`SELECT ${sub.PARA_COLS} FROM substrate_para_votes WHERE key_id = $1 ORDER BY session, candidate_hash`)
+      ).map((r) => sub.paraRow(tx, r)),
       beefyVotes: (
-        await q(
-          "SELECT key_id, set_id, block_number, commitment_hash FROM substrate_beefy_votes WHERE key_id = $1 ORDER BY set_id, block_number",
-        )
-      ).map((r) => beefyRow(tx, r)),
+        await q(`SELECT ${sub.BEEFY_COLS} FROM substrate_beefy_votes WHERE key_id = $1 ORDER BY set_id, block_number`)
+      ).map((r) => sub.beefyRow(tx, r)),
     };
   },
 
@@ -63,18 +58,11 @@ export const substrateHistoryRepository = {
 
   /** Adds a vote; a different target already stored at its place becomes NULL (both were signed: refuse all). */
   async mergeGrandpaVote(tx: SqlTx, v: GrandpaVoteRow): Promise<void> {
-    const [cur] = await tx.all(
-      "SELECT key_id, set_id, round, stage, target_hash, target_number FROM substrate_grandpa_votes WHERE key_id = $1 AND set_id = $2 AND round = $3 AND stage = $4",
-      [v.id, tx.u64(v.setId), tx.u64(v.round), v.stage],
-    );
-    if (cur === undefined) {
-      await tx.run(
-        "INSERT INTO substrate_grandpa_votes (key_id, set_id, round, stage, target_hash, target_number) VALUES ($1, $2, $3, $4, $5, $6)",
-        [v.id, tx.u64(v.setId), tx.u64(v.round), v.stage, v.targetHash, tx.u64Nullable(v.targetNumber)],
-      );
+    const [c] = await byRow.loadGrandpa(tx, [v]);
+    if (c === undefined) {
+      await byRow.insertGrandpa(tx, [v]);
       return;
     }
-    const c = grandpaRow(tx, cur);
     if (sameBytes(c.targetHash, v.targetHash) && c.targetNumber === v.targetNumber) return;
     await tx.run(
       "UPDATE substrate_grandpa_votes SET target_hash = NULL, target_number = NULL WHERE key_id = $1 AND set_id = $2 AND round = $3 AND stage = $4",
@@ -83,23 +71,14 @@ export const substrateHistoryRepository = {
   },
 
   async mergeGrandpaProposal(tx: SqlTx, p: GrandpaProposalRow): Promise<void> {
-    await tx.run(
-      "INSERT INTO substrate_grandpa_proposals (key_id, set_id, round, target_hash, target_number) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-      [p.id, tx.u64(p.setId), tx.u64(p.round), p.targetHash, tx.u64(p.targetNumber)],
-    );
+    await byRow.insertProposals(tx, [p]);
   },
 
   async mergeBabeBlock(tx: SqlTx, b: BabeBlockRow): Promise<void> {
-    const [cur] = await tx.all(
-      "SELECT key_id, slot, pre_hash, authority_index FROM substrate_babe_blocks WHERE key_id = $1 AND slot = $2",
-      [b.id, tx.u64(b.slot)],
-    );
+    const [cur] = await byRow.loadBabe(tx, [b]);
     if (cur === undefined) {
-      await tx.run(
-        "INSERT INTO substrate_babe_blocks (key_id, slot, pre_hash, authority_index) VALUES ($1, $2, $3, $4)",
-        [b.id, tx.u64(b.slot), b.preHash, b.authorityIndex],
-      );
-    } else if (!sameBytes(babeRow(tx, cur).preHash, b.preHash)) {
+      await byRow.insertBabe(tx, [b]);
+    } else if (!sameBytes(cur.preHash, b.preHash)) {
       await tx.run("UPDATE substrate_babe_blocks SET pre_hash = NULL WHERE key_id = $1 AND slot = $2", [
         b.id,
         tx.u64(b.slot),
@@ -109,11 +88,7 @@ export const substrateHistoryRepository = {
 
   /** Sides add up: valid + invalid (or a stored "both") gives NULL; statements are OR-ed; the later session wins. */
   async mergeParaVote(tx: SqlTx, p: ParaVoteRow): Promise<void> {
-    const [cur] = await tx.all(
-      "SELECT key_id, candidate_hash, side, statements, session FROM substrate_para_votes WHERE key_id = $1 AND candidate_hash = $2",
-      [p.id, p.candidateHash],
-    );
-    const c = cur === undefined ? null : paraRow(tx, cur);
+    const c = (await byRow.loadPara(tx, [p]))[0] ?? null;
     const side = c === null ? p.side : c.side === null || p.side === null || c.side !== p.side ? null : c.side;
     const session =
       c === null
@@ -123,24 +98,14 @@ export const substrateHistoryRepository = {
           : p.session === null || c.session > p.session
             ? c.session
             : p.session;
-    await tx.run(
-      `INSERT INTO substrate_para_votes (key_id, candidate_hash, side, statements, session) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (key_id, candidate_hash) DO UPDATE SET side = excluded.side, statements = excluded.statements, session = excluded.session`,
-      [p.id, p.candidateHash, side, (c?.statements ?? 0) | p.statements, tx.u64Nullable(session)],
-    );
+    await byRow.upsertPara(tx, [{ ...p, side, statements: (c?.statements ?? 0) | p.statements, session }]);
   },
 
   async mergeBeefyVote(tx: SqlTx, v: BeefyVoteRow): Promise<void> {
-    const [cur] = await tx.all(
-      "SELECT key_id, set_id, block_number, commitment_hash FROM substrate_beefy_votes WHERE key_id = $1 AND set_id = $2 AND block_number = $3",
-      [v.id, tx.u64(v.setId), tx.u64(v.blockNumber)],
-    );
+    const [cur] = await byRow.loadBeefy(tx, [v]);
     if (cur === undefined) {
-      await tx.run(
-        "INSERT INTO substrate_beefy_votes (key_id, set_id, block_number, commitment_hash) VALUES ($1, $2, $3, $4)",
-        [v.id, tx.u64(v.setId), tx.u64(v.blockNumber), v.commitmentHash],
-      );
-    } else if (!sameBytes(beefyRow(tx, cur).commitmentHash, v.commitmentHash)) {
+      await byRow.insertBeefy(tx, [v]);
+    } else if (!sameBytes(cur.commitmentHash, v.commitmentHash)) {
       await tx.run(
         "UPDATE substrate_beefy_votes SET commitment_hash = NULL WHERE key_id = $1 AND set_id = $2 AND block_number = $3",
         [v.id, tx.u64(v.setId), tx.u64(v.blockNumber)],
@@ -161,16 +126,15 @@ export const substrateHistoryRepository = {
     const takeNew =
       l.lastSetId !== null &&
       (curSet === null || l.lastSetId > curSet || (l.lastSetId === curSet && (l.lastRound ?? 0n) > (curRound ?? 0n)));
-    await tx.run(
-      "UPDATE substrate_keys SET last_set_id = $2, last_round = $3, last_slot = $4, last_session = $5 WHERE id = $1",
-      [
-        l.id,
-        tx.u64Nullable(takeNew ? l.lastSetId : curSet),
-        tx.u64Nullable(takeNew ? l.lastRound : curRound),
-        tx.u64Nullable(max(tx.fromU64Nullable(cur.last_slot), l.lastSlot)),
-        tx.u64Nullable(max(tx.fromU64Nullable(cur.last_session), l.lastSession)),
-      ],
-    );
+    await byRow.saveLasts(tx, [
+      {
+        id: l.id,
+        lastSetId: takeNew ? l.lastSetId : curSet,
+        lastRound: takeNew ? l.lastRound : curRound,
+        lastSlot: max(tx.fromU64Nullable(cur.last_slot), l.lastSlot),
+        lastSession: max(tx.fromU64Nullable(cur.last_session), l.lastSession),
+      },
+    ]);
   },
 
   /** Deletes one key's records below the given watermarks (they can decide nothing once the watermarks are raised). */

@@ -12,7 +12,7 @@ export const keyRefString = (keyType: string, publicKey: Uint8Array): string =>
 const STATE_SQL = `SELECT id, enabled, low_set_id, low_slot, low_session, last_set_id, last_round, last_slot, last_session
   FROM substrate_keys`;
 
-export function keyState(tx: SqlTx, r: Record<string, unknown>): SubstrateKeyState {
+function keyState(tx: SqlTx, r: Record<string, unknown>): SubstrateKeyState {
   return {
     id: Number(r.id),
     enabled: Boolean(r.enabled),

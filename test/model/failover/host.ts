@@ -1,11 +1,12 @@
 import { BlockIdFlag, type CommitInfo, type NetInfo, type NodeStatus } from "../../../src/chains/cometbft/rpcTypes.js";
+import type { ValidatorState } from "../../../src/chains/cometbft/stateFile.js";
 import { FailoverDaemon } from "../../../src/failover/daemon.js";
 import { FailoverError, FailoverErrorCode } from "../../../src/failover/errors.js";
 import type { LeaseStore } from "../../../src/failover/lease/lease.js";
 import { generateDummyKey, parseValidatorKey, type ValidatorKeyInfo } from "../../../src/failover/node/keyFiles.js";
 import type { KeyFileIo } from "../../../src/failover/node/localNode.js";
 import type { NodeControl } from "../../../src/failover/node/nodeControl.js";
-import { maxState, type StateFileIo, type ValidatorState } from "../../../src/failover/node/stateFile.js";
+import { maxState, type StateFileIo } from "../../../src/failover/node/stateFile.js";
 import type { FailoverOptions } from "../../../src/failover/options.js";
 import type { PeerConfig, Peers, PeerView } from "../../../src/failover/peers/peers.js";
 import type { ChainRpc } from "../../../src/failover/peers/rpcClient.js";

@@ -1,12 +1,13 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { serializeValidatorState } from "../../../src/chains/cometbft/stateFile.js";
 import { FailoverError, FailoverErrorCode, RefusalReason } from "../../../src/failover/errors.js";
 import { LeaseKeeper } from "../../../src/failover/lease/leaseKeeper.js";
 import { SqlLeaseStore } from "../../../src/failover/lease/sqlLease.js";
 import { installedKeyAddress } from "../../../src/failover/node/keyFiles.js";
 import { readDoubleSignCheckHeight } from "../../../src/failover/node/nodeConfig.js";
-import { readStateFile, serializeValidatorState } from "../../../src/failover/node/stateFile.js";
+import { readStateFile } from "../../../src/failover/node/stateFile.js";
 import type { FailoverOptions } from "../../../src/failover/options.js";
 import { type PromotionContext, promote } from "../../../src/failover/promotion.js";
 import { nullLogger } from "../../../src/util/logger.js";

@@ -1,7 +1,7 @@
 import { BlockIdFlag, type CommitInfo, type NetInfo, type NodeStatus } from "../../../src/chains/cometbft/rpcTypes.js";
+import type { ValidatorState } from "../../../src/chains/cometbft/stateFile.js";
 import type { FailoverEvent, FailoverEvents } from "../../../src/failover/events.js";
 import type { NodeControl } from "../../../src/failover/node/nodeControl.js";
-import type { ValidatorState } from "../../../src/failover/node/stateFile.js";
 import type { PeerConfig, Peers, PeerView } from "../../../src/failover/peers/peers.js";
 import type { ChainRpc } from "../../../src/failover/peers/rpcClient.js";
 

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { serializeValidatorState, type ValidatorState } from "../../../chains/cometbft/stateFile.js";
 import { FailoverErrorCode } from "../../../failover/errors.js";
-import { serializeValidatorState, type ValidatorState } from "../../../failover/node/stateFile.js";
 import { PEER_AUTH_HEADER, PEER_NONCE_HEADER, type PeerToken } from "../../../failover/peers/peerAuth.js";
 import type { FailoverStatus } from "../../../failover/status.js";
 import { FailoverHealth } from "../../../schemas/failover.js";

@@ -1,16 +1,15 @@
 import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { serializeValidatorState, type ValidatorState } from "../../../../src/chains/cometbft/stateFile.js";
+import { compareHrs } from "../../../../src/chains/cometbft/types.js";
 import { FailoverError, FailoverErrorCode } from "../../../../src/failover/errors.js";
 import {
-  compareHrs,
   maxState,
   parseValidatorState,
   raiseStateFile,
   readStateFile,
-  serializeValidatorState,
   stateAfterHeight,
-  type ValidatorState,
 } from "../../../../src/failover/node/stateFile.js";
 import { tempDir } from "../../../utils/stores.js";
 import { loadVector, skipWithoutVectors } from "../../../utils/vectors.js";

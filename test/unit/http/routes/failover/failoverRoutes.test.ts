@@ -1,8 +1,8 @@
 import { Registry } from "prom-client";
 import { afterEach, describe, expect, it } from "vitest";
+import type { ValidatorState } from "../../../../../src/chains/cometbft/stateFile.js";
 import { FailoverError, FailoverErrorCode } from "../../../../../src/failover/errors.js";
 import { createFailoverMetrics } from "../../../../../src/failover/metrics.js";
-import type { ValidatorState } from "../../../../../src/failover/node/stateFile.js";
 import type { FailoverStatus } from "../../../../../src/failover/status.js";
 import { buildHttpApp } from "../../../../../src/http/app.js";
 import { failoverRoutes, failoverStatusOf } from "../../../../../src/http/routes/failover/failoverRoutes.js";

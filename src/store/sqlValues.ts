@@ -15,3 +15,12 @@ export function bool(v: unknown): boolean {
 export function textOrNull(v: unknown): string | null {
   return v === null || v === undefined ? null : String(v);
 }
+
+/** A BLOB / bytea column (drivers give a Buffer) as plain bytes. */
+export function bytes(v: unknown): Uint8Array {
+  return new Uint8Array(v as Buffer);
+}
+
+export function bytesOrNull(v: unknown): Uint8Array | null {
+  return v === null || v === undefined ? null : bytes(v);
+}
