@@ -30,8 +30,8 @@ export async function decideStorable<I, R>(
 }
 
 /** The first bigint field of `values` that the store cannot encode as a u64, as a typed error; else null. */
-export function badU64(tx: SqlTx, values: Record<string, unknown>): BadRequestError | null {
-  for (const [field, v] of Object.entries(values)) {
+export function badU64(tx: SqlTx, values: object): BadRequestError | null {
+  for (const [field, v] of Object.entries(values) as [string, unknown][]) {
     if (typeof v !== "bigint") continue;
     try {
       tx.u64(v);

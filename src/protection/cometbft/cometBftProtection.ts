@@ -6,10 +6,12 @@ import { LockClass, lockKeys } from "../../store/locks.js";
 import type { Store } from "../../store/types.js";
 import { ed25519Verify } from "../../util/curve25519.js";
 import { AppError } from "../../util/errors.js";
-import { GroupCommit, type Settled } from "../../util/groupCommit.js";
+import type { Settled } from "../../util/groupCommit.js";
 import { toHex } from "../../util/hex.js";
 import { type Logger, shortKey } from "../../util/logger.js";
-import { type DecisionEvent, type DecisionEventSink, decided, recordDecisions } from "../decisionEvents.js";
+import { type DecisionEvent, type DecisionEventSink, decided } from "../decisionEvents.js";
+import { type ChainProtection, settleAll } from "../engine/chainProtection.js";
+import { type ChainKeys, type ChainRules, ProtectionEngine } from "../engine/protectionEngine.js";
 import type { ProtectionMetrics } from "../metrics.js";
 import { type CometBatchItem, decideCometBatch, unknownKey } from "./decideCometBatch.js";
 import type { CometSigningKey, CometSignOutcome, CometSignRequest } from "./types.js";
@@ -44,64 +46,96 @@ export interface ImportResult {
 const CHAIN = "cometbft";
 const keyOf = (chainId: string, pubkey: Uint8Array): string => `${chainId}\n${Buffer.from(pubkey).toString("hex")}`;
 
+/** A key on one chain: CometBFT keeps one sign state per (chain id, key). */
+export interface CometKeyRef {
+  chainId: string;
+  pubkey: Uint8Array;
+}
+
+/**
+ * CometBFT's part of the engine: the height/round/step rule over the sign-state repository. The variant
+ * of the one flow: the signature is made inside the transaction (decideCometBatch), because a repeat
+ * that differs only in its timestamp must get the stored signature back, not a new one.
+ */
+const cometRules: ChainRules<CometBatchItem, CometSignOutcome> = {
+  chain: CHAIN,
+  decide: (tx, batch) => decideCometBatch(tx, batch),
+  event: cometEvent,
+  outcome: (o) => (o.repeat ? "repeat" : "new"),
+  isRefusal: (e) => e instanceof CometSignError,
+  refusedMessage: "Signing refused by double-sign protection",
+  failedMessage: "CometBFT protection batch failed; refusing its requests",
+  failedFields: (size) => ({ size }),
+};
+
+const cometKeys: ChainKeys<CometKeyRef> = {
+  keyOf: (k) => keyOf(k.chainId, k.pubkey),
+  upsert: async (tx, keys) => {
+    const ids = new Map<string, number | Error>();
+    for (const k of keys) ids.set(keyOf(k.chainId, k.pubkey), await repo.register(tx, k.chainId, k.pubkey));
+    return ids;
+  },
+};
+
 /**
  * CometBFT double-sign protection over the store: `sign` resolves with a signature only after the
  * state that forbids any conflicting signature at that height/round/step is committed (record before
  * release). Requests are decided one key at a time in arrival order: in process by group commit, across
  * processes by an advisory lock per (chain id, key) on PostgreSQL or BEGIN IMMEDIATE on SQLite.
  */
-export class CometBftProtection {
+export class CometBftProtection implements ChainProtection<CometSignRequest, CometSignOutcome, CometKeyRef> {
+  readonly chain = CHAIN;
   private readonly store: Store;
   private readonly logger: Logger;
-  private readonly metrics: ProtectionMetrics | null;
-  private readonly events: DecisionEventSink | null;
-  private readonly keys = new Map<string, { id: number; key: CometSigningKey }>();
-  private readonly decisions: GroupCommit<CometBatchItem, CometSignOutcome>;
+  private readonly signers = new Map<string, CometSigningKey>();
+  private readonly engine: ProtectionEngine<CometKeyRef, CometBatchItem, CometSignOutcome>;
 
   constructor(opts: CometBftProtectionOptions, modules: CometBftProtectionModules) {
     this.store = modules.store;
     this.logger = modules.logger;
-    this.metrics = modules.metrics ?? null;
-    this.events = modules.events ?? null;
-    const postgres = this.store.dialect === "postgres";
-    this.decisions = new GroupCommit(
-      { maxBatch: opts.maxBatch ?? 256, shards: postgres ? (opts.shards ?? 4) : 1 },
-      (batch) => this.flush(batch),
-      (item) => item.id,
+    this.engine = new ProtectionEngine(
+      { maxBatch: opts.maxBatch ?? 256, shards: opts.shards ?? 4 },
+      modules,
+      cometRules,
+      cometKeys,
     );
   }
 
   /** Makes a key signable on one chain (creates its state row at 0/0/0 the first time). */
   async registerKey(chainId: string, key: CometSigningKey): Promise<void> {
-    const id = await this.store.tx((tx) => repo.register(tx, chainId, key.publicKey));
-    this.keys.set(keyOf(chainId, key.publicKey), { id, key });
+    await this.engine.keyId({ chainId, pubkey: key.publicKey });
+    this.signers.set(keyOf(chainId, key.publicKey), key);
   }
 
   /** Decides, signs and records; resolves only after the commit. Refusals reject with CometSignError. */
   async sign(req: CometSignRequest): Promise<CometSignOutcome> {
     const started = performance.now();
-    const k = this.keys.get(keyOf(req.chainId, req.pubkey));
     const log = { chainId: req.chainId, pubkey: shortKey(toHex(req.pubkey)), kind: req.kind, hrs: formatHrs(req.hrs) };
-    try {
-      if (k === undefined) throw unknownKey(req);
-      const out = await this.decisions.submit({ req, id: k.id, key: k.key });
-      const outcome = out.repeat ? "repeat" : "new";
-      this.metrics?.decisions.inc({ chain: CHAIN, kind: req.kind, outcome });
-      this.logger.info("CometBFT signature released", {
-        ...log,
-        outcome,
-        timestampReplaced: out.timestamp !== null,
-        ms: Math.round((performance.now() - started) * 100) / 100,
-      });
-      return out;
-    } catch (e) {
-      if (e instanceof CometSignError) {
-        this.metrics?.decisions.inc({ chain: CHAIN, kind: req.kind, outcome: "refused" });
-        this.metrics?.refusals.inc({ chain: CHAIN, code: e.code });
-        this.logger.warn("Signing refused by double-sign protection", { ...log, ...e.toObject() });
-      }
+    const labels = { kind: req.kind, fields: () => log };
+    const key = this.signers.get(keyOf(req.chainId, req.pubkey));
+    const id = this.engine.cachedId(req);
+    if (key === undefined || id === undefined) {
+      const e = unknownKey(req);
+      this.engine.refused(labels, e);
       throw e;
     }
+    const out = await this.engine.decide({ req, id, key }, labels);
+    this.logger.info("CometBFT signature released", {
+      ...log,
+      outcome: out.repeat ? "repeat" : "new",
+      timestampReplaced: out.timestamp !== null,
+      ms: Math.round((performance.now() - started) * 100) / 100,
+    });
+    return out;
+  }
+
+  decide(batch: readonly CometSignRequest[]): Promise<Settled<CometSignOutcome>[]> {
+    return settleAll(batch, (req) => this.sign(req));
+  }
+
+  /** Requests waiting for a decision. */
+  get pending(): number {
+    return this.engine.pending;
   }
 
   /**
@@ -152,27 +186,8 @@ export class CometBftProtection {
   }
 
   /** Waits until every accepted request is decided; takes no new ones. */
-  async close(): Promise<void> {
-    await this.decisions.close();
-  }
-
-  private async flush(batch: CometBatchItem[]): Promise<Settled<CometSignOutcome>[]> {
-    const started = performance.now();
-    try {
-      const results = await this.store.tx(async (tx) => {
-        const decisions = await decideCometBatch(tx, batch);
-        await recordDecisions(this.events, tx, batch, decisions, cometEvent);
-        return decisions;
-      });
-      this.metrics?.batchSize.observe({ chain: CHAIN }, batch.length);
-      this.metrics?.batchSeconds.observe({ chain: CHAIN }, (performance.now() - started) / 1000);
-      return results;
-    } catch (e) {
-      // Fail closed: nothing of this batch was committed, so none of its signatures may leave.
-      this.metrics?.storeErrors.inc({ chain: CHAIN });
-      this.logger.error("CometBFT protection batch failed; refusing its requests", { size: batch.length }, e);
-      throw e;
-    }
+  close(): Promise<void> {
+    return this.engine.close();
   }
 }
 

@@ -90,8 +90,8 @@ async function decideValid(
   released: ReleasedPositions | null,
 ): Promise<Settled<ProtectionOutcome>[]> {
   await repo.begin(tx);
-  const blockItems = items.filter((it) => it.req.kind === "block");
-  const attItems = items.filter((it) => it.req.kind === "attestation");
+  const blockItems = items.flatMap(({ req, id }) => (req.kind === "block" ? [{ req, id }] : []));
+  const attItems = items.flatMap(({ req, id }) => (req.kind === "attestation" ? [{ req, id }] : []));
 
   const blocks = await loadViews<BlockStateRow, BlockState, BlockRecord>(
     blockItems,
@@ -106,8 +106,8 @@ async function decideValid(
     EMPTY_ATTESTATION_STATE,
   );
 
-  const blockReqs = groupRecords<BlockRecord>(blockItems);
-  const attReqs = groupRecords<AttestationRecord>(attItems);
+  const blockReqs = groupRecords(blockItems);
+  const attReqs = groupRecords(attItems);
   const fetchBlocks = async (ids: number[]): Promise<void> => {
     if (ids.length === 0) return;
     const got = await repo.loadBlocks(
@@ -196,7 +196,7 @@ async function decideValid(
 }
 
 async function loadViews<Row extends { enabled: boolean }, S, R>(
-  items: readonly BatchItem[],
+  items: readonly { id: number }[],
   load: (ids: number[]) => Promise<Map<number, Row>>,
   toState: (r: Row) => S,
   empty: S,
@@ -220,11 +220,11 @@ async function loadViews<Row extends { enabled: boolean }, S, R>(
   return views;
 }
 
-function groupRecords<R>(items: readonly BatchItem[]): Map<number, R[]> {
+function groupRecords<R>(items: readonly { req: R; id: number }[]): Map<number, R[]> {
   const m = new Map<number, R[]>();
   for (const it of items) {
     const list = m.get(it.id) ?? [];
-    list.push(it.req as unknown as R);
+    list.push(it.req);
     m.set(it.id, list);
   }
   return m;
@@ -232,7 +232,7 @@ function groupRecords<R>(items: readonly BatchItem[]): Map<number, R[]> {
 
 /** Replays the batch on states alone, assuming every request is recorded, to see which keys need records. */
 function keysNeedingHistory<S, R>(
-  items: readonly BatchItem[],
+  items: readonly { req: R; id: number }[],
   views: Map<number, KeyView<S, R>>,
   needs: (s: S, r: R) => boolean,
   apply: (s: S, r: R) => S,
@@ -243,7 +243,7 @@ function keysNeedingHistory<S, R>(
     const v = views.get(it.id)!;
     if (!v.enabled) continue;
     const s = sim.get(it.id) ?? v.state;
-    const r = it.req as unknown as R;
+    const r = it.req;
     if (needs(s, r)) out.add(it.id);
     sim.set(it.id, apply(s, r));
   }

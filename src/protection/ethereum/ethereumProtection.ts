@@ -4,12 +4,12 @@ import { type EthSigningRepository, ethSigningRepository } from "../../store/eth
 import { ethValidatorsRepository } from "../../store/ethereum/ethValidatorsRepository.js";
 import { lockKeysStatement } from "../../store/locks.js";
 import type { Store } from "../../store/types.js";
-import { GroupCommit, type Settled } from "../../util/groupCommit.js";
+import type { Settled } from "../../util/groupCommit.js";
 import { bytesEqual, toHex } from "../../util/hex.js";
 import { type Logger, shortKey } from "../../util/logger.js";
-import { opt } from "../../util/opt.js";
-import { type DecisionEvent, type DecisionEventSink, decided, recordDecisions } from "../decisionEvents.js";
-import { KeyIdRegistry } from "../keyIdRegistry.js";
+import { type DecisionEvent, type DecisionEventSink, decided } from "../decisionEvents.js";
+import { type ChainProtection, settleAll } from "../engine/chainProtection.js";
+import { type ChainKeys, type ChainRules, ProtectionEngine } from "../engine/protectionEngine.js";
 import type { ProtectionMetrics } from "../metrics.js";
 import { type BatchItem, batchLockKeys, decideBatch } from "./decideBatch.js";
 import { ReleasedPositions } from "./releasedPositions.js";
@@ -35,38 +35,61 @@ export interface EthereumProtectionModules {
 
 const CHAIN = "ethereum";
 
+/** Ethereum's part of the engine: EIP-3076 rules over the Ethereum signing repository. */
+function ethereumRules(
+  repo: EthSigningRepository,
+  dialect: Store["dialect"],
+  released: ReleasedPositions,
+  logger: Logger,
+): ChainRules<BatchItem, ProtectionOutcome> {
+  return {
+    chain: CHAIN,
+    // the key locks travel with BEGIN (PostgreSQL), the writes with COMMIT: three round trips a batch
+    beginWith: (batch) => lockKeysStatement(dialect, batchLockKeys(batch)),
+    decide: (tx, batch) => decideBatch(tx, repo, batch, released),
+    committed: (batch, results) => noteReleased(released, logger, batch, results),
+    event: ethEvent,
+    outcome: (o) => o,
+    isRefusal: (e) => e instanceof SlashingProtectionError,
+    refusedMessage: "Signing refused by slashing protection",
+    failedMessage: "Slashing-protection batch failed; refusing its requests",
+    failedFields: (size) => ({ size }),
+  };
+}
+
+const ethKeys: ChainKeys<Uint8Array> = {
+  keyOf: keyHex,
+  upsert: (tx, keys) => ethValidatorsRepository.upsert(tx, keys),
+  setEnabled: (tx, ids, enabled) => ethValidatorsRepository.setEnabled(tx, ids, enabled),
+};
+
 /**
  * EIP-3076 slashing protection over the store. `checkAndRecord` resolves only after the record that
  * forbids a conflicting twin is committed (record before release); concurrent requests share one
- * transaction (group commit) and are decided one key at a time in arrival order.
+ * transaction (group commit) and are decided one key at a time in arrival order (protection engine).
  */
-export class EthereumProtection {
+export class EthereumProtection implements ChainProtection<ProtectionRequest, ProtectionOutcome, Uint8Array> {
+  readonly chain = CHAIN;
   readonly genesisValidatorsRoot: Uint8Array;
-  private readonly store: Store;
-  private readonly logger: Logger;
-  private readonly metrics: ProtectionMetrics | null;
-  private readonly events: DecisionEventSink | null;
-  private readonly repo: EthSigningRepository;
-  private readonly ids: KeyIdRegistry<Uint8Array>;
-  private readonly decisions: GroupCommit<BatchItem, ProtectionOutcome>;
-  private readonly released = new ReleasedPositions();
+  private readonly engine: ProtectionEngine<Uint8Array, BatchItem, ProtectionOutcome>;
 
   private constructor(opts: EthereumProtectionOptions, modules: EthereumProtectionModules) {
     this.genesisValidatorsRoot = opts.genesisValidatorsRoot;
-    this.store = modules.store;
-    this.logger = modules.logger;
-    this.metrics = modules.metrics ?? null;
-    this.events = modules.events ?? null;
-    this.repo = ethSigningRepository(this.store.dialect);
-    const postgres = this.store.dialect === "postgres";
-    this.decisions = new GroupCommit(
-      // one queue of up to 1,024 on both engines: on PostgreSQL more, smaller concurrent batches were
-      // slower (bench/RESULTS.md, shard sweep) and 1,024 locks a process stay far below the lock table
-      { maxBatch: opts.maxBatch ?? 1024, shards: postgres ? (opts.shards ?? 1) : 1 },
-      (batch) => this.flush(batch),
-      (item) => item.id,
+    const store = modules.store;
+    const rules = ethereumRules(
+      ethSigningRepository(store.dialect),
+      store.dialect,
+      new ReleasedPositions(),
+      modules.logger,
     );
-    this.ids = new KeyIdRegistry(keyHex, (keys) => this.store.tx((tx) => ethValidatorsRepository.upsert(tx, keys)));
+    // one queue of up to 1,024 on both engines: on PostgreSQL more, smaller concurrent batches were
+    // slower (bench/RESULTS.md, shard sweep) and 1,024 locks a process stay far below the lock table
+    this.engine = new ProtectionEngine(
+      { maxBatch: opts.maxBatch ?? 1024, shards: opts.shards ?? 1 },
+      modules,
+      rules,
+      ethKeys,
+    );
   }
 
   /**
@@ -84,86 +107,53 @@ export class EthereumProtection {
   }
 
   async checkAndRecord(req: ProtectionRequest): Promise<ProtectionOutcome> {
-    const id = this.ids.cached(req.pubkey) ?? (await this.ids.id(req.pubkey));
-    try {
-      const outcome = await this.decisions.submit({ req, id });
-      this.metrics?.decisions.inc({ chain: CHAIN, kind: req.kind, outcome });
-      return outcome;
-    } catch (e) {
-      if (e instanceof SlashingProtectionError) {
-        this.metrics?.decisions.inc({ chain: CHAIN, kind: req.kind, outcome: "refused" });
-        this.metrics?.refusals.inc({ chain: CHAIN, code: e.code });
-        this.logger.warn("Signing refused by slashing protection", {
-          pubkey: shortKey(toHex(req.pubkey)),
-          ...e.toObject(),
-        });
-      }
-      throw e;
-    }
+    const id = this.engine.cachedId(req.pubkey) ?? (await this.engine.keyId(req.pubkey));
+    return this.engine.decide({ req, id }, { kind: req.kind, fields: () => ({ pubkey: shortKey(toHex(req.pubkey)) }) });
+  }
+
+  decide(batch: readonly ProtectionRequest[]): Promise<Settled<ProtectionOutcome>[]> {
+    return settleAll(batch, (req) => this.checkAndRecord(req));
   }
 
   /** Registers keys ahead of their first request (the signer does it for every loaded key). */
   async registerValidators(pubkeys: readonly Uint8Array[]): Promise<void> {
-    await Promise.all(pubkeys.map((p) => this.ids.id(p)));
+    await Promise.all(pubkeys.map((p) => this.engine.keyId(p)));
   }
 
-  async setEnabled(pubkeys: readonly Uint8Array[], enabled: boolean): Promise<void> {
-    const ids = await Promise.all(pubkeys.map((p) => this.ids.id(p)));
-    await this.store.tx((tx) => ethValidatorsRepository.setEnabled(tx, ids, enabled));
+  setEnabled(pubkeys: readonly Uint8Array[], enabled: boolean): Promise<void> {
+    return this.engine.setEnabled(pubkeys, enabled);
   }
 
   /** Requests waiting for a decision (back-pressure signal for transports). */
   get pending(): number {
-    return this.decisions.pending;
+    return this.engine.pending;
   }
 
   /** Waits until every accepted request is decided; takes no new ones. */
-  async close(): Promise<void> {
-    await this.decisions.close();
-    await this.ids.close();
+  close(): Promise<void> {
+    return this.engine.close();
   }
+}
 
-  private async flush(batch: BatchItem[]): Promise<Settled<ProtectionOutcome>[]> {
-    const started = performance.now();
-    try {
-      // the key locks travel with BEGIN (PostgreSQL), the writes with COMMIT: three round trips a batch
-      const results = await this.store.tx(
-        async (tx) => {
-          const decisions = await decideBatch(tx, this.repo, batch, this.released);
-          await recordDecisions(this.events, tx, batch, decisions, ethEvent);
-          return decisions;
-        },
-        {
-          ...opt("beginWith", lockKeysStatement(this.store.dialect, batchLockKeys(batch))),
-        },
-      );
-      this.noteReleased(batch, results);
-      this.metrics?.batchSize.observe({ chain: CHAIN }, batch.length);
-      this.metrics?.batchSeconds.observe({ chain: CHAIN }, (performance.now() - started) / 1000);
-      return results;
-    } catch (e) {
-      // Fail closed: nothing of this batch was committed, so no request of it may be signed.
-      this.metrics?.storeErrors.inc({ chain: CHAIN });
-      this.logger.error("Slashing-protection batch failed; refusing its requests", { size: batch.length }, e);
-      throw e;
+/** After the commit: what this batch releases raises the keys' positions; a store found behind is logged. */
+function noteReleased(
+  released: ReleasedPositions,
+  logger: Logger,
+  batch: readonly BatchItem[],
+  results: readonly Settled<ProtectionOutcome>[],
+): void {
+  batch.forEach(({ req, id }, i) => {
+    const r = results[i];
+    if (r?.ok === true) {
+      if (req.kind === "block") released.noteBlock(id, req.slot);
+      else released.noteTarget(id, req.target);
+    } else if (r?.error instanceof SlashingProtectionError && r.error.code === ProtectionErrorCode.StoreBehind) {
+      logger.error("Slashing-protection database went backwards: the key stops signing", {
+        pubkey: shortKey(toHex(req.pubkey)),
+        ...r.error.toObject(),
+      });
     }
-  }
-
-  /** After the commit: what this batch releases raises the keys' positions; a store found behind is logged. */
-  private noteReleased(batch: readonly BatchItem[], results: readonly Settled<ProtectionOutcome>[]): void {
-    batch.forEach(({ req, id }, i) => {
-      const r = results[i];
-      if (r?.ok === true) {
-        if (req.kind === "block") this.released.noteBlock(id, req.slot);
-        else this.released.noteTarget(id, req.target);
-      } else if (r?.error instanceof SlashingProtectionError && r.error.code === ProtectionErrorCode.StoreBehind) {
-        this.logger.error("Slashing-protection database went backwards: the key stops signing", {
-          pubkey: shortKey(toHex(req.pubkey)),
-          ...r.error.toObject(),
-        });
-      }
-    });
-  }
+  });
 }
 
 function ethEvent({ req }: BatchItem, result: Settled<ProtectionOutcome> | undefined): DecisionEvent {

@@ -60,7 +60,7 @@ export function decideBatch(
     items,
     ({ req }) => {
       for (const r of req.records) {
-        const bad = badU64(tx, r as unknown as Record<string, unknown>);
+        const bad = badU64(tx, r);
         if (bad !== null) return bad;
       }
       return null;

@@ -11,11 +11,12 @@ import {
 } from "../../store/substrate/substrateSigningRepository.js";
 import type { Store } from "../../store/types.js";
 import { jsonSafe } from "../../util/errors.js";
-import { GroupCommit, type Settled } from "../../util/groupCommit.js";
+import type { Settled } from "../../util/groupCommit.js";
 import { toHex } from "../../util/hex.js";
 import { type Logger, shortKey } from "../../util/logger.js";
-import { type DecisionEvent, type DecisionEventSink, decided, recordDecisions } from "../decisionEvents.js";
-import { KeyIdRegistry } from "../keyIdRegistry.js";
+import { type DecisionEvent, type DecisionEventSink, decided } from "../decisionEvents.js";
+import { type ChainProtection, settleAll } from "../engine/chainProtection.js";
+import { type ChainKeys, type ChainRules, ProtectionEngine, type RequestLabels } from "../engine/protectionEngine.js";
 import type { ProtectionMetrics } from "../metrics.js";
 import { type BatchItem, decideBatch } from "./decideBatch.js";
 import type { SubstrateOutcome, SubstrateProtectionRequest } from "./types.js";
@@ -44,50 +45,63 @@ export function kindOf(records: readonly SubstrateRecord[]): string {
   return r.kind === "grandpa" ? `grandpa_${GRANDPA_STAGE_NAMES[r.stage]}` : r.kind;
 }
 
+/** Substrate's part of the engine: the GRANDPA/BABE/BEEFY/parachain rules over the Substrate repository. */
+function substrateRules(repo: SubstrateSigningRepository): ChainRules<BatchItem, SubstrateOutcome> {
+  return {
+    chain: CHAIN,
+    decide: (tx, batch) => decideBatch(tx, repo, batch),
+    event: substrateEvent,
+    outcome: (o) => o,
+    isRefusal: (e): e is SubstrateError => e instanceof SubstrateError && e.isRefusal,
+    refusedMessage: "Signing refused by slashing protection",
+    failedMessage: "Slashing-protection batch failed; refusing its requests",
+    failedFields: (size) => ({ chain: CHAIN, size }),
+  };
+}
+
+const substrateKeys: ChainKeys<SubstrateKeyRef> = {
+  keyOf: (k) => keyRefString(k.keyType, k.publicKey),
+  upsert: async (tx, keys) => boundIds(keys, await substrateKeysRepository.upsert(tx, keys)),
+  setEnabled: (tx, ids, enabled) => substrateKeysRepository.setEnabled(tx, ids, enabled),
+};
+
+const labels = (keyType: string, publicKey: Uint8Array, kind: string): RequestLabels => ({
+  kind,
+  fields: () => ({ keyType, publicKey: shortKey(toHex(publicKey)) }),
+});
+
 /**
  * Substrate slashing protection over the shared store. `checkAndRecord` resolves only after the
  * record that forbids a conflicting twin is committed (record before release); concurrent requests
  * share one transaction (group commit) and are decided one key at a time in arrival order, with
  * PostgreSQL advisory locks (LockClass.Substrate) serialising instances that share a database.
  */
-export class SubstrateProtection {
-  private readonly store: Store;
+export class SubstrateProtection
+  implements ChainProtection<SubstrateProtectionRequest, SubstrateOutcome, SubstrateKeyRef>
+{
+  readonly chain = CHAIN;
   private readonly logger: Logger;
-  private readonly metrics: ProtectionMetrics | null;
-  private readonly events: DecisionEventSink | null;
-  private readonly repo: SubstrateSigningRepository;
-  private readonly decisions: GroupCommit<BatchItem, SubstrateOutcome>;
-  private readonly ids: KeyIdRegistry<SubstrateKeyRef>;
+  private readonly engine: ProtectionEngine<SubstrateKeyRef, BatchItem, SubstrateOutcome>;
 
   constructor(opts: SubstrateProtectionOptions, modules: SubstrateProtectionModules) {
-    this.store = modules.store;
     this.logger = modules.logger;
-    this.metrics = modules.metrics ?? null;
-    this.events = modules.events ?? null;
-    this.repo = substrateSigningRepository(this.store.dialect);
-    const postgres = this.store.dialect === "postgres";
-    this.decisions = new GroupCommit(
-      { maxBatch: opts.maxBatch ?? (postgres ? 256 : 1024), shards: postgres ? (opts.shards ?? 4) : 1 },
-      (batch) => this.flush(batch),
-      (item) => item.id,
-    );
-    this.ids = new KeyIdRegistry(
-      (k) => keyRefString(k.keyType, k.publicKey),
-      (keys) => this.store.tx(async (tx) => boundIds(keys, await substrateKeysRepository.upsert(tx, keys))),
+    const postgres = modules.store.dialect === "postgres";
+    this.engine = new ProtectionEngine(
+      { maxBatch: opts.maxBatch ?? (postgres ? 256 : 1024), shards: opts.shards ?? 4 },
+      modules,
+      substrateRules(substrateSigningRepository(modules.store.dialect)),
+      substrateKeys,
     );
   }
 
   async checkAndRecord(req: SubstrateProtectionRequest): Promise<SubstrateOutcome> {
     const kind = kindOf(req.records);
-    const id = this.ids.cached(req) ?? (await this.ids.id(req));
-    try {
-      const outcome = await this.decisions.submit({ req, id });
-      this.metrics?.decisions.inc({ chain: CHAIN, kind, outcome });
-      return outcome;
-    } catch (e) {
-      if (e instanceof SubstrateError && e.isRefusal) this.refused(req.keyType, req.publicKey, kind, e);
-      throw e;
-    }
+    const id = this.engine.cachedId(req) ?? (await this.engine.keyId(req));
+    return this.engine.decide({ req, id }, labels(req.keyType, req.publicKey, kind));
+  }
+
+  decide(batch: readonly SubstrateProtectionRequest[]): Promise<Settled<SubstrateOutcome>[]> {
+    return settleAll(batch, (req) => this.checkAndRecord(req));
   }
 
   /**
@@ -95,13 +109,7 @@ export class SubstrateProtection {
    * as one decided here, so every refusal shows in the log and the metrics.
    */
   refused(keyType: string, publicKey: Uint8Array, kind: string, e: SubstrateError): void {
-    this.metrics?.decisions.inc({ chain: CHAIN, kind, outcome: "refused" });
-    this.metrics?.refusals.inc({ chain: CHAIN, code: e.code });
-    this.logger.warn("Signing refused by slashing protection", {
-      keyType,
-      publicKey: shortKey(toHex(publicKey)),
-      ...e.toObject(),
-    });
+    this.engine.refused(labels(keyType, publicKey, kind), e);
   }
 
   /**
@@ -111,7 +119,7 @@ export class SubstrateProtection {
    * Store errors throw.
    */
   async registerKeys(keys: readonly SubstrateKeyRef[]): Promise<SubstrateError[]> {
-    const settled = await Promise.allSettled(keys.map((k) => this.ids.id(k)));
+    const settled = await Promise.allSettled(keys.map((k) => this.engine.keyId(k)));
     const conflicts: SubstrateError[] = [];
     for (const r of settled) {
       if (r.status === "fulfilled") continue;
@@ -127,44 +135,19 @@ export class SubstrateProtection {
    * the database; binds it there if it was not filed yet. Every signature, protected or not, needs it.
    */
   async bindKey(key: SubstrateKeyRef): Promise<void> {
-    if (this.ids.cached(key) === undefined) await this.ids.id(key);
+    if (this.engine.cachedId(key) === undefined) await this.engine.keyId(key);
   }
 
-  async setEnabled(keys: readonly SubstrateKeyRef[], enabled: boolean): Promise<void> {
-    const ids = await Promise.all(keys.map((k) => this.ids.id(k)));
-    await this.store.tx((tx) => substrateKeysRepository.setEnabled(tx, ids, enabled));
+  setEnabled(keys: readonly SubstrateKeyRef[], enabled: boolean): Promise<void> {
+    return this.engine.setEnabled(keys, enabled);
   }
 
   get pending(): number {
-    return this.decisions.pending;
+    return this.engine.pending;
   }
 
-  async close(): Promise<void> {
-    await this.decisions.close();
-    await this.ids.close();
-  }
-
-  private async flush(batch: BatchItem[]): Promise<Settled<SubstrateOutcome>[]> {
-    const started = performance.now();
-    try {
-      const results = await this.store.tx(async (tx) => {
-        const decisions = await decideBatch(tx, this.repo, batch);
-        await recordDecisions(this.events, tx, batch, decisions, substrateEvent);
-        return decisions;
-      });
-      this.metrics?.batchSize.observe({ chain: CHAIN }, batch.length);
-      this.metrics?.batchSeconds.observe({ chain: CHAIN }, (performance.now() - started) / 1000);
-      return results;
-    } catch (e) {
-      // Fail closed: nothing of this batch was committed, so no request of it may be signed.
-      this.metrics?.storeErrors.inc({ chain: CHAIN });
-      this.logger.error(
-        "Slashing-protection batch failed; refusing its requests",
-        { chain: CHAIN, size: batch.length },
-        e,
-      );
-      throw e;
-    }
+  close(): Promise<void> {
+    return this.engine.close();
   }
 }
 
