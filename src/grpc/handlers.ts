@@ -1,11 +1,11 @@
-import { classifyPrehashed, classifySignRequest } from "../chains/substrate/classify.js";
 import { SubstrateError, SubstrateErrorCode } from "../chains/substrate/errors.js";
 import { checkPublicKey, parseCryptoType, parseKeyType } from "../chains/substrate/keyTypes.js";
-import { type CryptoType, PUBLIC_KEY_LENGTH, type SubstrateRecord } from "../chains/substrate/types.js";
+import { type CryptoType, PUBLIC_KEY_LENGTH } from "../chains/substrate/types.js";
 import type { KeyPair } from "../keys/substrate/keyPair.js";
 import type { KeystoreKey, SubstrateKeystore } from "../keys/substrate/keystore.js";
 import type { VrfTranscriptSpec } from "../keys/substrate/vrf.js";
-import { kindOf, type SubstrateProtection } from "../protection/substrate/substrateProtection.js";
+import type { SubstrateProtection } from "../protection/substrate/substrateProtection.js";
+import { SubstrateSigner } from "../signer/substrate/substrateSigner.js";
 import { toHex } from "../util/hex.js";
 import { type Logger, shortKey } from "../util/logger.js";
 import { canonicalUint } from "../util/u64.js";
@@ -58,9 +58,6 @@ const EMPTY = Buffer.alloc(0);
 const buf = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 const u8 = (b: Buffer | undefined): Uint8Array => (b === undefined ? new Uint8Array() : new Uint8Array(b));
 
-/** Metric kind of a refusal decided before a record exists (no payload, payload mismatch). */
-const KIND_OF_KEY_TYPE: Record<string, string> = { gran: "grandpa", babe: "babe", para: "para", beef: "beefy" };
-
 /** BABE's slot-claim transcript labels (sp_consensus_babe make_vrf_transcript), for clients that send none. */
 const BABE_VRF_LABELS = ["slot number", "current epoch", "chain randomness"];
 
@@ -70,10 +67,15 @@ const BABE_VRF_LABELS = ["slot number", "current epoch", "chain randomness"];
  * whose record is committed before the signature is made and returned.
  */
 export class RemoteKeystoreHandlers {
+  /** The signing flow (parse, gates, protect, sign, answer); this class only translates the wire. */
+  private readonly signer: SubstrateSigner;
+
   constructor(
-    private readonly opts: HandlerOptions,
+    opts: HandlerOptions,
     private readonly m: HandlerModules,
-  ) {}
+  ) {
+    this.signer = new SubstrateSigner(opts, m);
+  }
 
   publicKeys(crypto: CryptoType, req: { key_type?: string }): HandlerResult<{ public_keys: Buffer[] }> {
     const keyType = parseKeyType(req.key_type);
@@ -235,65 +237,24 @@ export class RemoteKeystoreHandlers {
     );
   }
 
-  /** null: the keystore holds no such key. Throws the typed error of a refusal or of bad input. */
-  private async signOne(
-    keyTypeIn: string | undefined,
-    cryptoIn: string | undefined,
-    publicKeyIn: Buffer,
-    messageIn: Buffer,
-    payloadIn: WirePayload | null | undefined,
+  /** The wire form into the signing service's input; null: the keystore holds no such key. */
+  private signOne(
+    keyType: string | undefined,
+    crypto: string | undefined,
+    publicKey: Buffer,
+    message: Buffer,
+    payload: WirePayload | null | undefined,
     prehashed: boolean,
   ): Promise<Uint8Array | null> {
-    const keyType = parseKeyType(keyTypeIn);
-    const crypto = parseCryptoType(cryptoIn);
-    const publicKey = checkPublicKey(crypto, u8(publicKeyIn));
-    if (messageIn.length > this.opts.maxMessageBytes) {
-      throw new SubstrateError({
-        code: SubstrateErrorCode.TooLarge,
-        limit: this.opts.maxMessageBytes,
-        given: messageIn.length,
-      });
-    }
-    const pair = this.m.keystore.get(keyType, crypto, publicKey);
-    if (pair === undefined || (prehashed && pair.signPrehashed === undefined)) return null;
-    // protection follows the public key: it must be filed under this key type and no other
-    await this.m.protection.bindKey({ keyType, publicKey });
-    const message = u8(messageIn);
-    const started = performance.now();
-    let records: SubstrateRecord[];
-    try {
-      const opts = { requirePayload: this.opts.requirePayload(toHex(publicKey)) };
-      const payload = payloadView(payloadIn);
-      records = prehashed
-        ? classifyPrehashed(keyType, message, payload, opts)
-        : classifySignRequest(keyType, message, payload, opts);
-    } catch (e) {
-      if (e instanceof SubstrateError && e.isRefusal) {
-        this.m.protection.refused(keyType, publicKey, KIND_OF_KEY_TYPE[keyType] ?? keyType, e);
-      }
-      throw e;
-    }
-    let outcome = "unprotected";
-    if (records.length > 0) outcome = await this.m.protection.checkAndRecord({ keyType, publicKey, records });
-    const signature = prehashed ? pair.signPrehashed!(message) : await pair.sign(message);
-    this.m.logger.info("Substrate signature", {
+    return this.signer.sign({
       keyType,
-      publicKey: shortKey(toHex(publicKey)),
-      kind: kindOf(records),
-      outcome,
-      ...describe(records[0]),
-      ms: Math.round((performance.now() - started) * 100) / 100,
+      crypto,
+      publicKey: u8(publicKey),
+      message: u8(message),
+      payload: () => payloadView(payload),
+      prehashed,
     });
-    return signature;
   }
-}
-
-function describe(r: SubstrateRecord | undefined): Record<string, unknown> {
-  if (r === undefined) return {};
-  if (r.kind === "grandpa") return { setId: r.setId, round: r.round };
-  if (r.kind === "babe") return { slot: r.slot };
-  if (r.kind === "beefy") return { setId: r.setId, blockNumber: r.blockNumber };
-  return { candidate: toHex(r.candidateHash), session: r.session };
 }
 
 /** VrfTranscriptData -> Merlin transcript items; values without item labels are only understood for BABE. */
