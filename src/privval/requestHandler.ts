@@ -1,15 +1,12 @@
 import { CometSignError, CometWireError, CometWireErrorCode } from "../chains/cometbft/errors.js";
 import type { PrivvalMessage, PubKeyLayout, RemoteSignerError } from "../chains/cometbft/privvalMessages.js";
-import { proposalSignBytes, voteExtensionSignBytes, voteSignBytes } from "../chains/cometbft/signBytes.js";
 import { emptyProposal, emptyVote, type Proposal, type Vote } from "../chains/cometbft/types.js";
-import { needsExtensionSignature, validateProposal, validateVote } from "../chains/cometbft/validate.js";
-import type { CometSigningKey, CometSignOutcome, CometSignRequest } from "../protection/cometbft/types.js";
+import type { CometSigningKey } from "../protection/cometbft/types.js";
+import { CometBftSigner, type CometProtectedSign } from "../signer/cometbft/cometBftSigner.js";
 import { isAppError } from "../util/errors.js";
 
 /** The protection path as the handler sees it (CometBftProtection.sign). */
-export interface CometSigner {
-  sign(req: CometSignRequest): Promise<CometSignOutcome>;
-}
+export type CometSigner = CometProtectedSign;
 
 export interface RequestHandlerOptions {
   chainId: string;
@@ -40,10 +37,15 @@ export interface HandledRequest {
  * only ever comes from the protection path, which has recorded it before it returns.
  */
 export class RequestHandler {
+  /** The signing flow (parse, protect + sign, answer); this class only translates privval messages. */
+  private readonly signer: CometBftSigner;
+
   constructor(
     private readonly opts: RequestHandlerOptions,
     private readonly modules: RequestHandlerModules,
-  ) {}
+  ) {
+    this.signer = new CometBftSigner({ chainId: opts.chainId }, { key: modules.key, protection: modules.signer });
+  }
 
   async handle(msg: PrivvalMessage): Promise<HandledRequest> {
     switch (msg.kind) {
@@ -78,14 +80,6 @@ export class RequestHandler {
     }
   }
 
-  private checkChainId(chainId: string): void {
-    if (chainId !== this.opts.chainId)
-      throw new CometWireError(
-        CometWireErrorCode.ChainIdMismatch,
-        `request for chain "${chainId.slice(0, 64)}", this signer serves "${this.opts.chainId}"`,
-      );
-  }
-
   private async pubKey(chainId: string): Promise<HandledRequest> {
     const layout = this.opts.pubKeyLayout;
     if (chainId !== this.opts.chainId) {
@@ -111,29 +105,7 @@ export class RequestHandler {
   private async signVote(vote: Vote, chainId: string, skipExtension: boolean): Promise<HandledRequest> {
     const type = vote.type === 1 ? "prevote" : vote.type === 2 ? "precommit" : "vote";
     try {
-      this.checkChainId(chainId);
-      const hrs = validateVote(vote);
-      const signBytes = voteSignBytes(chainId, vote);
-      const out = await this.modules.signer.sign({
-        chainId,
-        pubkey: this.modules.key.publicKey,
-        kind: "vote",
-        hrs,
-        signBytes,
-      });
-      // The extension signature is not protected state: extensions are not deterministic, FilePV signs
-      // the new one even when it returns a stored vote signature.
-      const extensionSignature =
-        needsExtensionSignature(vote) && !skipExtension
-          ? await this.modules.key.sign(voteExtensionSignBytes(chainId, vote))
-          : EMPTY;
-      // Only what the node copies back: never echo the (up to 1 MiB) extension past its 10 KiB read limit.
-      const signed: Vote = {
-        ...emptyVote(),
-        timestamp: out.timestamp ?? vote.timestamp,
-        signature: out.signature,
-        extensionSignature,
-      };
+      const signed = await this.signer.signVote(vote, chainId, skipExtension);
       return { response: { kind: "signedVoteResponse", vote: signed, error: null }, type, outcome: "ok" };
     } catch (e) {
       return this.refusal(e, type, (error) => ({ kind: "signedVoteResponse", vote: emptyVote(), error }));
@@ -142,21 +114,7 @@ export class RequestHandler {
 
   private async signProposal(proposal: Proposal, chainId: string): Promise<HandledRequest> {
     try {
-      this.checkChainId(chainId);
-      const hrs = validateProposal(proposal);
-      const signBytes = proposalSignBytes(chainId, proposal);
-      const out = await this.modules.signer.sign({
-        chainId,
-        pubkey: this.modules.key.publicKey,
-        kind: "proposal",
-        hrs,
-        signBytes,
-      });
-      const signed: Proposal = {
-        ...emptyProposal(),
-        timestamp: out.timestamp ?? proposal.timestamp,
-        signature: out.signature,
-      };
+      const signed = await this.signer.signProposal(proposal, chainId);
       return {
         response: { kind: "signedProposalResponse", proposal: signed, error: null },
         type: "proposal",
