@@ -7,7 +7,7 @@ import type { EthereumProtection } from "../../protection/ethereum/ethereumProte
 import { toHex } from "../../util/hex.js";
 import { type Logger, shortKey } from "../../util/logger.js";
 import type { SigningGate } from "../../util/signingGate.js";
-import { checkAndRecordEth, protectedFields } from "./ethSigningSteps.js";
+import { ethGates, ethProtect, protectedFields } from "./ethSigningSteps.js";
 import type { EthSignerMetrics } from "./metrics.js";
 
 /** A key the signer holds. `file` is its keystore (deletable through the keymanager API). */
@@ -113,9 +113,13 @@ export class EthSigner {
     return k;
   }
 
-  /** Signs a request body for a key; every refusal is a typed error (mapped to 400/404/412 by the API). */
+  /**
+   * Signs a request body for a key; every refusal is a typed error (mapped to 400/404/412 by the API).
+   * The steps every chain has: parse → gates → protect → sign → answer.
+   */
   async sign(pubkeyHex: string, body: unknown): Promise<{ signature: Uint8Array; request: SigningRequest }> {
     const started = performance.now();
+    // parse
     const request = parseSigningRequest(body, this.m.types, this.m.network);
     const key = this.getKey(pubkeyHex);
     if (key === undefined) {
@@ -124,8 +128,11 @@ export class EthSigner {
         "no key loaded for this public key",
       );
     }
-    await checkAndRecordEth(this.m, key, request);
+    ethGates(this.m, key, request);
+    await ethProtect(this.m, key, request);
+    // sign
     const signature = await this.m.pool.sign(key.poolId, request.signingRoot);
+    // answer
     const ms = performance.now() - started;
     this.m.metrics?.signingSeconds.observe({ type: request.type }, ms / 1000);
     this.m.logger.info("Signed", {

@@ -5,16 +5,21 @@ import type { EthereumProtection } from "../../protection/ethereum/ethereumProte
 import { bytesEqual, toHex } from "../../util/hex.js";
 import type { SigningGate } from "../../util/signingGate.js";
 
+type EthStepModules = { network: EthNetwork; gates?: SigningGate[]; protection: EthereumProtection };
+type EthStepKey = { pubkey: Uint8Array; pubkeyHex: string };
+
 /**
  * The steps before an Ethereum signature, the same for a whole key and for a threshold share: the
- * request's genesis root, the signing gates (doppelganger, enabled), then this process's slashing
- * protection, committed before anything is signed.
+ * gates (the request's genesis root, doppelganger, enabled), then protect (this process's slashing
+ * protection, committed before anything is signed).
  */
-export async function checkAndRecordEth(
-  m: { network: EthNetwork; gates?: SigningGate[]; protection: EthereumProtection },
-  key: { pubkey: Uint8Array; pubkeyHex: string },
-  request: SigningRequest,
-): Promise<void> {
+export async function checkAndRecordEth(m: EthStepModules, key: EthStepKey, request: SigningRequest): Promise<void> {
+  ethGates(m, key, request);
+  await ethProtect(m, key, request);
+}
+
+/** Step "gates": the request is for this network, and every signing gate lets the key sign. */
+export function ethGates(m: EthStepModules, key: EthStepKey, request: SigningRequest): void {
   const gvr = request.forkInfo?.genesisValidatorsRoot;
   if (gvr !== undefined && !bytesEqual(gvr, m.network.genesisValidatorsRoot)) {
     throw new SlashingProtectionError({
@@ -24,6 +29,10 @@ export async function checkAndRecordEth(
     });
   }
   for (const g of m.gates ?? []) g.assertMaySign(key.pubkeyHex, request.type);
+}
+
+/** Step "protect": blocks and attestations are recorded (committed) before they are signed; others pass. */
+export async function ethProtect(m: EthStepModules, key: EthStepKey, request: SigningRequest): Promise<void> {
   const p = request.protected;
   if (p === null) return;
   await m.protection.checkAndRecord(
