@@ -46,6 +46,11 @@ export enum CometSignErrorCode {
   /** Same height/round/step as an imported state that carries no sign bytes: nothing to compare, so no. */
   NoSignBytes = "ERR_COMETBFT_NO_SIGN_BYTES",
   KeyUnknown = "ERR_COMETBFT_KEY_UNKNOWN",
+  /**
+   * The store holds a lower height/round/step for the key than this process already signed: records were
+   * lost (database failover, restore). `previous` is what the store holds, `released` what was signed.
+   */
+  StoreBehind = "ERR_COMETBFT_STORE_BEHIND",
 }
 
 export interface HrsView {
@@ -60,6 +65,8 @@ export type CometSignErrorType = {
   pubkey?: string;
   incoming: HrsView;
   previous: HrsView | null;
+  /** StoreBehind: the highest position this process released for the key. */
+  released?: HrsView;
 };
 
 export class CometSignError extends AppError<CometSignErrorType> {}

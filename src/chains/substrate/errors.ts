@@ -21,6 +21,8 @@ export enum SubstrateErrorCode {
   PayloadMismatch = "ERR_SUBSTRATE_PAYLOAD_MISMATCH",
   BelowWatermark = "ERR_SUBSTRATE_BELOW_WATERMARK",
   KeyDisabled = "ERR_SUBSTRATE_KEY_DISABLED",
+  /** The store holds less for the key than this process already signed: records were lost (failover, restore). */
+  StoreBehind = "ERR_SUBSTRATE_STORE_BEHIND",
 }
 
 const REFUSAL_CODES: ReadonlySet<string> = new Set([
@@ -32,6 +34,7 @@ const REFUSAL_CODES: ReadonlySet<string> = new Set([
   SubstrateErrorCode.PayloadMismatch,
   SubstrateErrorCode.BelowWatermark,
   SubstrateErrorCode.KeyDisabled,
+  SubstrateErrorCode.StoreBehind,
 ]);
 
 export type SubstrateRefusal =
@@ -46,6 +49,12 @@ export type SubstrateRefusal =
     }
   | { code: SubstrateErrorCode.BelowWatermark; incoming: SubstrateRecord; previous: { low: bigint } }
   | { code: SubstrateErrorCode.KeyDisabled; incoming: SubstrateRecord; previous: null }
+  | {
+      code: SubstrateErrorCode.StoreBehind;
+      incoming: SubstrateRecord;
+      /** Which position (set/round, slot, session), the highest this process released and what the store holds. */
+      previous: { track: string; released: string; stored: string | null };
+    }
   | { code: SubstrateErrorCode.NoPayload | SubstrateErrorCode.PayloadMismatch; detail: string };
 
 export type SubstrateErrorType =
@@ -81,6 +90,8 @@ function describe(t: SubstrateErrorType): string {
       return `the request is below the key's low watermark ${t.previous.low} (history there was pruned or imported)`;
     case SubstrateErrorCode.KeyDisabled:
       return "the key is disabled in the slashing-protection database";
+    case SubstrateErrorCode.StoreBehind:
+      return "the slashing-protection database holds less for this key than this process already signed (records lost in a database failover or restore): the key stops signing until the history is restored and the signer restarted";
     case SubstrateErrorCode.NoPayload:
     case SubstrateErrorCode.PayloadMismatch:
       return t.detail;

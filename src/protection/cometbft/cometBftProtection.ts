@@ -1,6 +1,6 @@
-import { CometSignError } from "../../chains/cometbft/errors.js";
+import { CometSignError, CometSignErrorCode } from "../../chains/cometbft/errors.js";
 import type { SignState } from "../../chains/cometbft/hrsRule.js";
-import { compareHrs, formatHrs } from "../../chains/cometbft/types.js";
+import { compareHrs, formatHrs, type Hrs } from "../../chains/cometbft/types.js";
 import { cometSignStateRepository as repo } from "../../store/cometbft/cometSignStateRepository.js";
 import { LockClass, lockKeys } from "../../store/locks.js";
 import type { Store } from "../../store/types.js";
@@ -12,6 +12,7 @@ import { type Logger, shortKey } from "../../util/logger.js";
 import { type DecisionEvent, type DecisionEventSink, decided } from "../decisionEvents.js";
 import { type ChainProtection, settleAll } from "../engine/chainProtection.js";
 import { type ChainKeys, type ChainRules, ProtectionEngine } from "../engine/protectionEngine.js";
+import { ReleasedPositions } from "../engine/releasedPositions.js";
 import type { ProtectionMetrics } from "../metrics.js";
 import { type CometBatchItem, decideCometBatch, unknownKey } from "./decideCometBatch.js";
 import type { CometSigningKey, CometSignOutcome, CometSignRequest } from "./types.js";
@@ -57,16 +58,19 @@ export interface CometKeyRef {
  * of the one flow: the signature is made inside the transaction (decideCometBatch), because a repeat
  * that differs only in its timestamp must get the stored signature back, not a new one.
  */
-const cometRules: ChainRules<CometBatchItem, CometSignOutcome> = {
+const cometRules = (released: ReleasedPositions<Hrs>): ChainRules<CometBatchItem, CometSignOutcome> => ({
   chain: CHAIN,
-  decide: (tx, batch) => decideCometBatch(tx, batch),
+  decide: (tx, batch) => decideCometBatch(tx, batch, released),
+  released: ({ req, id }) => released.note(String(id), req.hrs),
+  storeBehind: (e): e is CometSignError => e instanceof CometSignError && e.code === CometSignErrorCode.StoreBehind,
+  keyFields: ({ req }) => ({ chainId: req.chainId, pubkey: shortKey(toHex(req.pubkey)) }),
   event: cometEvent,
   outcome: (o) => (o.repeat ? "repeat" : "new"),
   isRefusal: (e) => e instanceof CometSignError,
   refusedMessage: "Signing refused by double-sign protection",
   failedMessage: "CometBFT protection batch failed; refusing its requests",
   failedFields: (size) => ({ size }),
-};
+});
 
 const cometKeys: ChainKeys<CometKeyRef> = {
   keyOf: (k) => keyOf(k.chainId, k.pubkey),
@@ -96,7 +100,7 @@ export class CometBftProtection implements ChainProtection<CometSignRequest, Com
     this.engine = new ProtectionEngine(
       { maxBatch: opts.maxBatch ?? 256, shards: opts.shards ?? 4 },
       modules,
-      cometRules,
+      cometRules(new ReleasedPositions<Hrs>(compareHrs)),
       cometKeys,
     );
   }

@@ -1,11 +1,13 @@
 import { CometSignError, CometSignErrorCode } from "../../chains/cometbft/errors.js";
 import { decideHrs, type SignState } from "../../chains/cometbft/hrsRule.js";
+import type { Hrs } from "../../chains/cometbft/types.js";
 import { type CometStateRow, cometSignStateRepository as repo } from "../../store/cometbft/cometSignStateRepository.js";
 import { StoreError, StoreErrorCode } from "../../store/errors.js";
 import { LockClass, lockKeys } from "../../store/locks.js";
 import type { SqlTx } from "../../store/types.js";
 import type { Settled } from "../../util/groupCommit.js";
 import { toHex } from "../../util/hex.js";
+import type { ReleasedPositions } from "../engine/releasedPositions.js";
 import type { CometSigningKey, CometSignOutcome, CometSignRequest } from "./types.js";
 
 export interface CometBatchItem {
@@ -29,6 +31,7 @@ const stateOf = (r: CometStateRow): SignState => ({
 export async function decideCometBatch(
   tx: SqlTx,
   items: readonly CometBatchItem[],
+  released: ReleasedPositions<Hrs> | null = null,
 ): Promise<Settled<CometSignOutcome>[]> {
   const ids = [...new Set(items.map((it) => it.id))];
   await lockKeys(
@@ -46,6 +49,11 @@ export async function decideCometBatch(
     if (state === undefined) {
       // The row is created when the key is registered; without it there is nothing to decide against.
       results.push({ ok: false, error: unknownKey(req) });
+      continue;
+    }
+    const behind = released?.behind(String(id), state.hrs) ?? null;
+    if (behind !== null) {
+      results.push({ ok: false, error: storeBehind(req, behind.released, behind.stored) });
       continue;
     }
     const d = decideHrs(state, req.hrs, req.signBytes);
@@ -77,6 +85,20 @@ export async function decideCometBatch(
     }
   }
   return results;
+}
+
+function storeBehind(req: CometSignRequest, released: Hrs, stored: Hrs | null): CometSignError {
+  return new CometSignError(
+    {
+      code: CometSignErrorCode.StoreBehind,
+      chainId: req.chainId,
+      pubkey: toHex(req.pubkey),
+      incoming: req.hrs,
+      previous: stored,
+      released,
+    },
+    `${CometSignErrorCode.StoreBehind}: the database holds less for this key than this process already signed (records lost in a database failover or restore): the key stops signing until the history is restored and the signer restarted`,
+  );
 }
 
 export function unknownKey(req: CometSignRequest): CometSignError {

@@ -36,8 +36,12 @@ export interface ChainRules<Item extends KeyedItem, Out> {
   decide(tx: SqlTx, batch: readonly Item[]): Promise<Settled<Out>[]>;
   /** A statement sent with BEGIN (the batch's key locks on PostgreSQL), if any. */
   beginWith?(batch: readonly Item[]): string | undefined;
-  /** After the commit, before the answers are released. */
-  committed?(batch: readonly Item[], results: readonly Settled<Out>[]): void;
+  /** After the commit, before the answer is released: what the answer releases (the chain's ReleasedPositions). */
+  released?(item: Item, out: Out): void;
+  /** A refusal because the store went backwards (ReleasedPositions): logged at error, as the key stops signing. */
+  storeBehind?(e: unknown): e is AppError;
+  /** Which key a request is for, in log lines. */
+  keyFields(item: Item): Record<string, unknown>;
   /** The decision as it goes to the message bus (--events). */
   event(item: Item, result: Settled<Out> | undefined): DecisionEvent;
   /** The metric outcome of a decision that let the request through. */
@@ -168,7 +172,7 @@ export class ProtectionEngine<K, Item extends KeyedItem, Out> {
         },
         { ...opt("beginWith", lock) },
       );
-      this.rules.committed?.(batch, results);
+      this.afterCommit(batch, results);
       this.metrics?.batchSize.observe({ chain }, batch.length);
       this.metrics?.batchSeconds.observe({ chain }, (performance.now() - started) / 1000);
       return results;
@@ -178,5 +182,22 @@ export class ProtectionEngine<K, Item extends KeyedItem, Out> {
       this.logger.error(this.rules.failedMessage, this.rules.failedFields(batch.length), e);
       throw e;
     }
+  }
+
+  /** What this batch released raises the keys' positions; a store found behind is logged. */
+  private afterCommit(batch: readonly Item[], results: readonly Settled<Out>[]): void {
+    const { released, storeBehind } = this.rules;
+    if (released === undefined && storeBehind === undefined) return;
+    batch.forEach((item, i) => {
+      const r = results[i];
+      if (r === undefined) return;
+      if (r.ok) released?.(item, r.value);
+      else if (storeBehind?.(r.error) === true) {
+        this.logger.error("Slashing-protection database went backwards: the key stops signing", {
+          ...this.rules.keyFields(item),
+          ...(r.error as AppError).toObject(),
+        });
+      }
+    });
   }
 }

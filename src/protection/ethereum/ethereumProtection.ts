@@ -40,14 +40,19 @@ function ethereumRules(
   repo: EthSigningRepository,
   dialect: Store["dialect"],
   released: ReleasedPositions,
-  logger: Logger,
 ): ChainRules<BatchItem, ProtectionOutcome> {
   return {
     chain: CHAIN,
     // the key locks travel with BEGIN (PostgreSQL), the writes with COMMIT: three round trips a batch
     beginWith: (batch) => lockKeysStatement(dialect, batchLockKeys(batch)),
     decide: (tx, batch) => decideBatch(tx, repo, batch, released),
-    committed: (batch, results) => noteReleased(released, logger, batch, results),
+    released: ({ req, id }) => {
+      if (req.kind === "block") released.noteBlock(id, req.slot);
+      else released.noteTarget(id, req.target);
+    },
+    storeBehind: (e): e is SlashingProtectionError =>
+      e instanceof SlashingProtectionError && e.code === ProtectionErrorCode.StoreBehind,
+    keyFields: ({ req }) => ({ pubkey: shortKey(toHex(req.pubkey)) }),
     event: ethEvent,
     outcome: (o) => o,
     isRefusal: (e) => e instanceof SlashingProtectionError,
@@ -76,12 +81,7 @@ export class EthereumProtection implements ChainProtection<ProtectionRequest, Pr
   private constructor(opts: EthereumProtectionOptions, modules: EthereumProtectionModules) {
     this.genesisValidatorsRoot = opts.genesisValidatorsRoot;
     const store = modules.store;
-    const rules = ethereumRules(
-      ethSigningRepository(store.dialect),
-      store.dialect,
-      new ReleasedPositions(),
-      modules.logger,
-    );
+    const rules = ethereumRules(ethSigningRepository(store.dialect), store.dialect, new ReleasedPositions());
     // one queue of up to 1,024 on both engines: on PostgreSQL more, smaller concurrent batches were
     // slower (bench/RESULTS.md, shard sweep) and 1,024 locks a process stay far below the lock table
     this.engine = new ProtectionEngine(
@@ -133,27 +133,6 @@ export class EthereumProtection implements ChainProtection<ProtectionRequest, Pr
   close(): Promise<void> {
     return this.engine.close();
   }
-}
-
-/** After the commit: what this batch releases raises the keys' positions; a store found behind is logged. */
-function noteReleased(
-  released: ReleasedPositions,
-  logger: Logger,
-  batch: readonly BatchItem[],
-  results: readonly Settled<ProtectionOutcome>[],
-): void {
-  batch.forEach(({ req, id }, i) => {
-    const r = results[i];
-    if (r?.ok === true) {
-      if (req.kind === "block") released.noteBlock(id, req.slot);
-      else released.noteTarget(id, req.target);
-    } else if (r?.error instanceof SlashingProtectionError && r.error.code === ProtectionErrorCode.StoreBehind) {
-      logger.error("Slashing-protection database went backwards: the key stops signing", {
-        pubkey: shortKey(toHex(req.pubkey)),
-        ...r.error.toObject(),
-      });
-    }
-  });
 }
 
 function ethEvent({ req }: BatchItem, result: Settled<ProtectionOutcome> | undefined): DecisionEvent {

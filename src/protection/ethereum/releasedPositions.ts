@@ -1,4 +1,5 @@
 import type { AttestationState, BlockState } from "../../chains/ethereum/protectionTypes.js";
+import { compareBigint, ReleasedPositions as Positions } from "../engine/releasedPositions.js";
 
 export interface Behind {
   released: bigint;
@@ -6,49 +7,32 @@ export interface Behind {
 }
 
 /**
- * The highest slot and target this process has released per key (after their records committed). A
- * store that later holds less for a key went backwards: its newest records were lost, e.g. an
- * asynchronous standby promoted without them, or a restore from backup. Deciding against that older
- * history could sign a conflicting twin of a released signature, so such a key stops signing in this
- * process (issue 17, "a database that went backwards is detected").
+ * The highest slot and target this process has released per key (the engine's ReleasedPositions, one
+ * track per key and message kind): a store found behind them stops the key (ERR_PROTECTION_STORE_BEHIND).
  */
 export class ReleasedPositions {
-  private readonly slots = new Map<number, bigint>();
-  private readonly targets = new Map<number, bigint>();
-  /** Keys found behind (`block:ID`, `attestation:ID`): they stay stopped until the process restarts. */
-  private readonly stopped = new Map<string, Behind>();
+  private readonly positions = new Positions<bigint>(compareBigint);
 
   noteBlock(id: number, slot: bigint): void {
-    const prev = this.slots.get(id);
-    if (prev === undefined || slot > prev) this.slots.set(id, slot);
+    this.positions.note(`block:${id}`, slot);
   }
 
   noteTarget(id: number, target: bigint): void {
-    const prev = this.targets.get(id);
-    if (prev === undefined || target > prev) this.targets.set(id, target);
+    this.positions.note(`attestation:${id}`, target);
   }
 
   /** Whether the store's state for the key is behind what was released; once behind, always behind. */
   blockBehind(id: number, s: BlockState): Behind | null {
-    return this.check(`block:${id}`, this.slots.get(id), maxOf(s.maxSlot, s.lowSlot));
+    return this.positions.behind(`block:${id}`, maxOf(s.maxSlot, s.lowSlot));
   }
 
   attestationBehind(id: number, s: AttestationState): Behind | null {
-    return this.check(`attestation:${id}`, this.targets.get(id), maxOf(s.maxTarget, s.lowTarget));
+    return this.positions.behind(`attestation:${id}`, maxOf(s.maxTarget, s.lowTarget));
   }
 
   /** Keys stopped so far (for the log and status). */
   get stoppedKeys(): number {
-    return this.stopped.size;
-  }
-
-  private check(key: string, released: bigint | undefined, stored: bigint | null): Behind | null {
-    const known = this.stopped.get(key);
-    if (known !== undefined) return known;
-    if (released === undefined || (stored !== null && stored >= released)) return null;
-    const behind = { released, stored };
-    this.stopped.set(key, behind);
-    return behind;
+    return this.positions.stoppedKeys;
   }
 }
 

@@ -32,6 +32,7 @@ import type { SqlTx } from "../../store/types.js";
 import type { Settled } from "../../util/groupCommit.js";
 import { toHex } from "../../util/hex.js";
 import { badU64, decideStorable } from "../batchGuard.js";
+import type { SubstrateReleased } from "./releasedPositions.js";
 import type { SubstrateOutcome, SubstrateProtectionRequest } from "./types.js";
 
 export interface BatchItem {
@@ -55,6 +56,7 @@ export function decideBatch(
   tx: SqlTx,
   repo: SubstrateSigningRepository,
   items: readonly BatchItem[],
+  released: SubstrateReleased | null = null,
 ): Promise<Settled<SubstrateOutcome>[]> {
   return decideStorable(
     items,
@@ -65,7 +67,7 @@ export function decideBatch(
       }
       return null;
     },
-    (valid) => decideValid(tx, repo, valid),
+    (valid) => decideValid(tx, repo, valid, released),
   );
 }
 
@@ -79,6 +81,7 @@ async function decideValid(
   tx: SqlTx,
   repo: SubstrateSigningRepository,
   items: readonly BatchItem[],
+  released: SubstrateReleased | null,
 ): Promise<Settled<SubstrateOutcome>[]> {
   const ids = [...new Set(items.map((it) => it.id))];
   await lockKeys(
@@ -141,6 +144,11 @@ async function decideValid(
         ...who,
       });
       results.push({ ok: false, error: err });
+      continue;
+    }
+    const behind = released?.behind(id, s, req) ?? null;
+    if (behind !== null) {
+      results.push({ ok: false, error: behind });
       continue;
     }
     const decided = req.records.map((r) => ({ r, res: check(id, s, r) }));

@@ -19,6 +19,7 @@ import { type ChainProtection, settleAll } from "../engine/chainProtection.js";
 import { type ChainKeys, type ChainRules, ProtectionEngine, type RequestLabels } from "../engine/protectionEngine.js";
 import type { ProtectionMetrics } from "../metrics.js";
 import { type BatchItem, decideBatch } from "./decideBatch.js";
+import { SubstrateReleased } from "./releasedPositions.js";
 import type { SubstrateOutcome, SubstrateProtectionRequest } from "./types.js";
 
 export interface SubstrateProtectionOptions {
@@ -46,10 +47,16 @@ export function kindOf(records: readonly SubstrateRecord[]): string {
 }
 
 /** Substrate's part of the engine: the GRANDPA/BABE/BEEFY/parachain rules over the Substrate repository. */
-function substrateRules(repo: SubstrateSigningRepository): ChainRules<BatchItem, SubstrateOutcome> {
+function substrateRules(
+  repo: SubstrateSigningRepository,
+  released: SubstrateReleased,
+): ChainRules<BatchItem, SubstrateOutcome> {
   return {
     chain: CHAIN,
-    decide: (tx, batch) => decideBatch(tx, repo, batch),
+    decide: (tx, batch) => decideBatch(tx, repo, batch, released),
+    released: ({ req, id }) => released.note(id, req.records),
+    storeBehind: (e): e is SubstrateError => e instanceof SubstrateError && e.code === SubstrateErrorCode.StoreBehind,
+    keyFields: ({ req }) => ({ keyType: req.keyType, publicKey: shortKey(toHex(req.publicKey)) }),
     event: substrateEvent,
     outcome: (o) => o,
     isRefusal: (e): e is SubstrateError => e instanceof SubstrateError && e.isRefusal,
@@ -89,7 +96,7 @@ export class SubstrateProtection
     this.engine = new ProtectionEngine(
       { maxBatch: opts.maxBatch ?? (postgres ? 256 : 1024), shards: opts.shards ?? 4 },
       modules,
-      substrateRules(substrateSigningRepository(modules.store.dialect)),
+      substrateRules(substrateSigningRepository(modules.store.dialect), new SubstrateReleased()),
       substrateKeys,
     );
   }
