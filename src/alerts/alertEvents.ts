@@ -1,21 +1,8 @@
+import type { AlertStateChange } from "../schemas/busEvents.js";
 import type { AlertRow } from "../store/alerts/alertsRepository.js";
 import type { SqlTx } from "../store/types.js";
 
-/** An alert state change as it goes on the message bus (docs/events.md, kind "alert"). */
-export interface AlertStateChange {
-  alert: number;
-  /** opened | acknowledged | suppressed | suppression_ended | resolved */
-  state: string;
-  alert_kind: string;
-  severity: string;
-  chain: string | null;
-  pubkey: string | null;
-  hosts: string[];
-  summary: string;
-  /** Who changed it (the monitor itself, or the token's name). */
-  actor: string;
-  note: string | null;
-}
+export type { AlertStateChange };
 
 /** Where alert state changes go: the message-bus outbox (events/outboxSink.ts), in the changing transaction. */
 export interface AlertStateSink {

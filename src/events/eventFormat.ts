@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { DecisionEvent } from "../protection/decisionEvents.js";
+import type { AlertStateChange } from "../schemas/busEvents.js";
 
 /** Version of the payload schema (docs/events.schema.json); a breaking change raises it. */
 export const EVENT_SCHEMA_VERSION = 1;
@@ -30,20 +31,8 @@ export interface SignEventPayload extends EventBase {
   previous: unknown;
 }
 
-/** What an alert state change or a failover event carries besides the common fields. */
-export interface AlertEventFacts {
-  alert: number;
-  /** opened | acknowledged | suppressed | resolved | suppression_ended */
-  state: string;
-  alert_kind: string;
-  severity: string;
-  chain: string | null;
-  pubkey: string | null;
-  hosts: string[];
-  summary: string;
-  actor: string;
-  note: string | null;
-}
+/** What an alert state change carries besides the common fields. */
+export type AlertEventFacts = AlertStateChange;
 
 export type AlertEventPayload = EventBase & { kind: "alert" } & AlertEventFacts;
 
