@@ -3,7 +3,8 @@
 // Chain folders never import each other; the signer transports never import each other.
 // Stricter rules (DEVELOPERS.md, "Layers"): transports never import the store's repositories; src/schemas/
 // (wire types shared with the dashboard) imports no Node built-in and no package but typebox; web/src
-// imports nothing of src/ but src/schemas/.
+// imports nothing of src/ but src/schemas/. Another folder is imported through its index.ts (its public face), never
+// file by file: util/ and schemas/ excepted (toolboxes), and lazy dynamic imports.
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -59,6 +60,8 @@ const IMPORT_RE =
 const TRANSPORTS = new Set(["http", "grpc", "privval", "cluster"]);
 /** What a transport may import from store/: its error codes (status mapping) and the Store type. */
 const STORE_ALLOWED_TO_TRANSPORTS = new Set(["store/errors.ts", "store/types.ts"]);
+/** Toolbox units imported file by file; every other unit is imported only through its index.ts (its public face). */
+const NO_FACE = new Set(["util", "schemas", "cli"]);
 /** Packages src/schemas/ may import: it is compiled into the dashboard too. */
 const SCHEMA_PACKAGES = new Set(["typebox"]);
 
@@ -106,6 +109,13 @@ for (const file of walk(src)) {
     }
     if (LAYERS[to] >= LAYERS[from]) {
       problems.push(`${relFile}: ${from} (layer ${LAYERS[from]}) must not import ${to} (layer ${LAYERS[to]}): ${spec}`);
+      continue;
+    }
+    // Dynamic imports may name a file: they load it lazily (a CLI command, an optional HSM module).
+    const dynamic = m[2] !== undefined;
+    const transportStore = TRANSPORTS.has(from) && to === "store";
+    if (!NO_FACE.has(to) && !dynamic && !transportStore && srcPath(target) !== `${to}/index.ts`) {
+      problems.push(`${relFile}: deep import ${spec} into ${to}/: import its public face, ${to}/index.ts`);
     }
   }
 }

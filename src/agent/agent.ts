@@ -1,4 +1,4 @@
-import { type AgentReportWire, REPORT_VERSION } from "../fleet/reportFormat.js";
+import { type AgentReportWire, REPORT_VERSION } from "../fleet/index.js";
 import type { Clock } from "../util/clock.js";
 import type { Logger } from "../util/logger.js";
 import type { Collector } from "./collectors/collector.js";

@@ -1,4 +1,4 @@
-import type { AgentReportWire } from "../fleet/reportFormat.js";
+import type { AgentReportWire } from "../fleet/index.js";
 import type { Clock } from "../util/clock.js";
 import { HttpClient, type HttpResponse, limitsFor } from "../util/httpClient.js";
 import type { Logger } from "../util/logger.js";

@@ -1,6 +1,5 @@
 import type { AlertStateChange } from "../schemas/busEvents.js";
-import type { AlertRow } from "../store/alerts/alertsRepository.js";
-import type { SqlTx } from "../store/types.js";
+import type { AlertRow, SqlTx } from "../store/index.js";
 
 export type { AlertStateChange };
 

@@ -1,9 +1,15 @@
-import { RAISED_BY } from "../detect/signerEvents.js";
-import type { Detection } from "../detect/types.js";
-import { type AlertListFilter, type AlertRow, alertsRepository } from "../store/alerts/alertsRepository.js";
-import { notificationsRepository } from "../store/alerts/notificationsRepository.js";
-import { LockClass, type LockKey, lockKeys } from "../store/locks.js";
-import type { SqlTx, Store } from "../store/types.js";
+import type { Detection } from "../detect/index.js";
+import { RAISED_BY } from "../detect/index.js";
+import type { SqlTx, Store } from "../store/index.js";
+import {
+  type AlertListFilter,
+  type AlertRow,
+  alertsRepository,
+  LockClass,
+  type LockKey,
+  lockKeys,
+  notificationsRepository,
+} from "../store/index.js";
 import { AppError, BadRequestError } from "../util/errors.js";
 import type { Logger } from "../util/logger.js";
 import { type AlertStateSink, alertStateChange } from "./alertEvents.js";

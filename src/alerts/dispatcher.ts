@@ -1,5 +1,5 @@
-import { type NotificationRow, notificationsRepository } from "../store/alerts/notificationsRepository.js";
-import type { Store } from "../store/types.js";
+import type { Store } from "../store/index.js";
+import { type NotificationRow, notificationsRepository } from "../store/index.js";
 import { errorMessage } from "../util/errors.js";
 import type { Logger } from "../util/logger.js";
 import { TokenBucket } from "../util/tokenBucket.js";

@@ -1,4 +1,4 @@
-import { mayClear, type SignerEvent, signerEventDedupKey, toDetection } from "../detect/signerEvents.js";
+import { mayClear, type SignerEvent, signerEventDedupKey, toDetection } from "../detect/index.js";
 import type { AlertService } from "./alertService.js";
 import { AlertError, AlertErrorCode } from "./alertService.js";
 

@@ -1,5 +1,5 @@
 import type { Alert } from "../schemas/alerts.js";
-import type { AlertRow } from "../store/alerts/alertsRepository.js";
+import type { AlertRow } from "../store/index.js";
 
 /** An alert as the API answers it and as sinks receive it (wire form, snake_case: src/schemas/alerts.ts). */
 export type AlertView = Alert;

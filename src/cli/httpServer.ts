@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { hostname, networkInterfaces } from "node:os";
 import type { Command } from "commander";
 import { z } from "zod";
-import { DEFAULT_HTTP_LIMITS, type HttpLimits } from "../http/hardening.js";
+import { DEFAULT_HTTP_LIMITS, type HttpLimits } from "../http/index.js";
 import type { Logger } from "../util/logger.js";
 import { ConfigError, ConfigErrorCode, pick, validateSection } from "./config.js";
 import { parseDuration } from "./options.js";

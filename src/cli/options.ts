@@ -1,7 +1,6 @@
 import { InvalidArgumentError } from "commander";
-import type { KdfOptions } from "../keys/eip2335.js";
-import { DEFAULT_STORE_URL } from "../store/openStore.js";
-import { DB_DURABILITY_LEVELS, type DbDurability } from "../store/pgDurability.js";
+import type { KdfOptions } from "../keys/index.js";
+import { DB_DURABILITY_LEVELS, type DbDurability, DEFAULT_STORE_URL } from "../store/index.js";
 import { isHex } from "../util/hex.js";
 import type { LogLevel } from "../util/logger.js";
 

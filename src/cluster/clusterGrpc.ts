@@ -1,8 +1,8 @@
 import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
-import { ProtectionErrorCode } from "../chains/ethereum/protectionErrors.js";
-import type { ClusterNode } from "../keys/threshold/clusterFile.js";
+import { ProtectionErrorCode } from "../chains/ethereum/index.js";
+import type { ClusterNode } from "../keys/index.js";
 import { isAppError } from "../util/errors.js";
 import { nodeServerName } from "./nodeCertificate.js";
 

@@ -1,13 +1,13 @@
 import * as grpc from "@grpc/grpc-js";
-import type { ClusterNode } from "../keys/threshold/clusterFile.js";
-import type { ThresholdMetrics } from "../signer/threshold/metrics.js";
+import type { ClusterNode } from "../keys/index.js";
+import type { ThresholdMetrics } from "../signer/index.js";
 import {
   ClusterErrorCode,
   type PartialReply,
   type PartialRequest,
   PeerCallError,
   type PeerTransport,
-} from "../signer/threshold/types.js";
+} from "../signer/index.js";
 import { AppError, errorMessage, isAppError } from "../util/errors.js";
 import type { Logger } from "../util/logger.js";
 import {

@@ -1,14 +1,15 @@
 import {
+  bls12381G1,
   DkgDealer,
   type DkgDealing,
   type DkgKeyResult,
   type DkgParams,
   finishDkg,
+  ThresholdError,
+  ThresholdErrorCode,
   transcriptHash,
   verifyDealing,
-} from "../keys/threshold/dkg.js";
-import { ThresholdError, ThresholdErrorCode } from "../keys/threshold/errors.js";
-import { bls12381G1 } from "../keys/threshold/group.js";
+} from "../keys/index.js";
 import { isAppError } from "../util/errors.js";
 import type { Logger } from "../util/logger.js";
 import type { DkgRound, DkgWireMessage } from "./dkgWire.js";

@@ -1,4 +1,4 @@
-import { ThresholdError, ThresholdErrorCode } from "../keys/threshold/errors.js";
+import { ThresholdError, ThresholdErrorCode } from "../keys/index.js";
 
 /** A DKG round message as the transport carries it (see cluster.proto, DkgMessage). */
 export interface DkgWireMessage {

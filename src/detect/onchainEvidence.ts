@@ -1,8 +1,11 @@
-import type { BeaconApi } from "../chains/ethereum/beaconClient.js";
-import type { ForkVersions } from "../chains/ethereum/beaconParse.js";
-import { type ChainTime, epochOfSlot } from "../chains/ethereum/chainTime.js";
-import { attestationSigningRoot, attestingIndices, blockSigningRoot } from "../chains/ethereum/onchainAttestations.js";
-import type { EthSszTypes } from "../chains/ethereum/sszTypes.js";
+import type { BeaconApi, EthSszTypes, ForkVersions } from "../chains/ethereum/index.js";
+import {
+  attestationSigningRoot,
+  attestingIndices,
+  blockSigningRoot,
+  type ChainTime,
+  epochOfSlot,
+} from "../chains/ethereum/index.js";
 import { bytesEqual, toHex } from "../util/hex.js";
 import type { Logger } from "../util/logger.js";
 import type { OwnActivity } from "./ownActivity.js";

@@ -1,6 +1,6 @@
-import { type ChainTime, epochOfSlot, firstSlot, lastSlot } from "../chains/ethereum/chainTime.js";
-import { ethActivityRepository } from "../store/ethereum/ethActivityRepository.js";
-import type { SqlTx } from "../store/types.js";
+import { type ChainTime, epochOfSlot, firstSlot, lastSlot } from "../chains/ethereum/index.js";
+import type { SqlTx } from "../store/index.js";
+import { ethActivityRepository } from "../store/index.js";
 
 /** Our signing records of some keys over a range of epochs, indexed for the rules. */
 export class OwnActivity {

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { DecisionEvent } from "../protection/decisionEvents.js";
+import type { DecisionEvent } from "../protection/index.js";
 import type { AlertStateChange } from "../schemas/busEvents.js";
 
 /** Version of the payload schema (docs/events.schema.json); a breaking change raises it. */

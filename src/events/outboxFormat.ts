@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
-import type { DecisionEvent } from "../protection/decisionEvents.js";
-import type { OutboxEvent, OutboxRow } from "../store/events/outboxRepository.js";
+import type { DecisionEvent } from "../protection/index.js";
+import type { OutboxEvent, OutboxRow } from "../store/index.js";
 import { type AlertEventFacts, alertEvent, eventId, type ReadyEvent, signEvent } from "./eventFormat.js";
 
 /**

@@ -1,6 +1,5 @@
-import { type OutboxRow, outboxRepository } from "../store/events/outboxRepository.js";
-import { LockClass } from "../store/locks.js";
-import type { Store } from "../store/types.js";
+import type { Store } from "../store/index.js";
+import { LockClass, type OutboxRow, outboxRepository } from "../store/index.js";
 import { errorMessage } from "../util/errors.js";
 import type { Logger } from "../util/logger.js";
 import type { ReadyEvent } from "./eventFormat.js";

@@ -1,6 +1,6 @@
-import type { DecisionEvent, DecisionEventSink } from "../protection/decisionEvents.js";
-import { outboxRepository } from "../store/events/outboxRepository.js";
-import type { SqlTx } from "../store/types.js";
+import type { DecisionEvent, DecisionEventSink } from "../protection/index.js";
+import type { SqlTx } from "../store/index.js";
+import { outboxRepository } from "../store/index.js";
 import type { Logger } from "../util/logger.js";
 import type { AlertEventFacts } from "./eventFormat.js";
 import type { EventMetrics } from "./metrics.js";

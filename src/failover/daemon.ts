@@ -1,4 +1,4 @@
-import type { ValidatorState } from "../chains/cometbft/stateFile.js";
+import type { ValidatorState } from "../chains/cometbft/index.js";
 import { errorMessage, jsonSafe } from "../util/errors.js";
 import { FailoverError, FailoverErrorCode, RefusalReason } from "./errors.js";
 import { chooseHandover } from "./handover.js";

@@ -1,4 +1,4 @@
-import type { ValidatorState } from "../chains/cometbft/stateFile.js";
+import type { ValidatorState } from "../chains/cometbft/index.js";
 import { errorMessage } from "../util/errors.js";
 import { FailoverError, FailoverErrorCode, RefusalReason, refused } from "./errors.js";
 import type { FailoverEvent } from "./events.js";

@@ -1,7 +1,7 @@
-import { cometActivity, parseCometFacts } from "../chains/cometbft/agentStatus.js";
-import { ethActivity, parseEthFacts } from "../chains/ethereum/agentKeymanager.js";
-import { harmonyActivity, parseHarmonyFacts } from "../chains/harmony/agentFacts.js";
-import { parseSubstrateFacts, substrateActivity } from "../chains/substrate/agentSession.js";
+import { cometActivity, parseCometFacts } from "../chains/cometbft/index.js";
+import { ethActivity, parseEthFacts } from "../chains/ethereum/index.js";
+import { harmonyActivity, parseHarmonyFacts } from "../chains/harmony/index.js";
+import { parseSubstrateFacts, substrateActivity } from "../chains/substrate/index.js";
 import type { KeyActivity } from "../util/keyActivity.js";
 
 export type ChainName = "harmony" | "cometbft" | "ethereum" | "substrate";

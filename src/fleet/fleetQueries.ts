@@ -1,12 +1,15 @@
+import type { Store } from "../store/index.js";
 import {
   type HistoryRow,
+  type HostRow,
   hostKeysRepository,
+  hostsRepository,
   type KeyListFilter,
   type KeyObservationRow,
-} from "../store/fleet/hostKeysRepository.js";
-import { type HostRow, hostsRepository, type SourceRow } from "../store/fleet/hostsRepository.js";
-import { type MaintenanceRow, maintenanceRepository } from "../store/fleet/maintenanceRepository.js";
-import type { Store } from "../store/types.js";
+  type MaintenanceRow,
+  maintenanceRepository,
+  type SourceRow,
+} from "../store/index.js";
 
 export type { HistoryRow, KeyObservationRow, MaintenanceRow };
 

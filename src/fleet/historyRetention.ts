@@ -1,5 +1,5 @@
-import { historyRepository } from "../store/fleet/historyRepository.js";
-import type { Store } from "../store/types.js";
+import type { Store } from "../store/index.js";
+import { historyRepository } from "../store/index.js";
 
 /** Rows one retention transaction deletes at most (a few milliseconds of SQLite; the signer shares it). */
 const RETENTION_BATCH = 1000;

@@ -1,8 +1,12 @@
-import { historyRepository } from "../store/fleet/historyRepository.js";
-import { hostKeysRepository, type KeyRef } from "../store/fleet/hostKeysRepository.js";
-import { hostsRepository } from "../store/fleet/hostsRepository.js";
-import { type LockKey, lockKeys } from "../store/locks.js";
-import type { SqlTx } from "../store/types.js";
+import type { SqlTx } from "../store/index.js";
+import {
+  historyRepository,
+  hostKeysRepository,
+  hostsRepository,
+  type KeyRef,
+  type LockKey,
+  lockKeys,
+} from "../store/index.js";
 import { diffInventory, type InventoryChange } from "./inventoryDiff.js";
 import { type RowChange, writeChanges } from "./inventoryWriter.js";
 import { keyLock } from "./keyLock.js";

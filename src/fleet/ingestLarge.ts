@@ -1,8 +1,12 @@
-import { historyRepository } from "../store/fleet/historyRepository.js";
-import { type HostKeyRow, hostKeysRepository, type KeyRef } from "../store/fleet/hostKeysRepository.js";
-import { hostsRepository } from "../store/fleet/hostsRepository.js";
-import { lockKeys } from "../store/locks.js";
-import type { SqlTx, Store } from "../store/types.js";
+import type { SqlTx, Store } from "../store/index.js";
+import {
+  type HostKeyRow,
+  historyRepository,
+  hostKeysRepository,
+  hostsRepository,
+  type KeyRef,
+  lockKeys,
+} from "../store/index.js";
 import type { Logger } from "../util/logger.js";
 import { applySources, type InlineItem, reportRow, rowChanges } from "./ingestInline.js";
 import { diffInventory } from "./inventoryDiff.js";

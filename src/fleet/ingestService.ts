@@ -1,6 +1,5 @@
-import { hostKeysRepository, type KeyRef } from "../store/fleet/hostKeysRepository.js";
-import { type HostTouch, hostsRepository } from "../store/fleet/hostsRepository.js";
-import type { SqlTx, Store } from "../store/types.js";
+import type { SqlTx, Store } from "../store/index.js";
+import { type HostTouch, hostKeysRepository, hostsRepository, type KeyRef } from "../store/index.js";
 import { GroupCommit, type Settled } from "../util/groupCommit.js";
 import type { Logger } from "../util/logger.js";
 import { applyInline, type InlineItem } from "./ingestInline.js";

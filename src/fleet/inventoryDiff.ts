@@ -1,4 +1,4 @@
-import type { HostKeyRow, KeyRef } from "../store/fleet/hostKeysRepository.js";
+import type { HostKeyRow, KeyRef } from "../store/index.js";
 import type { AgentReport } from "./reportFormat.js";
 
 export interface InventoryChange {

@@ -1,11 +1,13 @@
+import type { SqlTx } from "../store/index.js";
 import {
   type HistoryClose,
+  type HostKeyRow,
   historyKeyId,
   historyRepository,
+  hostKeysRepository,
+  type KeyRef,
   type NewHistory,
-} from "../store/fleet/historyRepository.js";
-import { type HostKeyRow, hostKeysRepository, type KeyRef } from "../store/fleet/hostKeysRepository.js";
-import type { SqlTx } from "../store/types.js";
+} from "../store/index.js";
 
 /** One key row a report changes, with what the change means for history and detection. */
 export interface RowChange {

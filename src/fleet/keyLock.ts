@@ -1,5 +1,5 @@
-import type { KeyRef } from "../store/fleet/hostKeysRepository.js";
-import { LockClass, type LockKey } from "../store/locks.js";
+import type { KeyRef } from "../store/index.js";
+import { LockClass, type LockKey } from "../store/index.js";
 
 /** FNV-1a over a string: 31 bits, stable across processes (advisory lock ids, group-commit shards). */
 export function hashString(s: string): number {

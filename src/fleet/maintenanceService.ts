@@ -1,6 +1,5 @@
-import { hostsRepository } from "../store/fleet/hostsRepository.js";
-import { type MaintenanceRow, maintenanceRepository } from "../store/fleet/maintenanceRepository.js";
-import type { Store } from "../store/types.js";
+import type { Store } from "../store/index.js";
+import { hostsRepository, type MaintenanceRow, maintenanceRepository } from "../store/index.js";
 import { AppError, BadRequestError } from "../util/errors.js";
 
 export enum FleetErrorCode {

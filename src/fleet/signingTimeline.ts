@@ -1,6 +1,6 @@
 import type { SignaturesView } from "../schemas/timeline.js";
-import { ethTimelineRepository } from "../store/ethereum/ethTimelineRepository.js";
-import type { Store } from "../store/types.js";
+import type { Store } from "../store/index.js";
+import { ethTimelineRepository } from "../store/index.js";
 import { parseHex } from "../util/hex.js";
 import { maxBig } from "../util/u64.js";
 

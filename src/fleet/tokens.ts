@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
-import { ownersRepository, type TokenRole, type TokenRow } from "../store/fleet/ownersRepository.js";
-import type { Store } from "../store/types.js";
+import type { Store } from "../store/index.js";
+import { ownersRepository, type TokenRole, type TokenRow } from "../store/index.js";
 import { BadRequestError } from "../util/errors.js";
 
 /** Who a request acts for: the token's owner and role. Admin tokens see every owner. */

@@ -1,11 +1,15 @@
-import { SubstrateError, SubstrateErrorCode } from "../chains/substrate/errors.js";
-import { checkPublicKey, parseCryptoType, parseKeyType } from "../chains/substrate/keyTypes.js";
-import { type CryptoType, PUBLIC_KEY_LENGTH } from "../chains/substrate/types.js";
-import type { KeyPair } from "../keys/substrate/keyPair.js";
-import type { KeystoreKey, SubstrateKeystore } from "../keys/substrate/keystore.js";
-import type { VrfTranscriptSpec } from "../keys/substrate/vrf.js";
-import type { SubstrateProtection } from "../protection/substrate/substrateProtection.js";
-import { SubstrateSigner } from "../signer/substrate/substrateSigner.js";
+import {
+  type CryptoType,
+  checkPublicKey,
+  PUBLIC_KEY_LENGTH,
+  parseCryptoType,
+  parseKeyType,
+  SubstrateError,
+  SubstrateErrorCode,
+} from "../chains/substrate/index.js";
+import type { KeyPair, KeystoreKey, SubstrateKeystore, VrfTranscriptSpec } from "../keys/index.js";
+import type { SubstrateProtection } from "../protection/index.js";
+import { SubstrateSigner } from "../signer/index.js";
 import { toHex } from "../util/hex.js";
 import { type Logger, shortKey } from "../util/logger.js";
 import { canonicalUint } from "../util/u64.js";

@@ -3,7 +3,7 @@ import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
 import { ReflectionService } from "@grpc/reflection";
 import { HealthImplementation } from "grpc-health-check";
-import { SubstrateError } from "../chains/substrate/errors.js";
+import { SubstrateError } from "../chains/substrate/index.js";
 import { AppError, isAppError } from "../util/errors.js";
 import type { Logger } from "../util/logger.js";
 import type { HandlerResult, RemoteKeystoreHandlers } from "./handlers.js";

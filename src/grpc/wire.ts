@@ -1,5 +1,4 @@
-import { SubstrateError, SubstrateErrorCode } from "../chains/substrate/errors.js";
-import { GrandpaStage, type PayloadView } from "../chains/substrate/types.js";
+import { GrandpaStage, type PayloadView, SubstrateError, SubstrateErrorCode } from "../chains/substrate/index.js";
 import { StoreError } from "../store/errors.js";
 import { isAppError } from "../util/errors.js";
 import { canonicalUint } from "../util/u64.js";

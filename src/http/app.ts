@@ -1,7 +1,7 @@
 import type { ServerOptions as HttpsOptions } from "node:https";
 import Fastify, { type FastifyInstance } from "fastify";
 import type { Registry } from "prom-client";
-import type { HealthReport } from "../signer/service.js";
+import type { HealthReport } from "../signer/index.js";
 import type { Logger } from "../util/logger.js";
 import {
   clientErrorHandler,

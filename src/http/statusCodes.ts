@@ -1,4 +1,4 @@
-import { ProtectionErrorCode } from "../chains/ethereum/protectionErrors.js";
+import { ProtectionErrorCode } from "../chains/ethereum/index.js";
 import { StoreErrorCode } from "../store/errors.js";
 
 const PRECONDITION = new Set<string>(Object.values(ProtectionErrorCode));

@@ -1,20 +1,26 @@
 import type { Registry } from "prom-client";
-import type { AlertStateSink } from "../alerts/alertEvents.js";
-import { AlertService } from "../alerts/alertService.js";
-import { NotificationDispatcher } from "../alerts/dispatcher.js";
-import { createAlertMetrics } from "../alerts/metrics.js";
-import { AlertRouter, type RoutedSink } from "../alerts/router.js";
-import { EmailSink } from "../alerts/sinks/emailSink.js";
-import type { Preset } from "../chains/ethereum/sszTypes.js";
-import { FleetDetector } from "../detect/fleet/fleetDetector.js";
-import { FleetQueries } from "../fleet/fleetQueries.js";
-import { IngestService } from "../fleet/ingestService.js";
-import { MaintenanceService } from "../fleet/maintenanceService.js";
-import { createFleetMetrics, type FleetMetrics } from "../fleet/metrics.js";
-import { ReportRateLimiter } from "../fleet/reportRateLimit.js";
-import { TokenService } from "../fleet/tokens.js";
-import { hostsRepository } from "../store/fleet/hostsRepository.js";
-import type { Store } from "../store/types.js";
+import type { AlertStateSink } from "../alerts/index.js";
+import {
+  AlertRouter,
+  AlertService,
+  createAlertMetrics,
+  EmailSink,
+  NotificationDispatcher,
+  type RoutedSink,
+} from "../alerts/index.js";
+import type { Preset } from "../chains/ethereum/index.js";
+import { FleetDetector } from "../detect/index.js";
+import {
+  createFleetMetrics,
+  type FleetMetrics,
+  FleetQueries,
+  IngestService,
+  MaintenanceService,
+  ReportRateLimiter,
+  TokenService,
+} from "../fleet/index.js";
+import type { Store } from "../store/index.js";
+import { hostsRepository } from "../store/index.js";
 import type { Logger } from "../util/logger.js";
 import { type RunningWatch, startEthereumWatch } from "./ethereumWatch.js";
 import { HistoryPruner } from "./historyPruner.js";

@@ -1,5 +1,5 @@
-import { pruneFleetHistory } from "../fleet/historyRetention.js";
-import type { Store } from "../store/types.js";
+import { pruneFleetHistory } from "../fleet/index.js";
+import type { Store } from "../store/index.js";
 import type { Logger } from "../util/logger.js";
 
 /** How often history retention runs (it deletes by age: an hour late is no matter). */

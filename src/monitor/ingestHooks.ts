@@ -1,6 +1,6 @@
-import type { AlertService } from "../alerts/alertService.js";
-import { detectKeys } from "../detect/fleet/fleetSnapshot.js";
-import type { IngestHooks } from "../fleet/ingestService.js";
+import type { AlertService } from "../alerts/index.js";
+import { detectKeys } from "../detect/index.js";
+import type { IngestHooks } from "../fleet/index.js";
 
 /**
  * What ingestion calls for the keys a report changed: the key rules (double_active at once) inside the

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { DEFAULT_MAX_REPORT_BYTES } from "../fleet/reportFormat.js";
+import { DEFAULT_MAX_REPORT_BYTES } from "../fleet/index.js";
 
 const DURATION_RE = /^([0-9]+)(ms|s|m|h|d)$/;
 const duration = z

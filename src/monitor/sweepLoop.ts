@@ -1,11 +1,8 @@
-import type { AlertService } from "../alerts/alertService.js";
-import type { AlertMetrics } from "../alerts/metrics.js";
-import type { FleetDetector } from "../detect/fleet/fleetDetector.js";
-import { loadSweepInput } from "../detect/fleet/fleetSnapshot.js";
-import { FLEET_KINDS, type HostState } from "../detect/types.js";
-import { notificationsRepository } from "../store/alerts/notificationsRepository.js";
-import { sweepRepository } from "../store/fleet/sweepRepository.js";
-import type { Store } from "../store/types.js";
+import type { AlertMetrics, AlertService } from "../alerts/index.js";
+import type { FleetDetector } from "../detect/index.js";
+import { FLEET_KINDS, type HostState, loadSweepInput } from "../detect/index.js";
+import type { Store } from "../store/index.js";
+import { notificationsRepository, sweepRepository } from "../store/index.js";
 import type { Logger } from "../util/logger.js";
 
 export interface SweepLoopOptions {

@@ -1,8 +1,15 @@
 import { connect as netConnect, type Socket } from "node:net";
-import { CometWireError, CometWireErrorCode } from "../chains/cometbft/errors.js";
-import { decodePrivvalMessage, encodePrivvalMessage } from "../chains/cometbft/privvalMessages.js";
-import { delimit } from "../chains/cometbft/protobuf.js";
-import { peerIdOf, type RawStream, readDelimitedFrom, SecretConnection } from "../chains/cometbft/secretConnection.js";
+import {
+  CometWireError,
+  CometWireErrorCode,
+  decodePrivvalMessage,
+  delimit,
+  encodePrivvalMessage,
+  peerIdOf,
+  type RawStream,
+  readDelimitedFrom,
+  SecretConnection,
+} from "../chains/cometbft/index.js";
 import type { Clock } from "../util/clock.js";
 import type { Ed25519Key } from "../util/curve25519.js";
 import { errorMessage, isAppError } from "../util/errors.js";

@@ -1,6 +1,6 @@
-import type { PubKeyLayout } from "../chains/cometbft/privvalMessages.js";
-import type { CometSigningKey } from "../protection/cometbft/types.js";
-import type { HealthReport, SignerService } from "../signer/service.js";
+import type { PubKeyLayout } from "../chains/cometbft/index.js";
+import type { CometSigningKey } from "../protection/index.js";
+import type { HealthReport, SignerService } from "../signer/index.js";
 import { type Clock, systemClock } from "../util/clock.js";
 import { ed25519Random } from "../util/curve25519.js";
 import type { Logger } from "../util/logger.js";

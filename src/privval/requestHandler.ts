@@ -1,8 +1,15 @@
-import { CometSignError, CometWireError, CometWireErrorCode } from "../chains/cometbft/errors.js";
-import type { PrivvalMessage, PubKeyLayout, RemoteSignerError } from "../chains/cometbft/privvalMessages.js";
-import { emptyProposal, emptyVote, type Proposal, type Vote } from "../chains/cometbft/types.js";
-import type { CometSigningKey } from "../protection/cometbft/types.js";
-import { CometBftSigner, type CometProtectedSign } from "../signer/cometbft/cometBftSigner.js";
+import type { PrivvalMessage, PubKeyLayout, RemoteSignerError } from "../chains/cometbft/index.js";
+import {
+  CometSignError,
+  CometWireError,
+  CometWireErrorCode,
+  emptyProposal,
+  emptyVote,
+  type Proposal,
+  type Vote,
+} from "../chains/cometbft/index.js";
+import type { CometSigningKey } from "../protection/index.js";
+import { CometBftSigner, type CometProtectedSign } from "../signer/index.js";
 import { isAppError } from "../util/errors.js";
 
 /** The protection path as the handler sees it (CometBftProtection.sign). */

@@ -1,5 +1,5 @@
 import type { Socket } from "node:net";
-import type { RawStream } from "../chains/cometbft/secretConnection.js";
+import type { RawStream } from "../chains/cometbft/index.js";
 
 /** Above this many buffered bytes the socket is paused (a reader takes at most one message at a time). */
 const HIGH_WATER = 4 << 20;

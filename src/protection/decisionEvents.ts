@@ -1,4 +1,4 @@
-import type { SqlTx } from "../store/types.js";
+import type { SqlTx } from "../store/index.js";
 import { isAppError, jsonSafe } from "../util/errors.js";
 import type { Settled } from "../util/groupCommit.js";
 

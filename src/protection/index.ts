@@ -26,14 +26,14 @@ export {
 } from "./ethereum/ethereumProtection.js";
 export { exportInterchange } from "./ethereum/interchangeExport.js";
 export { importInterchange } from "./ethereum/interchangeImport.js";
-export { pruneEthereum } from "./ethereum/pruning.js";
+export { DEFAULT_EPOCHS_TO_KEEP, pruneEthereum } from "./ethereum/pruning.js";
 export { ethereumStatus } from "./ethereum/status.js";
 export { createProtectionMetrics, type ProtectionMetrics } from "./metrics.js";
 export { exportSubstrateInterchange, importSubstrateInterchange } from "./substrate/interchange.js";
-export { pruneSubstrate } from "./substrate/pruning.js";
+export { DEFAULT_SESSIONS_TO_KEEP, DEFAULT_SLOTS_PER_SESSION, pruneSubstrate } from "./substrate/pruning.js";
 export { substrateStatus } from "./substrate/status.js";
 export {
-  kindOf as substrateKindOf,
+  kindOf,
   SubstrateProtection,
   type SubstrateProtectionModules,
   type SubstrateProtectionOptions,

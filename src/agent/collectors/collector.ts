@@ -1,4 +1,4 @@
-import type { KeyWire, SourceWire } from "../../fleet/reportFormat.js";
+import type { KeyWire, SourceWire } from "../../fleet/index.js";
 
 export interface Collected {
   source: SourceWire;

@@ -6,8 +6,8 @@ import {
   parseCometConfigToml,
   parseCometStatus,
   parsePrivValidatorKeyPublic,
-} from "../../chains/cometbft/agentStatus.js";
-import type { KeyWire } from "../../fleet/reportFormat.js";
+} from "../../chains/cometbft/index.js";
+import type { KeyWire } from "../../fleet/index.js";
 import type { HttpClient } from "../../util/httpClient.js";
 import { stripUserInfo as redact } from "../../util/redact.js";
 import { nodeClient } from "../nodeClient.js";

@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { type KeymanagerKey, parseKeystoresList, parseRemoteKeysList } from "../../chains/ethereum/agentKeymanager.js";
+import { type KeymanagerKey, parseKeystoresList, parseRemoteKeysList } from "../../chains/ethereum/index.js";
 import type { HttpClient } from "../../util/httpClient.js";
 import { httpStatusOfError } from "../../util/httpErrors.js";
 import { stripUserInfo as redact } from "../../util/redact.js";

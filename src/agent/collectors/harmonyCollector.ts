@@ -1,7 +1,7 @@
 import { readdir } from "node:fs/promises";
-import type { HarmonyKeyFactsWire } from "../../chains/harmony/agentFacts.js";
-import { blsKeyFromFileName, parseNodeMetadata } from "../../chains/harmony/nodeMetadata.js";
-import type { KeyWire } from "../../fleet/reportFormat.js";
+import type { HarmonyKeyFactsWire } from "../../chains/harmony/index.js";
+import { blsKeyFromFileName, parseNodeMetadata } from "../../chains/harmony/index.js";
+import type { KeyWire } from "../../fleet/index.js";
 import type { HttpClient } from "../../util/httpClient.js";
 import { stripUserInfo as redact } from "../../util/redact.js";
 import { nodeClient } from "../nodeClient.js";

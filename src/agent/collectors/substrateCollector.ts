@@ -5,8 +5,8 @@ import {
   parseNodeRoles,
   parseRpcBool,
   type SubstrateKeyFactsWire,
-} from "../../chains/substrate/agentSession.js";
-import type { KeyWire } from "../../fleet/reportFormat.js";
+} from "../../chains/substrate/index.js";
+import type { KeyWire } from "../../fleet/index.js";
 import type { HttpClient } from "../../util/httpClient.js";
 import { stripUserInfo as redact } from "../../util/redact.js";
 import { nodeClient } from "../nodeClient.js";

@@ -1,10 +1,15 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
-import { createNodeCertificate, nodeTlsFiles } from "../../cluster/nodeCertificate.js";
-import { type ClusterNode, certificateFingerprint, writeClusterFile } from "../../keys/threshold/clusterFile.js";
-import { ThresholdError, ThresholdErrorCode } from "../../keys/threshold/errors.js";
-import { MAX_SHARES } from "../../keys/threshold/shamir.js";
+import { createNodeCertificate, nodeTlsFiles } from "../../cluster/index.js";
+import {
+  type ClusterNode,
+  certificateFingerprint,
+  MAX_SHARES,
+  ThresholdError,
+  ThresholdErrorCode,
+  writeClusterFile,
+} from "../../keys/index.js";
 import { writeFileDurable } from "../../util/durableFile.js";
 import { registerClusterDkgCommand } from "./clusterDkg.js";
 

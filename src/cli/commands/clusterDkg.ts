@@ -1,19 +1,20 @@
 import { readFileSync } from "node:fs";
 import { dirname } from "node:path";
 import type { Command } from "commander";
-import { ClusterTransport } from "../../cluster/clusterTransport.js";
-import { DkgRun } from "../../cluster/dkgRun.js";
-import { nodeTlsFiles } from "../../cluster/nodeCertificate.js";
-import { DEFAULT_PBKDF2_C, DEFAULT_SCRYPT_N } from "../../keys/eip2335.js";
+import { ClusterTransport, DkgRun, nodeTlsFiles } from "../../cluster/index.js";
 import {
   addClusterKeys,
+  assertThresholdParams,
   type ClusterKey,
+  DEFAULT_PBKDF2_C,
+  DEFAULT_SCRYPT_N,
   readClusterFile,
+  shareDir,
+  ThresholdError,
+  ThresholdErrorCode,
   writeClusterFile,
-} from "../../keys/threshold/clusterFile.js";
-import { ThresholdError, ThresholdErrorCode } from "../../keys/threshold/errors.js";
-import { assertThresholdParams } from "../../keys/threshold/shamir.js";
-import { shareDir, writeShareKeystore } from "../../keys/threshold/shareKeystores.js";
+  writeShareKeystore,
+} from "../../keys/index.js";
 import { toHex } from "../../util/hex.js";
 import { createLogger } from "../../util/logger.js";
 import { kdfOptions, parseDuration, parseKdf, parsePositiveInt } from "../options.js";

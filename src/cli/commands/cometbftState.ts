@@ -1,10 +1,9 @@
 import { readFileSync } from "node:fs";
 import { type Command, InvalidArgumentError } from "commander";
-import { formatStateFile, parseStateFile, type StateFileFormat } from "../../chains/cometbft/stateFile.js";
-import { formatHrs } from "../../chains/cometbft/types.js";
-import { loadCometBftKeyFile } from "../../keys/cometbftKeyFile.js";
-import { CometBftProtection } from "../../protection/cometbft/cometBftProtection.js";
-import { openStore } from "../../store/openStore.js";
+import { formatHrs, formatStateFile, parseStateFile, type StateFileFormat } from "../../chains/cometbft/index.js";
+import { loadCometBftKeyFile } from "../../keys/index.js";
+import { CometBftProtection } from "../../protection/index.js";
+import { openStore } from "../../store/index.js";
 import { writeFileDurable } from "../../util/durableFile.js";
 import { BadRequestError } from "../../util/errors.js";
 import { nullLogger } from "../../util/logger.js";

@@ -1,6 +1,5 @@
 import type { Command } from "commander";
-import { DEFAULT_STREAM, DEFAULT_SUBJECT_PREFIX } from "../../events/eventFormat.js";
-import { tailEvents } from "../../events/tail.js";
+import { DEFAULT_STREAM, DEFAULT_SUBJECT_PREFIX, tailEvents } from "../../events/index.js";
 import { parsePositiveInt } from "../options.js";
 import { shutdownSignal } from "../run.js";
 

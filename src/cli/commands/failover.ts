@@ -1,16 +1,17 @@
 import { access } from "node:fs/promises";
 import { type Command, InvalidArgumentError } from "commander";
 import { collectDefaultMetrics, Registry } from "prom-client";
-import { FailoverDaemon } from "../../failover/daemon.js";
-import { createFailoverMetrics } from "../../failover/metrics.js";
-import { monotonic } from "../../failover/monotonic.js";
-import { CommandNodeControl } from "../../failover/node/nodeControl.js";
-import { PeerToken } from "../../failover/peers/peerAuth.js";
-import { PeerClient } from "../../failover/peers/peers.js";
-import { HttpChainRpc, HttpEvmRpc } from "../../failover/peers/rpcClient.js";
-import { buildHttpApp } from "../../http/app.js";
-import { failoverRoutes, failoverStatusOf } from "../../http/routes/failover/failoverRoutes.js";
-import { httpStatusOf } from "../../http/statusCodes.js";
+import {
+  CommandNodeControl,
+  createFailoverMetrics,
+  FailoverDaemon,
+  HttpChainRpc,
+  HttpEvmRpc,
+  monotonic,
+  PeerClient,
+  PeerToken,
+} from "../../failover/index.js";
+import { buildHttpApp, failoverRoutes, failoverStatusOf, httpStatusOf } from "../../http/index.js";
 import { systemClock } from "../../util/clock.js";
 import { createLogger, type LogLevel } from "../../util/logger.js";
 import { ConfigError, ConfigErrorCode, readYamlFile } from "../config.js";

@@ -1,7 +1,6 @@
 import type { Command } from "commander";
 import { InvalidArgumentError } from "commander";
-import { DEFAULT_PBKDF2_C, DEFAULT_SCRYPT_N } from "../../keys/eip2335.js";
-import { generateKeystores } from "../../keys/generate.js";
+import { DEFAULT_PBKDF2_C, DEFAULT_SCRYPT_N, generateKeystores } from "../../keys/index.js";
 import { toHex } from "../../util/hex.js";
 import { kdfOptions, parseKdf, parsePositiveInt } from "../options.js";
 import { ProgressLine } from "../progress.js";

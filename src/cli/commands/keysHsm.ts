@@ -1,15 +1,14 @@
 import { randomBytes } from "node:crypto";
 import { resolve } from "node:path";
 import { type Command, InvalidArgumentError } from "commander";
-import { cometAddressOf } from "../../keys/cometbftKeyFile.js";
+import type { TokenKeyInfo, TokenSession, TokenTarget } from "../../keys/index.js";
 import {
+  cometAddressOf,
   type ImportSource,
   readPrivValidatorKey,
   readSubstrateKeyFile,
   secureDelete,
-} from "../../keys/pkcs11/importSource.js";
-import type { TokenKeyInfo, TokenSession } from "../../keys/pkcs11/pkcs11Token.js";
-import type { TokenTarget } from "../../keys/pkcs11/tokenAdmin.js";
+} from "../../keys/index.js";
 import { toHex } from "../../util/hex.js";
 import { ConfigError, ConfigErrorCode } from "../config.js";
 

@@ -2,13 +2,23 @@ import { randomBytes } from "node:crypto";
 import { basename } from "node:path";
 import blst from "@chainsafe/blst";
 import type { Command } from "commander";
-import { DEFAULT_PBKDF2_C, DEFAULT_SCRYPT_N } from "../../keys/eip2335.js";
-import { loadKeystoreFile, readPasswordFor } from "../../keys/keystoreDir.js";
-import { type BlsSharing, dealBlsKey } from "../../keys/threshold/blsThreshold.js";
-import { addClusterKeys, readClusterFile, writeClusterFile } from "../../keys/threshold/clusterFile.js";
-import { ThresholdError, ThresholdErrorCode } from "../../keys/threshold/errors.js";
-import { assertThresholdParams } from "../../keys/threshold/shamir.js";
-import { clusterKeyOf, shareDir, writeShareKeystores } from "../../keys/threshold/shareKeystores.js";
+import {
+  addClusterKeys,
+  assertThresholdParams,
+  type BlsSharing,
+  clusterKeyOf,
+  DEFAULT_PBKDF2_C,
+  DEFAULT_SCRYPT_N,
+  dealBlsKey,
+  loadKeystoreFile,
+  readClusterFile,
+  readPasswordFor,
+  shareDir,
+  ThresholdError,
+  ThresholdErrorCode,
+  writeClusterFile,
+  writeShareKeystores,
+} from "../../keys/index.js";
 import { toHex } from "../../util/hex.js";
 import { kdfOptions, parseKdf, parsePositiveInt } from "../options.js";
 

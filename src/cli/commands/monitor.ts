@@ -1,7 +1,7 @@
 import { type Command, InvalidArgumentError } from "commander";
-import { TOKEN_ROLES, TokenService } from "../../fleet/tokens.js";
-import type { TokenRole } from "../../store/fleet/ownersRepository.js";
-import { DEFAULT_STORE_URL, openStore } from "../../store/openStore.js";
+import { TOKEN_ROLES, TokenService } from "../../fleet/index.js";
+import type { TokenRole } from "../../store/index.js";
+import { DEFAULT_STORE_URL, openStore } from "../../store/index.js";
 import type { LogLevel } from "../../util/logger.js";
 import { startMonitor } from "../monitor/startMonitor.js";
 import { parseLogLevel, parsePositiveInt } from "../options.js";

@@ -2,22 +2,23 @@ import { createReadStream, createWriteStream, readFileSync, statSync } from "nod
 import { createInterface } from "node:readline";
 import { finished } from "node:stream/promises";
 import { type Command, Option } from "commander";
-import type { ProtectionRequest } from "../../chains/ethereum/protectionTypes.js";
-import { EthereumProtection } from "../../protection/ethereum/ethereumProtection.js";
-import { exportInterchange } from "../../protection/ethereum/interchangeExport.js";
-import { importInterchange } from "../../protection/ethereum/interchangeImport.js";
-import { DEFAULT_EPOCHS_TO_KEEP, pruneEthereum } from "../../protection/ethereum/pruning.js";
-import { ethereumStatus } from "../../protection/ethereum/status.js";
-import { exportSubstrateInterchange, importSubstrateInterchange } from "../../protection/substrate/interchange.js";
+import type { ProtectionRequest } from "../../chains/ethereum/index.js";
 import {
+  DEFAULT_EPOCHS_TO_KEEP,
   DEFAULT_SESSIONS_TO_KEEP,
   DEFAULT_SLOTS_PER_SESSION,
+  EthereumProtection,
+  ethereumStatus,
+  exportInterchange,
+  exportSubstrateInterchange,
+  importInterchange,
+  importSubstrateInterchange,
+  pruneEthereum,
   pruneSubstrate,
-} from "../../protection/substrate/pruning.js";
-import { substrateStatus } from "../../protection/substrate/status.js";
-import { openStore } from "../../store/openStore.js";
-import { PostgresStore } from "../../store/postgresStore.js";
-import type { Store } from "../../store/types.js";
+  substrateStatus,
+} from "../../protection/index.js";
+import type { Store } from "../../store/index.js";
+import { openStore, PostgresStore } from "../../store/index.js";
 import { BadRequestError, isAppError } from "../../util/errors.js";
 import { parseHex } from "../../util/hex.js";
 import { createLogger, type LogLevel } from "../../util/logger.js";

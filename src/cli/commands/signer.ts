@@ -1,12 +1,14 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { collectDefaultMetrics, Registry } from "prom-client";
-import { buildHttpApp } from "../../http/app.js";
-import { enforceClientAllowList, readAllowList } from "../../http/plugins/tlsAllowList.js";
-import { httpStatusOf } from "../../http/statusCodes.js";
-import type { HealthReport, SignerService } from "../../signer/service.js";
-import { DEFAULT_STORE_URL } from "../../store/openStore.js";
-import { DB_DURABILITY_LEVELS, type DbDurability, DEFAULT_DB_DURABILITY } from "../../store/pgDurability.js";
+import { buildHttpApp, enforceClientAllowList, httpStatusOf, readAllowList } from "../../http/index.js";
+import type { HealthReport, SignerService } from "../../signer/index.js";
+import {
+  DB_DURABILITY_LEVELS,
+  type DbDurability,
+  DEFAULT_DB_DURABILITY,
+  DEFAULT_STORE_URL,
+} from "../../store/index.js";
 import { errorMessage } from "../../util/errors.js";
 import { createLogger, type LogLevel } from "../../util/logger.js";
 import { ConfigError, ConfigErrorCode, pick, readYamlFile } from "../config.js";

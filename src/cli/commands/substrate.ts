@@ -1,6 +1,6 @@
 import { mkdirSync } from "node:fs";
 import type { Command } from "commander";
-import { copyKeystore } from "../../keys/substrate/keystore.js";
+import { copyKeystore } from "../../keys/index.js";
 
 interface CopyFlags {
   from: string;

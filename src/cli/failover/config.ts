@@ -1,9 +1,7 @@
 import { dirname, join } from "node:path";
 import { z } from "zod";
-import { type CommandNodeControlOptions, stopBoundMs } from "../../failover/node/nodeControl.js";
-import type { FailoverOptions } from "../../failover/options.js";
-import { isLoopbackUrl } from "../../failover/peers/peerAuth.js";
-import type { PeerConfig } from "../../failover/peers/peers.js";
+import type { FailoverOptions, PeerConfig } from "../../failover/index.js";
+import { type CommandNodeControlOptions, isLoopbackUrl, stopBoundMs } from "../../failover/index.js";
 import { ConfigError, ConfigErrorCode, validateSection } from "../config.js";
 
 /**

@@ -1,4 +1,4 @@
-import type { FailoverEvent, FailoverEvents } from "../../failover/events.js";
+import type { FailoverEvent, FailoverEvents } from "../../failover/index.js";
 import { jsonSafe } from "../../util/errors.js";
 import type { Logger } from "../../util/logger.js";
 

@@ -1,8 +1,7 @@
-import { EtcdLeaseStore } from "../../failover/lease/etcdLease.js";
-import type { LeaseStore } from "../../failover/lease/lease.js";
-import { SqlLeaseStore } from "../../failover/lease/sqlLease.js";
-import { openStore } from "../../store/openStore.js";
-import type { Store } from "../../store/types.js";
+import type { LeaseStore } from "../../failover/index.js";
+import { EtcdLeaseStore, SqlLeaseStore } from "../../failover/index.js";
+import type { Store } from "../../store/index.js";
+import { openStore } from "../../store/index.js";
 import { ConfigError, ConfigErrorCode } from "../config.js";
 
 export interface OpenedLease {

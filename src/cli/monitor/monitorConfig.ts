@@ -1,5 +1,5 @@
-import { sinksSchema } from "../../alerts/sinkConfig.js";
-import { monitorSectionSchema } from "../../monitor/monitorConfig.js";
+import { sinksSchema } from "../../alerts/index.js";
+import { monitorSectionSchema } from "../../monitor/index.js";
 import { validateSection } from "../config.js";
 
 export function readMonitorConfig(config: Record<string, unknown>, file: string) {

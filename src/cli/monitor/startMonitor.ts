@@ -1,23 +1,24 @@
 import type { FastifyInstance } from "fastify";
 import { collectDefaultMetrics, Registry } from "prom-client";
-import type { AlertStateSink } from "../../alerts/alertEvents.js";
-import type { AlertService } from "../../alerts/alertService.js";
-import { buildSinks } from "../../alerts/sinkConfig.js";
-import type { Preset } from "../../chains/ethereum/sszTypes.js";
-import type { TokenService } from "../../fleet/tokens.js";
-import { buildHttpApp } from "../../http/app.js";
-import { dashboardRoutes } from "../../http/routes/dashboard/dashboardRoutes.js";
-import { loadStaticBundle } from "../../http/routes/dashboard/staticBundle.js";
-import { eventRoutes } from "../../http/routes/monitor/eventRoutes.js";
-import { AlertFeed } from "../../http/routes/monitor/feed.js";
-import { monitorRoutes } from "../../http/routes/monitor/monitorRoutes.js";
-import { timelineRoutes } from "../../http/routes/monitor/timelineRoutes.js";
-import { httpStatusOf } from "../../http/statusCodes.js";
-import type { RunningWatch } from "../../monitor/ethereumWatch.js";
-import { startFleetMonitor } from "../../monitor/fleetMonitor.js";
-import type { HealthReport } from "../../signer/service.js";
-import { DEFAULT_STORE_URL, openStore } from "../../store/openStore.js";
-import type { Store } from "../../store/types.js";
+import type { AlertService, AlertStateSink } from "../../alerts/index.js";
+import { buildSinks } from "../../alerts/index.js";
+import type { Preset } from "../../chains/ethereum/index.js";
+import type { TokenService } from "../../fleet/index.js";
+import {
+  AlertFeed,
+  buildHttpApp,
+  dashboardRoutes,
+  eventRoutes,
+  httpStatusOf,
+  loadStaticBundle,
+  monitorRoutes,
+  timelineRoutes,
+} from "../../http/index.js";
+import type { RunningWatch } from "../../monitor/index.js";
+import { startFleetMonitor } from "../../monitor/index.js";
+import type { HealthReport } from "../../signer/index.js";
+import type { Store } from "../../store/index.js";
+import { DEFAULT_STORE_URL, openStore } from "../../store/index.js";
 import { errorMessage } from "../../util/errors.js";
 import { createLogger, type Logger, type LogLevel } from "../../util/logger.js";
 import { pick, readYamlFile } from "../config.js";

@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import type { Registry } from "prom-client";
-import type { AlertService } from "../../alerts/alertService.js";
-import { applySignerEvents } from "../../alerts/signerEvents.js";
-import type { DoppelgangerEvents } from "../../detect/doppelganger/doppelgangerTypes.js";
+import type { AlertService } from "../../alerts/index.js";
+import { applySignerEvents } from "../../alerts/index.js";
+import type { DoppelgangerEvents } from "../../detect/index.js";
 import {
   checkFailedEvent,
   type DbSetupSeen,
@@ -11,8 +11,8 @@ import {
   detectedEvent,
   type SignerEvent,
   storeWentBackwardsEvent,
-} from "../../detect/signerEvents.js";
-import { createProtectionMetrics } from "../../protection/metrics.js";
+} from "../../detect/index.js";
+import { createProtectionMetrics } from "../../protection/index.js";
 import { type Clock, systemClock } from "../../util/clock.js";
 import { errorMessage } from "../../util/errors.js";
 import { HttpClient, limitsFor } from "../../util/httpClient.js";

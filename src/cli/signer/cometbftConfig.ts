@@ -1,11 +1,15 @@
 import { dirname, resolve } from "node:path";
 import { z } from "zod";
-import type { StateFileFormat } from "../../chains/cometbft/stateFile.js";
-import { MAX_CHAIN_ID_BYTES } from "../../chains/cometbft/validate.js";
-import { keyRefOf, Pkcs11BlockSchema, type Pkcs11KeyRef } from "../../keys/pkcs11/pkcs11Config.js";
-import { type NodeAddress, parseNodeAddress } from "../../privval/nodeAddress.js";
-import { DEFAULT_SESSION_TIMING, type NodeSessionOptions } from "../../privval/nodeSession.js";
-import { redactUrl } from "../../store/openStore.js";
+import type { StateFileFormat } from "../../chains/cometbft/index.js";
+import { MAX_CHAIN_ID_BYTES } from "../../chains/cometbft/index.js";
+import { keyRefOf, Pkcs11BlockSchema, type Pkcs11KeyRef } from "../../keys/index.js";
+import {
+  DEFAULT_SESSION_TIMING,
+  type NodeAddress,
+  type NodeSessionOptions,
+  parseNodeAddress,
+} from "../../privval/index.js";
+import { redactUrl } from "../../store/index.js";
 import { errorMessage } from "../../util/errors.js";
 import { ConfigError, ConfigErrorCode, readYamlFile, validateSection } from "../config.js";
 import { parseDuration } from "../options.js";

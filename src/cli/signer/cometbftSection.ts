@@ -1,15 +1,17 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
-import { parseStateFile, type StateFileFormat } from "../../chains/cometbft/stateFile.js";
-import { compareHrs, formatHrs } from "../../chains/cometbft/types.js";
-import { cometAddressOf, loadCometBftKeyFile } from "../../keys/cometbftKeyFile.js";
-import { createHsmMetrics } from "../../keys/pkcs11/metrics.js";
-import { openPkcs11Keys, type Pkcs11Key, type Pkcs11KeySet } from "../../keys/pkcs11/pkcs11KeySource.js";
-import { createPrivvalMetrics } from "../../privval/metrics.js";
-import { PrivvalService } from "../../privval/privvalService.js";
-import { CometBftProtection } from "../../protection/cometbft/cometBftProtection.js";
-import { createProtectionMetrics } from "../../protection/metrics.js";
-import type { SignerService } from "../../signer/service.js";
+import { compareHrs, formatHrs, parseStateFile, type StateFileFormat } from "../../chains/cometbft/index.js";
+import {
+  cometAddressOf,
+  createHsmMetrics,
+  loadCometBftKeyFile,
+  openPkcs11Keys,
+  type Pkcs11Key,
+  type Pkcs11KeySet,
+} from "../../keys/index.js";
+import { createPrivvalMetrics, PrivvalService } from "../../privval/index.js";
+import { CometBftProtection, createProtectionMetrics } from "../../protection/index.js";
+import type { SignerService } from "../../signer/index.js";
 import { AppError, errorMessage } from "../../util/errors.js";
 import { ConfigError, ConfigErrorCode } from "../config.js";
 import { type CometConfig, loadCometConfig, sameStoreUrl } from "./cometbftConfig.js";

@@ -4,19 +4,17 @@ import type { Command } from "commander";
 import type { FastifyInstance } from "fastify";
 import type { Registry } from "prom-client";
 import { z } from "zod";
-import { BeaconClient } from "../../chains/ethereum/beaconClient.js";
-import { DEFAULT_BEACON_TIMEOUT_MS } from "../../chains/ethereum/beaconHttp.js";
-import { DEFAULT_DOPPELGANGER_EPOCHS } from "../../chains/ethereum/doppelgangerRules.js";
-import type { EthNetwork } from "../../chains/ethereum/networks.js";
-import { createDoppelgangerMetrics } from "../../detect/doppelganger/doppelgangerMetrics.js";
+import type { EthNetwork } from "../../chains/ethereum/index.js";
+import { BeaconClient, DEFAULT_BEACON_TIMEOUT_MS, DEFAULT_DOPPELGANGER_EPOCHS } from "../../chains/ethereum/index.js";
 import {
+  createDoppelgangerMetrics,
   DoppelgangerError,
   DoppelgangerErrorCode,
   type DoppelgangerKeyStatus,
-} from "../../detect/doppelganger/doppelgangerTypes.js";
-import { doppelgangerRoutes } from "../../http/routes/eth2/doppelgangerRoutes.js";
-import { DoppelgangerGuard } from "../../signer/gates/doppelgangerGuard.js";
-import type { Store } from "../../store/types.js";
+} from "../../detect/index.js";
+import { doppelgangerRoutes } from "../../http/index.js";
+import { DoppelgangerGuard } from "../../signer/index.js";
+import type { Store } from "../../store/index.js";
 import { type Clock, systemClock } from "../../util/clock.js";
 import type { Logger } from "../../util/logger.js";
 import { ConfigError, ConfigErrorCode, pick } from "../config.js";

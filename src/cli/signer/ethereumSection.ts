@@ -3,23 +3,28 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { type Command, InvalidArgumentError } from "commander";
 import { z } from "zod";
-import { NETWORK_NAMES, resolveNetwork } from "../../chains/ethereum/networks.js";
-import { loadEthSszTypes } from "../../chains/ethereum/sszTypes.js";
-import { signRoutes } from "../../http/routes/eth2/signRoutes.js";
-import { requestTotals, SignStats } from "../../http/routes/eth2/signStats.js";
-import { STATS_KEEP_MINUTES, statsRoutes } from "../../http/routes/eth2/statsRoutes.js";
-import { keymanagerRoutes } from "../../http/routes/keymanager/keymanagerRoutes.js";
-import { BlsPool } from "../../keys/blsPool.js";
-import { DEFAULT_KDF_LIMITS, KDF_LIMIT_CEILING, type KdfLimits } from "../../keys/eip2335.js";
-import { KeystoreDecryptor } from "../../keys/keystoreDecryptor.js";
-import { loadKeystoreDir } from "../../keys/keystoreDir.js";
-import { KeyCacheUpdater, loadKeystoreDirCached } from "../../keys/keystoreDirCached.js";
-import { EthereumProtection } from "../../protection/ethereum/ethereumProtection.js";
-import { createProtectionMetrics } from "../../protection/metrics.js";
-import { EthSigner } from "../../signer/ethereum/ethSigner.js";
-import { Keymanager } from "../../signer/ethereum/keymanager.js";
-import { createEthSignerMetrics } from "../../signer/ethereum/metrics.js";
-import type { SignerService } from "../../signer/service.js";
+import { loadEthSszTypes, NETWORK_NAMES, resolveNetwork } from "../../chains/ethereum/index.js";
+import {
+  keymanagerRoutes,
+  requestTotals,
+  SignStats,
+  STATS_KEEP_MINUTES,
+  signRoutes,
+  statsRoutes,
+} from "../../http/index.js";
+import {
+  BlsPool,
+  DEFAULT_KDF_LIMITS,
+  KDF_LIMIT_CEILING,
+  type KdfLimits,
+  KeyCacheUpdater,
+  KeystoreDecryptor,
+  loadKeystoreDir,
+  loadKeystoreDirCached,
+} from "../../keys/index.js";
+import { createProtectionMetrics, EthereumProtection } from "../../protection/index.js";
+import type { SignerService } from "../../signer/index.js";
+import { createEthSignerMetrics, EthSigner, Keymanager } from "../../signer/index.js";
 import { writeFileDurable } from "../../util/durableFile.js";
 import { opt } from "../../util/opt.js";
 import type { SigningGate } from "../../util/signingGate.js";

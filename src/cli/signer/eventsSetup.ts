@@ -4,19 +4,19 @@ import type { Command } from "commander";
 import type { Registry } from "prom-client";
 import { z } from "zod";
 import {
+  createEventMetrics,
   DEFAULT_STREAM,
   DEFAULT_SUBJECT_PREFIX,
   failoverEvent,
+  MemoryEventQueue,
+  NatsBus,
+  OutboxPublisher,
+  OutboxSink,
   validPrefix,
   validStreamName,
-} from "../../events/eventFormat.js";
-import { MemoryEventQueue } from "../../events/memoryQueue.js";
-import { createEventMetrics } from "../../events/metrics.js";
-import { NatsBus } from "../../events/natsBus.js";
-import { OutboxPublisher } from "../../events/outboxPublisher.js";
-import { OutboxSink } from "../../events/outboxSink.js";
-import type { FailoverEvent, FailoverEvents } from "../../failover/events.js";
-import type { Store } from "../../store/types.js";
+} from "../../events/index.js";
+import type { FailoverEvent, FailoverEvents } from "../../failover/index.js";
+import type { Store } from "../../store/index.js";
 import { jsonSafe } from "../../util/errors.js";
 import type { Logger } from "../../util/logger.js";
 import { ConfigError, ConfigErrorCode, pick, validateSection } from "../config.js";

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
-import type { AlertStateSink } from "../../alerts/alertEvents.js";
-import type { SignerService } from "../../signer/service.js";
+import type { AlertStateSink } from "../../alerts/index.js";
+import type { SignerService } from "../../signer/index.js";
 import { type MonitorOptions, type RunningMonitor, startMonitor } from "../monitor/startMonitor.js";
 import type { SignerContext, SignerSection } from "./section.js";
 

@@ -1,9 +1,9 @@
 import type { Command } from "commander";
 import type { FastifyInstance } from "fastify";
 import type { Registry } from "prom-client";
-import type { DecisionEventSink } from "../../protection/decisionEvents.js";
-import type { SignerService } from "../../signer/service.js";
-import type { Store } from "../../store/types.js";
+import type { DecisionEventSink } from "../../protection/index.js";
+import type { SignerService } from "../../signer/index.js";
+import type { Store } from "../../store/index.js";
 import type { Logger } from "../../util/logger.js";
 
 /**

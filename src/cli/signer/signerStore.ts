@@ -1,13 +1,12 @@
 import { Gauge, type Registry } from "prom-client";
-import { openStore } from "../../store/openStore.js";
+import type { PostgresStore, Store } from "../../store/index.js";
 import {
   type DbDurability,
   durabilityOk,
+  openStore,
   type ReplicationSetup,
   type ReplicationState,
-} from "../../store/pgDurability.js";
-import type { PostgresStore } from "../../store/postgresStore.js";
-import type { Store } from "../../store/types.js";
+} from "../../store/index.js";
 import type { Logger } from "../../util/logger.js";
 import { type StoreAlerts, watchStoreBehind } from "./alertRelay.js";
 

@@ -1,17 +1,24 @@
 import { readFileSync } from "node:fs";
 import { type Command, InvalidArgumentError } from "commander";
 import { z } from "zod";
-import { RemoteKeystoreHandlers } from "../../grpc/handlers.js";
-import { createGrpcMetrics } from "../../grpc/metrics.js";
-import { DEFAULT_MAX_MESSAGE_BYTES, type GrpcTlsOptions, SubstrateGrpcServer } from "../../grpc/server.js";
-import { createHsmMetrics } from "../../keys/pkcs11/metrics.js";
-import { keyRefOf, Pkcs11BlockSchema } from "../../keys/pkcs11/pkcs11Config.js";
-import { openPkcs11Keys, type Pkcs11KeySet } from "../../keys/pkcs11/pkcs11KeySource.js";
-import { cryptoReady } from "../../keys/substrate/keyPair.js";
-import { SubstrateKeystore } from "../../keys/substrate/keystore.js";
-import { createProtectionMetrics } from "../../protection/metrics.js";
-import { SubstrateProtection } from "../../protection/substrate/substrateProtection.js";
-import type { SignerService } from "../../signer/service.js";
+import {
+  createGrpcMetrics,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  type GrpcTlsOptions,
+  RemoteKeystoreHandlers,
+  SubstrateGrpcServer,
+} from "../../grpc/index.js";
+import {
+  createHsmMetrics,
+  cryptoReady,
+  keyRefOf,
+  openPkcs11Keys,
+  Pkcs11BlockSchema,
+  type Pkcs11KeySet,
+  SubstrateKeystore,
+} from "../../keys/index.js";
+import { createProtectionMetrics, SubstrateProtection } from "../../protection/index.js";
+import type { SignerService } from "../../signer/index.js";
 import { isHex } from "../../util/hex.js";
 import { ConfigError, ConfigErrorCode, pick, validateSection } from "../config.js";
 import type { SignerContext, SignerSection } from "./section.js";

@@ -1,4 +1,4 @@
-import type { DoppelgangerState } from "../../chains/ethereum/doppelgangerRules.js";
+import type { DoppelgangerState } from "../../chains/ethereum/index.js";
 
 export interface DetailContext {
   index: number | null;

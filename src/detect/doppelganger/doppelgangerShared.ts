@@ -1,6 +1,6 @@
-import { type DoppelgangerState, markDetected, skipForRestart } from "../../chains/ethereum/doppelgangerRules.js";
-import { ethDoppelgangerRepository } from "../../store/ethereum/ethDoppelgangerRepository.js";
-import type { Store } from "../../store/types.js";
+import { type DoppelgangerState, markDetected, skipForRestart } from "../../chains/ethereum/index.js";
+import type { Store } from "../../store/index.js";
+import { ethDoppelgangerRepository } from "../../store/index.js";
 import { type Logger, shortKey } from "../../util/logger.js";
 
 /** One key the guard holds. */

@@ -1,4 +1,4 @@
-import type { DoppelgangerState, DoppelgangerStatus } from "../../chains/ethereum/doppelgangerRules.js";
+import type { DoppelgangerState, DoppelgangerStatus } from "../../chains/ethereum/index.js";
 import { AppError } from "../../util/errors.js";
 
 export enum DoppelgangerErrorCode {

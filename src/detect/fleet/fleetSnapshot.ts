@@ -1,11 +1,11 @@
+import type { SqlTx, Store } from "../../store/index.js";
 import {
   groupId,
   hostKeysRepository,
   type KeyObservationRow,
   type KeyRef,
-} from "../../store/fleet/hostKeysRepository.js";
-import { sweepRepository } from "../../store/fleet/sweepRepository.js";
-import type { SqlTx, Store } from "../../store/types.js";
+  sweepRepository,
+} from "../../store/index.js";
 import type { Detection, HostState, KeyGroup, Observation } from "../types.js";
 import { keyDetections } from "./fleetRules.js";
 

@@ -1,5 +1,5 @@
-import type { LivenessAnswer } from "../../chains/ethereum/beaconClient.js";
-import type { EthKeyHostRow } from "../../store/fleet/ethKeyHostsRepository.js";
+import type { LivenessAnswer } from "../../chains/ethereum/index.js";
+import type { EthKeyHostRow } from "../../store/index.js";
 import type { OnchainEvidence } from "../onchainEvidence.js";
 import type { OwnActivity } from "../ownActivity.js";
 import { emptyBatch, type ForeignBatch, LIVE_SILENT, LIVE_YES } from "./foreignSignerBatch.js";

@@ -1,21 +1,24 @@
-import type { BeaconApi } from "../../chains/ethereum/beaconClient.js";
-import { describeBeaconFailure } from "../../chains/ethereum/beaconErrors.js";
+import type { BeaconApi } from "../../chains/ethereum/index.js";
 import {
   type ChainTime,
   chainTimeOf,
+  describeBeaconFailure,
   epochAt,
   firstSlot,
   lastSlot,
+  loadEthSszTypes,
+  type Preset,
   slotAt,
   slotTimeMs,
-} from "../../chains/ethereum/chainTime.js";
-import { loadEthSszTypes, type Preset } from "../../chains/ethereum/sszTypes.js";
-import { ethActivityRepository } from "../../store/ethereum/ethActivityRepository.js";
-import { ethDoppelgangerRepository } from "../../store/ethereum/ethDoppelgangerRepository.js";
-import { ethValidatorsRepository } from "../../store/ethereum/ethValidatorsRepository.js";
-import { ethKeyHostsRepository } from "../../store/fleet/ethKeyHostsRepository.js";
-import { sweepRepository } from "../../store/fleet/sweepRepository.js";
-import type { Store } from "../../store/types.js";
+} from "../../chains/ethereum/index.js";
+import type { Store } from "../../store/index.js";
+import {
+  ethActivityRepository,
+  ethDoppelgangerRepository,
+  ethKeyHostsRepository,
+  ethValidatorsRepository,
+  sweepRepository,
+} from "../../store/index.js";
 import type { Clock } from "../../util/clock.js";
 import { type Logger, shortKey } from "../../util/logger.js";
 import type { ForeignSignerMetrics } from "../doppelganger/doppelgangerMetrics.js";

@@ -1,6 +1,5 @@
-import { type LeaseRow, failoverLeaseRepository as repo } from "../../store/failover/failoverLeaseRepository.js";
-import { LockClass, lockKeys } from "../../store/locks.js";
-import type { SqlTx, Store } from "../../store/types.js";
+import type { SqlTx, Store } from "../../store/index.js";
+import { type LeaseRow, LockClass, lockKeys, failoverLeaseRepository as repo } from "../../store/index.js";
 import { FailoverError, FailoverErrorCode } from "../errors.js";
 import {
   type AcquireRequest,

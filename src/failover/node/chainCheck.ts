@@ -1,4 +1,4 @@
-import { signedBy } from "../../chains/cometbft/rpcParse.js";
+import { signedBy } from "../../chains/cometbft/index.js";
 import { errorMessage } from "../../util/errors.js";
 import { RefusalReason, refused } from "../errors.js";
 import type { Monotonic } from "../monotonic.js";

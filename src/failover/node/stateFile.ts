@@ -1,11 +1,12 @@
 import { readFile } from "node:fs/promises";
 import {
   checkValidatorState,
+  compareHrs,
   StateFileError,
+  Step,
   serializeValidatorState,
   type ValidatorState,
-} from "../../chains/cometbft/stateFile.js";
-import { compareHrs, Step } from "../../chains/cometbft/types.js";
+} from "../../chains/cometbft/index.js";
 import { writeFileDurableAsync } from "../../util/durableFile.js";
 import { FailoverError, FailoverErrorCode } from "../errors.js";
 

@@ -1,4 +1,4 @@
-import type { ValidatorState } from "../../chains/cometbft/stateFile.js";
+import type { ValidatorState } from "../../chains/cometbft/index.js";
 import { HttpClient, limitsFor, parseJsonBody } from "../../util/httpClient.js";
 import { parseValidatorState } from "../node/stateFile.js";
 import { PEER_AUTH_HEADER, PEER_NONCE_HEADER, PeerToken } from "./peerAuth.js";

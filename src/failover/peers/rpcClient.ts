@@ -1,12 +1,12 @@
-import { invalid } from "../../chains/cometbft/rpcErrors.js";
+import type { CommitInfo, NetInfo, NodeStatus } from "../../chains/cometbft/index.js";
 import {
+  invalid,
   parseBlockLastCommit,
   parseCommit,
   parseNetInfo,
   parseStatus,
   unwrapJsonRpc,
-} from "../../chains/cometbft/rpcParse.js";
-import type { CommitInfo, NetInfo, NodeStatus } from "../../chains/cometbft/rpcTypes.js";
+} from "../../chains/cometbft/index.js";
 import { errorMessage } from "../../util/errors.js";
 import { HttpClient, type HttpResponse, limitsFor } from "../../util/httpClient.js";
 import { HttpErrorCode, isHttpError } from "../../util/httpErrors.js";

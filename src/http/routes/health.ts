@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import type { Registry } from "prom-client";
 import { HealthBody } from "../../schemas/common.js";
-import type { HealthReport } from "../../signer/service.js";
+import type { HealthReport } from "../../signer/index.js";
 import { typed } from "../typed.js";
 
 export interface HealthRoutesOptions {

@@ -1,9 +1,7 @@
-import { CometSignError, CometSignErrorCode } from "../../chains/cometbft/errors.js";
-import type { SignState } from "../../chains/cometbft/hrsRule.js";
-import { compareHrs, formatHrs, type Hrs } from "../../chains/cometbft/types.js";
-import { cometSignStateRepository as repo } from "../../store/cometbft/cometSignStateRepository.js";
-import { LockClass, lockKeys } from "../../store/locks.js";
-import type { Store } from "../../store/types.js";
+import type { SignState } from "../../chains/cometbft/index.js";
+import { CometSignError, CometSignErrorCode, compareHrs, formatHrs, type Hrs } from "../../chains/cometbft/index.js";
+import type { Store } from "../../store/index.js";
+import { LockClass, lockKeys, cometSignStateRepository as repo } from "../../store/index.js";
 import { ed25519Verify } from "../../util/curve25519.js";
 import { AppError } from "../../util/errors.js";
 import type { Settled } from "../../util/groupCommit.js";

@@ -1,10 +1,14 @@
-import { CometSignError, CometSignErrorCode } from "../../chains/cometbft/errors.js";
-import { decideHrs, type SignState } from "../../chains/cometbft/hrsRule.js";
-import type { Hrs } from "../../chains/cometbft/types.js";
-import { type CometStateRow, cometSignStateRepository as repo } from "../../store/cometbft/cometSignStateRepository.js";
-import { StoreError, StoreErrorCode } from "../../store/errors.js";
-import { LockClass, lockKeys } from "../../store/locks.js";
-import type { SqlTx } from "../../store/types.js";
+import type { Hrs } from "../../chains/cometbft/index.js";
+import { CometSignError, CometSignErrorCode, decideHrs, type SignState } from "../../chains/cometbft/index.js";
+import type { SqlTx } from "../../store/index.js";
+import {
+  type CometStateRow,
+  LockClass,
+  lockKeys,
+  cometSignStateRepository as repo,
+  StoreError,
+  StoreErrorCode,
+} from "../../store/index.js";
 import type { Settled } from "../../util/groupCommit.js";
 import { toHex } from "../../util/hex.js";
 import type { ReleasedPositions } from "../engine/releasedPositions.js";

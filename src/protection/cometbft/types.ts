@@ -1,4 +1,4 @@
-import type { Hrs, Timestamp } from "../../chains/cometbft/types.js";
+import type { Hrs, Timestamp } from "../../chains/cometbft/index.js";
 
 /** One signing decision: the position and the canonical bytes a node asks this key to sign. */
 export interface CometSignRequest {

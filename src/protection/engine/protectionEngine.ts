@@ -1,4 +1,4 @@
-import type { SqlTx, Store } from "../../store/types.js";
+import type { SqlTx, Store } from "../../store/index.js";
 import type { AppError } from "../../util/errors.js";
 import { GroupCommit, type Settled } from "../../util/groupCommit.js";
 import type { Logger } from "../../util/logger.js";

@@ -1,26 +1,32 @@
-import { applyAttestation, attestationNeedsHistory, checkAttestation } from "../../chains/ethereum/attestationRule.js";
-import { applyBlock, blockNeedsHistory, checkBlock, type RuleResult } from "../../chains/ethereum/blockRule.js";
-import { ProtectionErrorCode, SlashingProtectionError } from "../../chains/ethereum/protectionErrors.js";
 import {
   type AttestationRecord,
   type AttestationState,
+  applyAttestation,
+  applyBlock,
+  attestationNeedsHistory,
   type BlockRecord,
   type BlockState,
+  blockNeedsHistory,
+  checkAttestation,
+  checkBlock,
   EMPTY_ATTESTATION_STATE,
   EMPTY_BLOCK_STATE,
+  ProtectionErrorCode,
   type ProtectionOutcome,
   type ProtectionRequest,
-} from "../../chains/ethereum/protectionTypes.js";
-import type { EthSigningRepository } from "../../store/ethereum/ethSigningRepository.js";
+  type RuleResult,
+  SlashingProtectionError,
+} from "../../chains/ethereum/index.js";
 import type {
   AttestationStateRow,
   BlockStateRow,
+  EthSigningRepository,
   NewAttestation,
   NewBlock,
+  SqlTx,
   StateChange,
-} from "../../store/ethereum/types.js";
-import { LockClass, type LockKey } from "../../store/locks.js";
-import type { SqlTx } from "../../store/types.js";
+} from "../../store/index.js";
+import { LockClass, type LockKey } from "../../store/index.js";
 import { BadRequestError } from "../../util/errors.js";
 import type { Settled } from "../../util/groupCommit.js";
 import { toHex } from "../../util/hex.js";

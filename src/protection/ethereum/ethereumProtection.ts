@@ -1,9 +1,12 @@
-import { ProtectionErrorCode, SlashingProtectionError } from "../../chains/ethereum/protectionErrors.js";
-import type { ProtectionOutcome, ProtectionRequest } from "../../chains/ethereum/protectionTypes.js";
-import { type EthSigningRepository, ethSigningRepository } from "../../store/ethereum/ethSigningRepository.js";
-import { ethValidatorsRepository } from "../../store/ethereum/ethValidatorsRepository.js";
-import { lockKeysStatement } from "../../store/locks.js";
-import type { Store } from "../../store/types.js";
+import type { ProtectionOutcome, ProtectionRequest } from "../../chains/ethereum/index.js";
+import { ProtectionErrorCode, SlashingProtectionError } from "../../chains/ethereum/index.js";
+import type { Store } from "../../store/index.js";
+import {
+  type EthSigningRepository,
+  ethSigningRepository,
+  ethValidatorsRepository,
+  lockKeysStatement,
+} from "../../store/index.js";
 import type { Settled } from "../../util/groupCommit.js";
 import { bytesEqual, toHex } from "../../util/hex.js";
 import { type Logger, shortKey } from "../../util/logger.js";

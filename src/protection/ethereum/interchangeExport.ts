@@ -1,11 +1,8 @@
 import { once } from "node:events";
 import type { Writable } from "node:stream";
-import { INTERCHANGE_FORMAT_VERSION } from "../../chains/ethereum/interchange/v5Types.js";
-import { ethHistoryRepository } from "../../store/ethereum/ethHistoryRepository.js";
-import { ethSigningRepository } from "../../store/ethereum/ethSigningRepository.js";
-import { ethValidatorsRepository } from "../../store/ethereum/ethValidatorsRepository.js";
-import type { StoredAttestation } from "../../store/ethereum/types.js";
-import type { Store } from "../../store/types.js";
+import { INTERCHANGE_FORMAT_VERSION } from "../../chains/ethereum/index.js";
+import type { Store, StoredAttestation } from "../../store/index.js";
+import { ethHistoryRepository, ethSigningRepository, ethValidatorsRepository } from "../../store/index.js";
 import { toHex } from "../../util/hex.js";
 import { maxBig } from "../../util/u64.js";
 import { assertGenesis } from "./ethereumProtection.js";

@@ -1,14 +1,13 @@
-import { InterchangeError, InterchangeErrorCode } from "../../chains/ethereum/interchange/errors.js";
-import { InterchangeV5Reader } from "../../chains/ethereum/interchange/v5Reader.js";
-import type { InterchangeMetadata } from "../../chains/ethereum/interchange/v5Types.js";
+import type { InterchangeMetadata } from "../../chains/ethereum/index.js";
+import { InterchangeError, InterchangeErrorCode, InterchangeV5Reader } from "../../chains/ethereum/index.js";
+import type { SqlTx, Store } from "../../store/index.js";
 import {
+  ethValidatorsRepository,
+  lockForImport,
   ethInterchangeRepository as repo,
   type StagedAttestation,
   type StagedBlock,
-} from "../../store/ethereum/ethInterchangeRepository.js";
-import { ethValidatorsRepository } from "../../store/ethereum/ethValidatorsRepository.js";
-import { lockForImport } from "../../store/locks.js";
-import type { SqlTx, Store } from "../../store/types.js";
+} from "../../store/index.js";
 import { bytesEqual, toHex } from "../../util/hex.js";
 import { assertGenesis } from "./ethereumProtection.js";
 

@@ -1,7 +1,5 @@
-import { ethHistoryRepository as history } from "../../store/ethereum/ethHistoryRepository.js";
-import { ethSigningRepository } from "../../store/ethereum/ethSigningRepository.js";
-import { LockClass, lockKeys } from "../../store/locks.js";
-import type { Store } from "../../store/types.js";
+import type { Store } from "../../store/index.js";
+import { ethSigningRepository, ethHistoryRepository as history, LockClass, lockKeys } from "../../store/index.js";
 import { maxBig } from "../../util/u64.js";
 
 export interface PruneOptions {

@@ -1,4 +1,4 @@
-import type { AttestationState, BlockState } from "../../chains/ethereum/protectionTypes.js";
+import type { AttestationState, BlockState } from "../../chains/ethereum/index.js";
 import { compareBigint, ReleasedPositions as Positions } from "../engine/releasedPositions.js";
 
 export interface Behind {

@@ -1,5 +1,5 @@
-import { ethHistoryRepository } from "../../store/ethereum/ethHistoryRepository.js";
-import type { Store } from "../../store/types.js";
+import type { Store } from "../../store/index.js";
+import { ethHistoryRepository } from "../../store/index.js";
 import { toHex } from "../../util/hex.js";
 
 const PAGE = 1000;

@@ -1,34 +1,33 @@
-import { SubstrateError, SubstrateErrorCode } from "../../chains/substrate/errors.js";
 import {
+  type BabeRecord,
+  type BeefyRecord,
   checkBabe,
   checkBeefy,
   checkGrandpa,
   checkPara,
-  type ParaVoteState,
-  type RuleResult,
-} from "../../chains/substrate/rules.js";
-import {
-  type BabeRecord,
-  type BeefyRecord,
   type GrandpaRecord,
   GrandpaStage,
   type ParaRecord,
+  type ParaVoteState,
   paraSide,
+  type RuleResult,
+  SubstrateError,
+  SubstrateErrorCode,
   type SubstrateRecord,
-} from "../../chains/substrate/types.js";
-import { LockClass, lockKeys } from "../../store/locks.js";
-import { substrateKeysRepository } from "../../store/substrate/substrateKeysRepository.js";
-import type { SubstrateSigningRepository } from "../../store/substrate/substrateSigningRepository.js";
+} from "../../chains/substrate/index.js";
+import type { SqlTx, SubstrateSigningRepository } from "../../store/index.js";
 import {
   type BabeBlockRow,
   type BeefyVoteRow,
   type GrandpaProposalRow,
   type GrandpaVoteRow,
+  LockClass,
+  lockKeys,
   PARA_STATEMENT_BITS,
   type ParaVoteRow,
   type SubstrateKeyState,
-} from "../../store/substrate/types.js";
-import type { SqlTx } from "../../store/types.js";
+  substrateKeysRepository,
+} from "../../store/index.js";
 import type { Settled } from "../../util/groupCommit.js";
 import { toHex } from "../../util/hex.js";
 import { badU64, decideStorable } from "../batchGuard.js";

@@ -1,20 +1,27 @@
 import { once } from "node:events";
 import type { Writable } from "node:stream";
 import {
+  type GrandpaStage,
   type InterchangeKey,
+  type ParaStatement,
+  paraSide,
   parseSubstrateInterchange,
   SUBSTRATE_INTERCHANGE_FORMAT,
   SUBSTRATE_INTERCHANGE_VERSION,
   SubstrateInterchangeError,
   SubstrateInterchangeErrorCode,
   stageName,
-} from "../../chains/substrate/interchange.js";
-import { type GrandpaStage, type ParaStatement, paraSide } from "../../chains/substrate/types.js";
-import { LockClass, lockForImport, lockKeys } from "../../store/locks.js";
-import { substrateHistoryRepository as history } from "../../store/substrate/substrateHistoryRepository.js";
-import { keyRefString, substrateKeysRepository as keys } from "../../store/substrate/substrateKeysRepository.js";
-import { PARA_STATEMENT_BITS } from "../../store/substrate/types.js";
-import type { SqlTx, Store } from "../../store/types.js";
+} from "../../chains/substrate/index.js";
+import type { SqlTx, Store } from "../../store/index.js";
+import {
+  substrateHistoryRepository as history,
+  keyRefString,
+  substrateKeysRepository as keys,
+  LockClass,
+  lockForImport,
+  lockKeys,
+  PARA_STATEMENT_BITS,
+} from "../../store/index.js";
 import { toHex } from "../../util/hex.js";
 import { parseJson } from "../../util/jsonStream.js";
 import { boundIds } from "./substrateProtection.js";

@@ -1,7 +1,10 @@
-import { LockClass, lockKeys } from "../../store/locks.js";
-import { substrateHistoryRepository as history } from "../../store/substrate/substrateHistoryRepository.js";
-import { substrateKeysRepository as keys } from "../../store/substrate/substrateKeysRepository.js";
-import type { Store } from "../../store/types.js";
+import type { Store } from "../../store/index.js";
+import {
+  substrateHistoryRepository as history,
+  substrateKeysRepository as keys,
+  LockClass,
+  lockKeys,
+} from "../../store/index.js";
 
 export interface SubstratePruneOptions {
   /** Sessions of history kept per key (GRANDPA/BEEFY set ids, parachain sessions, BABE epochs). */

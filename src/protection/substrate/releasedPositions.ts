@@ -1,6 +1,6 @@
-import { SubstrateError, SubstrateErrorCode } from "../../chains/substrate/errors.js";
-import type { SubstrateRecord } from "../../chains/substrate/types.js";
-import type { SubstrateKeyState } from "../../store/substrate/types.js";
+import type { SubstrateRecord } from "../../chains/substrate/index.js";
+import { SubstrateError, SubstrateErrorCode } from "../../chains/substrate/index.js";
+import type { SubstrateKeyState } from "../../store/index.js";
 import { toHex } from "../../util/hex.js";
 import { compareBigint, ReleasedPositions } from "../engine/releasedPositions.js";
 

@@ -1,6 +1,5 @@
-import { substrateHistoryRepository as history } from "../../store/substrate/substrateHistoryRepository.js";
-import { substrateKeysRepository as keys } from "../../store/substrate/substrateKeysRepository.js";
-import type { Store } from "../../store/types.js";
+import type { Store } from "../../store/index.js";
+import { substrateHistoryRepository as history, substrateKeysRepository as keys } from "../../store/index.js";
 import { toHex } from "../../util/hex.js";
 
 const PAGE = 500;

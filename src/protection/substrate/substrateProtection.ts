@@ -1,15 +1,17 @@
-import { SubstrateError, SubstrateErrorCode } from "../../chains/substrate/errors.js";
-import { GRANDPA_STAGE_NAMES, type SubstrateRecord } from "../../chains/substrate/types.js";
+import {
+  GRANDPA_STAGE_NAMES,
+  SubstrateError,
+  SubstrateErrorCode,
+  type SubstrateRecord,
+} from "../../chains/substrate/index.js";
+import type { Store } from "../../store/index.js";
 import {
   keyRefString,
   type SubstrateKeyRef,
-  substrateKeysRepository,
-} from "../../store/substrate/substrateKeysRepository.js";
-import {
   type SubstrateSigningRepository,
+  substrateKeysRepository,
   substrateSigningRepository,
-} from "../../store/substrate/substrateSigningRepository.js";
-import type { Store } from "../../store/types.js";
+} from "../../store/index.js";
 import { jsonSafe } from "../../util/errors.js";
 import type { Settled } from "../../util/groupCommit.js";
 import { toHex } from "../../util/hex.js";

@@ -1,4 +1,4 @@
-import type { SubstrateRecord } from "../../chains/substrate/types.js";
+import type { SubstrateRecord } from "../../chains/substrate/index.js";
 
 /** One signing request as protection sees it: the key and what signing commits it to. */
 export interface SubstrateProtectionRequest {

@@ -1,8 +1,18 @@
-import { CometWireError, CometWireErrorCode } from "../../chains/cometbft/errors.js";
-import { proposalSignBytes, voteExtensionSignBytes, voteSignBytes } from "../../chains/cometbft/signBytes.js";
-import { emptyProposal, emptyVote, type Proposal, type Vote } from "../../chains/cometbft/types.js";
-import { needsExtensionSignature, validateProposal, validateVote } from "../../chains/cometbft/validate.js";
-import type { CometSigningKey, CometSignOutcome, CometSignRequest } from "../../protection/cometbft/types.js";
+import {
+  CometWireError,
+  CometWireErrorCode,
+  emptyProposal,
+  emptyVote,
+  needsExtensionSignature,
+  type Proposal,
+  proposalSignBytes,
+  type Vote,
+  validateProposal,
+  validateVote,
+  voteExtensionSignBytes,
+  voteSignBytes,
+} from "../../chains/cometbft/index.js";
+import type { CometSigningKey, CometSignOutcome, CometSignRequest } from "../../protection/index.js";
 
 /** The protection path as the signer sees it (CometBftProtection.sign): decides, signs, records, then returns. */
 export interface CometProtectedSign {

@@ -1,9 +1,8 @@
-import type { EthNetwork } from "../../chains/ethereum/networks.js";
-import { parseSigningRequest, type SigningRequest } from "../../chains/ethereum/signingRequest.js";
-import type { EthSszTypes } from "../../chains/ethereum/sszTypes.js";
-import type { BlsPool } from "../../keys/blsPool.js";
-import { KeyError, KeyErrorCode } from "../../keys/errors.js";
-import type { EthereumProtection } from "../../protection/ethereum/ethereumProtection.js";
+import type { EthNetwork, EthSszTypes } from "../../chains/ethereum/index.js";
+import { parseSigningRequest, type SigningRequest } from "../../chains/ethereum/index.js";
+import type { BlsPool } from "../../keys/index.js";
+import { KeyError, KeyErrorCode } from "../../keys/index.js";
+import type { EthereumProtection } from "../../protection/index.js";
 import { toHex } from "../../util/hex.js";
 import { type Logger, shortKey } from "../../util/logger.js";
 import type { SigningGate } from "../../util/signingGate.js";

@@ -1,7 +1,6 @@
-import type { EthNetwork } from "../../chains/ethereum/networks.js";
-import { ProtectionErrorCode, SlashingProtectionError } from "../../chains/ethereum/protectionErrors.js";
-import type { SigningRequest } from "../../chains/ethereum/signingRequest.js";
-import type { EthereumProtection } from "../../protection/ethereum/ethereumProtection.js";
+import type { EthNetwork, SigningRequest } from "../../chains/ethereum/index.js";
+import { ProtectionErrorCode, SlashingProtectionError } from "../../chains/ethereum/index.js";
+import type { EthereumProtection } from "../../protection/index.js";
 import { bytesEqual, toHex } from "../../util/hex.js";
 import type { SigningGate } from "../../util/signingGate.js";
 

@@ -1,28 +1,32 @@
-import type { BeaconApi } from "../../chains/ethereum/beaconClient.js";
-import { describeBeaconFailure } from "../../chains/ethereum/beaconErrors.js";
-import { type ChainTime, chainTimeOf, epochAt, lastSlot, nextCheckTimeMs } from "../../chains/ethereum/chainTime.js";
+import type { BeaconApi } from "../../chains/ethereum/index.js";
 import {
   applyRound,
+  type ChainTime,
+  chainTimeOf,
   DOPPELGANGER_GUARDED_TYPES,
   DOPPELGANGER_STATUSES,
+  describeBeaconFailure,
+  epochAt,
   type LivenessObservation,
+  lastSlot,
+  nextCheckTimeMs,
   registerKey,
   roundEpochs,
-} from "../../chains/ethereum/doppelgangerRules.js";
-import { detailOf } from "../../detect/doppelganger/doppelgangerDetail.js";
-import type { DoppelgangerMetrics } from "../../detect/doppelganger/doppelgangerMetrics.js";
-import { DoppelgangerSharedState, type GuardEntry } from "../../detect/doppelganger/doppelgangerShared.js";
+} from "../../chains/ethereum/index.js";
+import type { DoppelgangerMetrics } from "../../detect/index.js";
 import {
   type DetectedKey,
   DoppelgangerError,
   DoppelgangerErrorCode,
   type DoppelgangerEvents,
   type DoppelgangerKeyStatus,
-} from "../../detect/doppelganger/doppelgangerTypes.js";
-import { OwnActivity } from "../../detect/ownActivity.js";
-import { ethDoppelgangerRepository } from "../../store/ethereum/ethDoppelgangerRepository.js";
-import { ethValidatorsRepository } from "../../store/ethereum/ethValidatorsRepository.js";
-import type { Store } from "../../store/types.js";
+  DoppelgangerSharedState,
+  detailOf,
+  type GuardEntry,
+  OwnActivity,
+} from "../../detect/index.js";
+import type { Store } from "../../store/index.js";
+import { ethDoppelgangerRepository, ethValidatorsRepository } from "../../store/index.js";
 import type { Clock } from "../../util/clock.js";
 import { toHex } from "../../util/hex.js";
 import { type Logger, shortKey } from "../../util/logger.js";

@@ -1,9 +1,15 @@
-import { classifyPrehashed, classifySignRequest } from "../../chains/substrate/classify.js";
-import { SubstrateError, SubstrateErrorCode } from "../../chains/substrate/errors.js";
-import { checkPublicKey, parseCryptoType, parseKeyType } from "../../chains/substrate/keyTypes.js";
-import type { PayloadView, SubstrateRecord } from "../../chains/substrate/types.js";
-import type { ServedPair, SubstrateKeystore } from "../../keys/substrate/keystore.js";
-import { kindOf, type SubstrateProtection } from "../../protection/substrate/substrateProtection.js";
+import type { PayloadView, SubstrateRecord } from "../../chains/substrate/index.js";
+import {
+  checkPublicKey,
+  classifyPrehashed,
+  classifySignRequest,
+  parseCryptoType,
+  parseKeyType,
+  SubstrateError,
+  SubstrateErrorCode,
+} from "../../chains/substrate/index.js";
+import type { ServedPair, SubstrateKeystore } from "../../keys/index.js";
+import { kindOf, type SubstrateProtection } from "../../protection/index.js";
 import { toHex } from "../../util/hex.js";
 import { type Logger, shortKey } from "../../util/logger.js";
 

@@ -1,6 +1,5 @@
-import type { BlsPool } from "../../keys/blsPool.js";
-import type { PartialSignatureScheme } from "../../keys/threshold/blsThreshold.js";
-import { ThresholdError, ThresholdErrorCode } from "../../keys/threshold/errors.js";
+import type { BlsPool, PartialSignatureScheme } from "../../keys/index.js";
+import { ThresholdError, ThresholdErrorCode } from "../../keys/index.js";
 import { isAppError } from "../../util/errors.js";
 import { type Logger, shortKey } from "../../util/logger.js";
 import type { ThresholdMetrics } from "./metrics.js";

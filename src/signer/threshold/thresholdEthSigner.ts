@@ -1,18 +1,13 @@
-import type { EthNetwork } from "../../chains/ethereum/networks.js";
+import type { EthNetwork, EthSszTypes } from "../../chains/ethereum/index.js";
 import {
   parseSigningRequest,
   SigningErrorCode,
   type SigningRequest,
   SigningRequestError,
-} from "../../chains/ethereum/signingRequest.js";
-import type { EthSszTypes } from "../../chains/ethereum/sszTypes.js";
-import type { BlsPool } from "../../keys/blsPool.js";
-import { KeyError, KeyErrorCode } from "../../keys/errors.js";
-import type { PartialSignatureScheme } from "../../keys/threshold/blsThreshold.js";
-import type { ClusterKey } from "../../keys/threshold/clusterFile.js";
-import { ThresholdError, ThresholdErrorCode } from "../../keys/threshold/errors.js";
-import type { ThresholdKeyShare } from "../../keys/threshold/shareKeystores.js";
-import type { EthereumProtection } from "../../protection/ethereum/ethereumProtection.js";
+} from "../../chains/ethereum/index.js";
+import type { BlsPool, ClusterKey, PartialSignatureScheme, ThresholdKeyShare } from "../../keys/index.js";
+import { KeyError, KeyErrorCode, ThresholdError, ThresholdErrorCode } from "../../keys/index.js";
+import type { EthereumProtection } from "../../protection/index.js";
 import { BadRequestError } from "../../util/errors.js";
 import { bytesEqual, toHex } from "../../util/hex.js";
 import { type Logger, shortKey } from "../../util/logger.js";

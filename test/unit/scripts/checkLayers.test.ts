@@ -28,10 +28,12 @@ describe("scripts/checkLayers.mjs, the stricter rules", () => {
     "src/store/errors.ts": "export const E = 1;\n",
     "src/store/types.ts": "export interface Store {}\n",
     "src/store/fleet/hostsRepository.ts": "export const hostsRepository = {};\n",
-    "src/fleet/fleetQueries.ts": 'import { hostsRepository } from "../store/fleet/hostsRepository.js";\n',
+    "src/store/index.ts": 'export { hostsRepository } from "./fleet/hostsRepository.js";\n',
+    "src/fleet/fleetQueries.ts": 'import { hostsRepository } from "../store/index.js";\n',
+    "src/fleet/index.ts": 'export * from "./fleetQueries.js";\n',
     "src/schemas/alerts.ts": 'import { Type } from "typebox";\n',
     "src/http/routes/a.ts":
-      'import { E } from "../../store/errors.js";\nimport type { Store } from "../../store/types.js";\nimport "../../fleet/fleetQueries.js";\n',
+      'import { E } from "../../store/errors.js";\nimport type { Store } from "../../store/types.js";\nimport "../../fleet/index.js";\n',
     "web/src/api/types.ts": 'export type { Alert } from "../../../src/schemas/alerts.js";\n',
   };
 
@@ -53,5 +55,16 @@ describe("scripts/checkLayers.mjs, the stricter rules", () => {
     expect(r.out).toContain("web/src/c.ts: web/ must not import ../../src/util/hex.js");
     expect(r.out).toContain("web/src/c.ts: web/ must not import a Node built-in");
     expect(r.out).toContain("src/schemas/d.ts: src/schemas/ is shared with web/");
+  });
+
+  it("refuses a deep import into another folder, and lets a lazy dynamic import name a file", () => {
+    const r = check({
+      ...clean,
+      "src/alerts/e.ts": 'import { hostsRepository } from "../store/fleet/hostsRepository.js";\n',
+      "src/alerts/f.ts": 'export const q = () => import("../fleet/fleetQueries.js");\n',
+    });
+    expect(r.status).toBe(1);
+    expect(r.out).toContain("src/alerts/e.ts: deep import ../store/fleet/hostsRepository.js into store/");
+    expect(r.out).not.toContain("src/alerts/f.ts");
   });
 });

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from "fastify";
 import { Type } from "typebox";
-import type { DoppelgangerKeyStatus } from "../../../detect/doppelganger/doppelgangerTypes.js";
+import type { DoppelgangerKeyStatus } from "../../../detect/index.js";
 import { DoppelgangerClearBody, DoppelgangerEntry } from "../../../schemas/eth2.js";
-import { normalizePubkey } from "../../../signer/ethereum/ethSigner.js";
+import { normalizePubkey } from "../../../signer/index.js";
 import { BadRequestError } from "../../../util/errors.js";
 import { bearerAuth } from "../../plugins/bearerAuth.js";
 import { typed } from "../../typed.js";

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { SignParams } from "../../../schemas/eth2.js";
-import type { EthSignerMetrics } from "../../../signer/ethereum/metrics.js";
+import type { EthSignerMetrics } from "../../../signer/index.js";
 import { isAppError } from "../../../util/errors.js";
 import { toHex } from "../../../util/hex.js";
 import { typed } from "../../typed.js";

@@ -1,8 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { serializeValidatorState, type ValidatorState } from "../../../chains/cometbft/stateFile.js";
-import { FailoverErrorCode } from "../../../failover/errors.js";
-import { PEER_AUTH_HEADER, PEER_NONCE_HEADER, type PeerToken } from "../../../failover/peers/peerAuth.js";
-import type { FailoverStatus } from "../../../failover/status.js";
+import { serializeValidatorState, type ValidatorState } from "../../../chains/cometbft/index.js";
+import type { FailoverStatus } from "../../../failover/index.js";
+import { FailoverErrorCode, PEER_AUTH_HEADER, PEER_NONCE_HEADER, type PeerToken } from "../../../failover/index.js";
 import { FailoverHealth } from "../../../schemas/failover.js";
 import { typed } from "../../typed.js";
 

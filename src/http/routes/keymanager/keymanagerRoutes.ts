@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { KeystoreDeleteBody, KeystoreImportBody } from "../../../schemas/eth2.js";
-import type { Keymanager } from "../../../signer/ethereum/keymanager.js";
+import type { Keymanager } from "../../../signer/index.js";
 import { bearerAuth } from "../../plugins/bearerAuth.js";
 import { typed } from "../../typed.js";
 

@@ -1,5 +1,5 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
-import type { AuthContext, TokenService } from "../../../fleet/tokens.js";
+import type { AuthContext, TokenService } from "../../../fleet/index.js";
 import { AppError } from "../../../util/errors.js";
 
 export class AuthError extends AppError<{ code: "ERR_UNAUTHORIZED" | "ERR_FORBIDDEN" }> {}

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from "fastify";
-import type { AlertService } from "../../../alerts/alertService.js";
-import { applySignerEvents } from "../../../alerts/signerEvents.js";
-import { parseSignerEvents } from "../../../detect/signerEvents.js";
-import type { TokenService } from "../../../fleet/tokens.js";
+import type { AlertService } from "../../../alerts/index.js";
+import { applySignerEvents } from "../../../alerts/index.js";
+import { parseSignerEvents } from "../../../detect/index.js";
+import type { TokenService } from "../../../fleet/index.js";
 import { EventsAccepted } from "../../../schemas/alerts.js";
 import { typed } from "../../typed.js";
 import { authHook, authOf, REPORTERS, roles } from "./auth.js";

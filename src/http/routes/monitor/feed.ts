@@ -1,6 +1,6 @@
 import type { ServerResponse } from "node:http";
-import type { AlertService } from "../../../alerts/alertService.js";
-import { type AlertView, toAlertView } from "../../../alerts/types.js";
+import type { AlertService } from "../../../alerts/index.js";
+import { type AlertView, toAlertView } from "../../../alerts/index.js";
 import { AppError } from "../../../util/errors.js";
 import type { Logger } from "../../../util/logger.js";
 

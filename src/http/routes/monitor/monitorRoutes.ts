@@ -1,14 +1,16 @@
 import type { FastifyInstance } from "fastify";
 import { Type } from "typebox";
-import type { AlertService } from "../../../alerts/alertService.js";
-import { toAlertView } from "../../../alerts/types.js";
-import type { FleetQueries } from "../../../fleet/fleetQueries.js";
-import type { IngestService } from "../../../fleet/ingestService.js";
-import { type MaintenanceService, notFound } from "../../../fleet/maintenanceService.js";
-import type { FleetMetrics } from "../../../fleet/metrics.js";
-import { parseReport } from "../../../fleet/reportFormat.js";
-import { ReportRateLimitedError } from "../../../fleet/reportRateLimit.js";
-import { TOKEN_CACHE_MS, type TokenService } from "../../../fleet/tokens.js";
+import type { AlertService } from "../../../alerts/index.js";
+import { toAlertView } from "../../../alerts/index.js";
+import type { FleetMetrics, FleetQueries, IngestService } from "../../../fleet/index.js";
+import {
+  type MaintenanceService,
+  notFound,
+  parseReport,
+  ReportRateLimitedError,
+  TOKEN_CACHE_MS,
+  type TokenService,
+} from "../../../fleet/index.js";
 import { Alert, AlertActionBody, AlertDetail, AlertListQuery } from "../../../schemas/alerts.js";
 import { ErrorBody, IdParams, PubkeyParams } from "../../../schemas/common.js";
 import {

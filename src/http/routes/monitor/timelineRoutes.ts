@@ -1,10 +1,9 @@
 import type { FastifyInstance } from "fastify";
 import { Type } from "typebox";
-import type { AlertService } from "../../../alerts/alertService.js";
-import { toAlertView } from "../../../alerts/types.js";
-import type { FleetQueries } from "../../../fleet/fleetQueries.js";
-import { signaturesOf } from "../../../fleet/signingTimeline.js";
-import type { TokenService } from "../../../fleet/tokens.js";
+import type { AlertService } from "../../../alerts/index.js";
+import { toAlertView } from "../../../alerts/index.js";
+import type { FleetQueries, TokenService } from "../../../fleet/index.js";
+import { signaturesOf } from "../../../fleet/index.js";
 import { PubkeyParams } from "../../../schemas/common.js";
 import { Timeline, TimelineQuery } from "../../../schemas/timeline.js";
 import type { Store } from "../../../store/types.js";

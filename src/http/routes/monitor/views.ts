@@ -1,4 +1,4 @@
-import type { FleetQueries, HistoryRow, KeyObservationRow, MaintenanceRow } from "../../../fleet/fleetQueries.js";
+import type { FleetQueries, HistoryRow, KeyObservationRow, MaintenanceRow } from "../../../fleet/index.js";
 import type { HistoryInterval, Host, KeyRow, MaintenanceWindow } from "../../../schemas/fleet.js";
 import { csvCell } from "./params.js";
 
