@@ -22,7 +22,7 @@ import type { DbDurability } from "../src/store/pgDurability.js";
 import { nullLogger } from "../src/util/logger.js";
 import { HAS_PG_BINARIES, startPgCluster, startPgPair } from "../test/utils/pgCluster.js";
 import { arg, fmt, machine, now, percentile, table } from "./lib.js";
-import { burst, type Check, EPOCHS, FIRST_EPOCH, key, N, rootOf, sustained } from "./protection.js";
+import { attestationWorkload, EPOCHS, key, N, rootOf } from "./protection.js";
 
 const FAILOVERS = Number(arg("failovers", "5"));
 const IN_FLIGHT = Number(arg("in-flight", "16"));
@@ -33,18 +33,7 @@ async function workload(setup: string, url: string, durability: DbDurability): P
   const store = await openStore(url, { durability });
   try {
     const p = await EthereumProtection.open({ genesisValidatorsRoot: GVR }, { store, logger: nullLogger });
-    const keys = Array.from({ length: N }, (_, i) => key(i));
-    await p.registerValidators(keys);
-    const check: Check = (i, s, t) =>
-      p.checkAndRecord({
-        kind: "attestation",
-        pubkey: keys[i]!,
-        source: BigInt(s),
-        target: BigInt(t),
-        signingRoot: rootOf(i, t),
-      });
-    const b = await burst(check, FIRST_EPOCH);
-    const s = await sustained(check, FIRST_EPOCH + EPOCHS);
+    const { b, s } = await attestationWorkload(p);
     await p.close();
     return [
       [setup, "burst", b.rate, b.p50, b.p99],

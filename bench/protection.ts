@@ -49,6 +49,23 @@ interface Result {
   p99: number;
 }
 
+/** The slashguard workload: N registered keys, a burst then sustained epochs of attestations. */
+export async function attestationWorkload(p: EthereumProtection): Promise<{ b: Result; s: Result }> {
+  const keys = Array.from({ length: N }, (_, i) => key(i));
+  await p.registerValidators(keys);
+  const check: Check = (i, s, t) =>
+    p.checkAndRecord({
+      kind: "attestation",
+      pubkey: keys[i]!,
+      source: BigInt(s),
+      target: BigInt(t),
+      signingRoot: rootOf(i, t),
+    });
+  const b = await burst(check, FIRST_EPOCH);
+  const s = await sustained(check, FIRST_EPOCH + EPOCHS);
+  return { b, s };
+}
+
 export async function burst(check: Check, firstEpoch: number): Promise<Result> {
   const lat: number[] = [];
   const per = Math.ceil(N / SLOTS);
@@ -144,18 +161,7 @@ async function runSlashguard(engine: string): Promise<(string | number)[][]> {
       },
       { store, logger: nullLogger },
     );
-    const keys = Array.from({ length: N }, (_, i) => key(i));
-    await p.registerValidators(keys);
-    const check: Check = (i, s, t) =>
-      p.checkAndRecord({
-        kind: "attestation",
-        pubkey: keys[i]!,
-        source: BigInt(s),
-        target: BigInt(t),
-        signingRoot: rootOf(i, t),
-      });
-    const b = await burst(check, FIRST_EPOCH);
-    const s = await sustained(check, FIRST_EPOCH + EPOCHS);
+    const { b, s } = await attestationWorkload(p);
     await p.close();
     const rawAfter = await rawInsertRate(store);
     const raw = (rawBefore + rawAfter) / 2;
