@@ -1,6 +1,7 @@
 import { connect } from "node:net";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { startCli } from "../utils/cli.js";
 import { generateTestKeys, startSignerProcess } from "../utils/signerProcess.js";
 import { tempDir } from "../utils/stores.js";
 
@@ -42,4 +43,36 @@ describe("signer stop", () => {
     const outcome = await Promise.race([exited, new Promise((r) => setTimeout(() => r("still running"), 20_000))]);
     expect(outcome).toBe(0);
   }, 60_000);
+
+  it("SIGTERM sent the moment the listening line appears stops cleanly (exit 0), not by the default kill", async () => {
+    const t = tempDir("sg-stop-early-");
+    cleanups.push(t.cleanup);
+    await generateTestKeys(join(t.dir, "keys"), 1);
+    // the window was a few milliseconds wide: several tries make a regression visible
+    for (let i = 0; i < 6; i++) {
+      const child = startCli([
+        "signer",
+        "--port",
+        "0",
+        "--db",
+        `sqlite:${join(t.dir, "db.sqlite")}`,
+        ...NET,
+        "--keystores",
+        join(t.dir, "keys"),
+        "--keymanager-token-file",
+        join(t.dir, "token"),
+      ]);
+      let out = "";
+      // killed from the data handler itself: no await between the line and the signal
+      child.stdout.on("data", (d: Buffer) => {
+        out += d.toString();
+        if (/slashguard signer listening on/.test(out)) child.kill("SIGTERM");
+      });
+      const ended = await new Promise<[number | null, NodeJS.Signals | null]>((r) =>
+        child.once("exit", (code, signal) => r([code, signal])),
+      );
+      expect(out).toContain("listening on");
+      expect(ended).toEqual([0, null]);
+    }
+  }, 120_000);
 });

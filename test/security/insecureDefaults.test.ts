@@ -99,7 +99,8 @@ it("warns about a token or password file others can read; creates the database 0
   child.stderr.on("data", (d) => {
     stderr += d;
   });
-  const exited = new Promise((r) => child.once("exit", r));
+  // "close", not "exit": stderr may still hold the last log lines when the process has exited
+  const exited = new Promise((r) => child.once("close", r));
   await waitForLine(child, /slashguard signer listening on/, 60_000);
   child.kill("SIGTERM");
   await exited;

@@ -118,6 +118,7 @@ export function runCli(args: string[]): Promise<{ code: number | null; stdout: s
     p.stderr.on("data", (d: Buffer) => {
       stderr += d.toString();
     });
-    p.on("exit", (code) => resolve({ code, stdout, stderr }));
+    // "close": both pipes are drained (at "exit" the last lines may still be on their way)
+    p.on("close", (code) => resolve({ code, stdout, stderr }));
   });
 }

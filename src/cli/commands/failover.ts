@@ -19,7 +19,7 @@ import { parseFailoverConfig } from "../failover/config.js";
 import { loggingFailoverEvents } from "../failover/events.js";
 import { openLeaseStore } from "../failover/leaseStore.js";
 import { parseLogLevel } from "../options.js";
-import { shutdownSignal } from "../run.js";
+import { runUntilSignal } from "../run.js";
 import { addEventsOptions, busFailoverEvents, type EventsFlags, setUpEvents } from "../signer/eventsSetup.js";
 
 interface FailoverFlags extends EventsFlags {
@@ -46,10 +46,10 @@ export function registerFailoverCommand(program: Command): void {
     .option("--request-handover", "ask the active to hand the validator to this node (manual failback), then exit")
     .option("--log-level <level>", "debug, info, warn, error (default info)", parseLogLevel)
     .action(async (flags: FailoverFlags) => {
-      const running = await startFailover(flags);
-      if (running === null) return;
-      await shutdownSignal();
-      await running.stop();
+      await runUntilSignal(
+        () => startFailover(flags),
+        (running) => running.stop(),
+      );
     });
 }
 

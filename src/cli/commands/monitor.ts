@@ -5,7 +5,7 @@ import { DEFAULT_STORE_URL, openStore } from "../../store/index.js";
 import type { LogLevel } from "../../util/logger.js";
 import { startMonitor } from "../monitor/startMonitor.js";
 import { parseLogLevel, parsePositiveInt } from "../options.js";
-import { shutdownSignal } from "../run.js";
+import { runUntilSignal } from "../run.js";
 import { addEventsOptions, type EventsFlags } from "../signer/eventsSetup.js";
 
 export { startMonitor } from "../monitor/startMonitor.js";
@@ -53,15 +53,19 @@ export function registerMonitorCommand(program: Command): void {
     )
     .option("--ethereum-owner <name>", "fleet owner of foreign-signer alerts about keys no agent reports")
     .action(async (flags: MonitorFlags) => {
-      const m = await startMonitor({
-        ...flags,
-        ...(flags.db === undefined && process.env.SLASHGUARD_DB ? { db: process.env.SLASHGUARD_DB } : {}),
-      });
-      process.stdout.write(
-        `slashguard monitor listening on ${m.url} (API: ${m.url}/api/v1, metrics: ${m.url}/metrics)\n`,
+      await runUntilSignal(
+        async () => {
+          const m = await startMonitor({
+            ...flags,
+            ...(flags.db === undefined && process.env.SLASHGUARD_DB ? { db: process.env.SLASHGUARD_DB } : {}),
+          });
+          process.stdout.write(
+            `slashguard monitor listening on ${m.url} (API: ${m.url}/api/v1, metrics: ${m.url}/metrics)\n`,
+          );
+          return m;
+        },
+        (m) => m.stop(),
       );
-      await shutdownSignal();
-      await m.stop();
     });
 
   addEventsOptions(monitor, "every alert state change");

@@ -20,7 +20,7 @@ import {
   resolveHttpServer,
 } from "../httpServer.js";
 import { parseDbDurability, parseLogLevel, parsePort } from "../options.js";
-import { shutdownSignal } from "../run.js";
+import { runUntilSignal } from "../run.js";
 import { warnReadableSecrets } from "../secretFiles.js";
 import { monitorAlertSink, signerSource, storeAlerts } from "../signer/alertRelay.js";
 import { cometbftSection } from "../signer/cometbftSection.js";
@@ -80,9 +80,10 @@ export function registerSignerCommand(program: Command): void {
   addEventsOptions(cmd);
   for (const s of SIGNER_SECTIONS) s.addOptions(cmd);
   cmd.action(async (flags: CommonFlags & Record<string, unknown>) => {
-    const running = await startSigner(flags, SIGNER_SECTIONS);
-    await shutdownSignal();
-    await running.stop();
+    await runUntilSignal(
+      () => startSigner(flags, SIGNER_SECTIONS),
+      (running) => running.stop(),
+    );
   });
 }
 

@@ -10,7 +10,7 @@ import { writeFileDurable } from "../../util/durableFile.js";
 import { createLogger } from "../../util/logger.js";
 import { addHttpHardeningOptions, type HttpHardeningFlags } from "../httpServer.js";
 import { parsePort } from "../options.js";
-import { shutdownSignal } from "../run.js";
+import { runUntilSignal } from "../run.js";
 import { inProcessSink, LateAlertSink } from "../signer/alertRelay.js";
 import { ethereumSection } from "../signer/ethereumSection.js";
 import { monitorSection } from "../signer/monitorSection.js";
@@ -47,62 +47,71 @@ export function registerUpCommand(program: Command): void {
       (v: string, prev: string[] = []) => [...prev, v],
     );
   addHttpHardeningOptions(cmd);
-  cmd.action(async (o: UpFlags) => {
-    // keys, tokens and the signing history live here: private to this user when it is created
-    mkdirSync(o.dataDir, { recursive: true, mode: 0o700 });
-    const keysDir = join(o.dataDir, "keys");
-    if (!existsSync(keysDir) || readdirSync(keysDir).filter((f) => f.endsWith(".json")).length === 0) {
-      process.stdout.write(
-        `first start: writing ${DEMO_KEYS} demo keys to ${keysDir} (demo keys, never for real stake)\n`,
-      );
-      await generateKeystores(keysDir, DEMO_KEYS, { kdf: "scrypt", work: DEMO_SCRYPT_N });
-    }
-    const tokenFile = join(o.dataDir, "keymanager-token");
-    const ownerTokenFile = join(o.dataDir, "owner-token");
-    const agentTokenFile = join(o.dataDir, "agent-token");
-    const beacon = o.beaconNode ?? [];
-    if (beacon.length === 0) {
-      process.stdout.write(
-        "doppelganger protection is OFF: `slashguard up` has no beacon node to ask whether a key is already signing elsewhere.\n" +
-          "  Give --beacon-node URL to turn on the guard at start and the continuous foreign-signer check.\n",
-      );
-    }
-    // the monitor starts after the signer: the signer's doppelganger alerts wait for it
-    const alerts = new LateAlertSink();
-    const running = await startSigner(
-      {
-        ...httpFlags(o),
-        db: `sqlite:${join(o.dataDir, "slashguard.db")}`,
-        host: o.host,
-        port: o.port,
-        keystores: keysDir,
-        network: "mainnet",
-        keymanagerTokenFile: tokenFile,
-        ...(beacon.length === 0 ? { doppelganger: false } : { beaconNode: beacon }),
+  cmd.action((o: UpFlags) =>
+    runUntilSignal(
+      () => startUp(o),
+      async ({ running, agent }) => {
+        await agent?.stop();
+        await running.stop();
       },
-      [
-        ethereumSection({ alerts }),
-        monitorSection(
-          { preset: "mainnet", ethereumOwner: "demo", ...(beacon.length === 0 ? {} : { beaconNode: beacon }) },
-          async (m) => {
-            // first start: one owner ("demo") with a dashboard/API token and an agent token, kept in files
-            if (!existsSync(ownerTokenFile))
-              writeFileDurable(ownerTokenFile, `${(await m.tokens.create("demo", "operator", "up")).token}\n`);
-            if (!existsSync(agentTokenFile))
-              writeFileDurable(agentTokenFile, `${(await m.tokens.create("demo", "agent", "up")).token}\n`);
-            const demo = await m.store.tx((tx) => ownersRepository.findOwner(tx, "demo"));
-            await alerts.attach(inProcessSink(m.alerts, demo));
-          },
-        ),
-      ],
+    ),
+  );
+}
+
+/** Everything `up` runs: demo keys on the first start, the signer with its monitor, a local agent. */
+async function startUp(o: UpFlags) {
+  // keys, tokens and the signing history live here: private to this user when it is created
+  mkdirSync(o.dataDir, { recursive: true, mode: 0o700 });
+  const keysDir = join(o.dataDir, "keys");
+  if (!existsSync(keysDir) || readdirSync(keysDir).filter((f) => f.endsWith(".json")).length === 0) {
+    process.stdout.write(
+      `first start: writing ${DEMO_KEYS} demo keys to ${keysDir} (demo keys, never for real stake)\n`,
     );
-    // The dashboard has a fleet to show from the first minute: this machine, reporting the signer's keys.
-    const agent = o.agent ? startLocalAgent(running.url, { keymanager: tokenFile, agent: agentTokenFile }) : null;
-    printTryThis(running.url, { keymanager: tokenFile, owner: ownerTokenFile, agent: agentTokenFile }, agent !== null);
-    await shutdownSignal();
-    await agent?.stop();
-    await running.stop();
-  });
+    await generateKeystores(keysDir, DEMO_KEYS, { kdf: "scrypt", work: DEMO_SCRYPT_N });
+  }
+  const tokenFile = join(o.dataDir, "keymanager-token");
+  const ownerTokenFile = join(o.dataDir, "owner-token");
+  const agentTokenFile = join(o.dataDir, "agent-token");
+  const beacon = o.beaconNode ?? [];
+  if (beacon.length === 0) {
+    process.stdout.write(
+      "doppelganger protection is OFF: `slashguard up` has no beacon node to ask whether a key is already signing elsewhere.\n" +
+        "  Give --beacon-node URL to turn on the guard at start and the continuous foreign-signer check.\n",
+    );
+  }
+  // the monitor starts after the signer: the signer's doppelganger alerts wait for it
+  const alerts = new LateAlertSink();
+  const running = await startSigner(
+    {
+      ...httpFlags(o),
+      db: `sqlite:${join(o.dataDir, "slashguard.db")}`,
+      host: o.host,
+      port: o.port,
+      keystores: keysDir,
+      network: "mainnet",
+      keymanagerTokenFile: tokenFile,
+      ...(beacon.length === 0 ? { doppelganger: false } : { beaconNode: beacon }),
+    },
+    [
+      ethereumSection({ alerts }),
+      monitorSection(
+        { preset: "mainnet", ethereumOwner: "demo", ...(beacon.length === 0 ? {} : { beaconNode: beacon }) },
+        async (m) => {
+          // first start: one owner ("demo") with a dashboard/API token and an agent token, kept in files
+          if (!existsSync(ownerTokenFile))
+            writeFileDurable(ownerTokenFile, `${(await m.tokens.create("demo", "operator", "up")).token}\n`);
+          if (!existsSync(agentTokenFile))
+            writeFileDurable(agentTokenFile, `${(await m.tokens.create("demo", "agent", "up")).token}\n`);
+          const demo = await m.store.tx((tx) => ownersRepository.findOwner(tx, "demo"));
+          await alerts.attach(inProcessSink(m.alerts, demo));
+        },
+      ),
+    ],
+  );
+  // The dashboard has a fleet to show from the first minute: this machine, reporting the signer's keys.
+  const agent = o.agent ? startLocalAgent(running.url, { keymanager: tokenFile, agent: agentTokenFile }) : null;
+  printTryThis(running.url, { keymanager: tokenFile, owner: ownerTokenFile, agent: agentTokenFile }, agent !== null);
+  return { running, agent };
 }
 
 function httpFlags(o: UpFlags): HttpHardeningFlags {
