@@ -7,6 +7,7 @@
  * Workloads: "burst" = every slot of an epoch sends N/32 concurrent attestations (distinct keys) and waits
  * for all answers; "sustained" = a closed loop keeping 1,024 requests in flight over every key.
  */
+import * as fsSync from "node:fs";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -23,8 +24,11 @@ const ENGINES = arg("engines", "sqlite,postgres").split(",");
 // group-commit tuning (defaults: the signer's own); for sweeps
 const SHARDS = process.argv.includes("--shards") ? Number(arg("shards", "4")) : undefined;
 const MAX_BATCH = process.argv.includes("--max-batch") ? Number(arg("max-batch", "256")) : undefined;
+const OVERLAP = process.argv.includes("--overlap") ? Number(arg("overlap", "2")) : undefined;
+// --cpu: this process's and every PostgreSQL process's CPU time over the raw and sustained phases
+const CPU = process.argv.includes("--cpu");
 const SLOTS = 32;
-const IN_FLIGHT = 1024;
+const IN_FLIGHT = Number(arg("in-flight", "1024"));
 export const FIRST_EPOCH = 10; // lodestar's surround store fills every epoch from 0 on a key's first vote: start low for fairness
 
 const GVR = new Uint8Array(32);
@@ -99,8 +103,29 @@ export async function sustained(check: Check, firstEpoch: number): Promise<Resul
       lat.push(now() - t);
     }
   };
+  const c0 = process.cpuUsage();
+  const pg0 = pgCpuMs();
   await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
+  if (CPU) {
+    const c = process.cpuUsage(c0);
+    console.log(
+      `sustained: wall ${(now() - t0).toFixed(0)} ms, node cpu ${((c.user + c.system) / 1000).toFixed(0)} ms, postgres cpu ${(pgCpuMs() - pg0).toFixed(0)} ms, rows ${total}`,
+    );
+  }
   return { rate: total / ((now() - t0) / 1000), ...stats(lat) };
+}
+
+function pgCpuMs(): number {
+  const { readdirSync, readFileSync } = fsSync;
+  let t = 0;
+  for (const pid of readdirSync("/proc").filter((d) => /^[0-9]+$/.test(d))) {
+    try {
+      if (!readFileSync(`/proc/${pid}/comm`, "utf8").startsWith("postgres")) continue;
+      const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+      t += (Number(f[11]) + Number(f[12])) * 10;
+    } catch {}
+  }
+  return t;
 }
 
 /** Raw batched insert rate (run before and after the workloads; the percentages use the mean): 1,000 attestation rows per committed transaction, same engine, same table shape, same durability. */
@@ -122,6 +147,8 @@ async function rawInsertRate(store: Store): Promise<number> {
     await tx.run("CREATE UNIQUE INDEX bench_raw_one ON bench_raw (validator_id, target_epoch) WHERE NOT extra");
   });
   const t0 = now();
+  const c0 = process.cpuUsage();
+  const pg0 = pgCpuMs();
   for (let b = 0; b < rows / batch; b++) {
     await store.tx(async (tx) => {
       const ids = Array.from({ length: batch }, (_, i) => (b * batch + i) % N);
@@ -142,6 +169,12 @@ async function rawInsertRate(store: Store): Promise<number> {
     });
   }
   const rate = rows / ((now() - t0) / 1000);
+  if (CPU) {
+    const c = process.cpuUsage(c0);
+    console.log(
+      `raw: wall ${(now() - t0).toFixed(0)} ms, node cpu ${((c.user + c.system) / 1000).toFixed(0)} ms, postgres cpu ${(pgCpuMs() - pg0).toFixed(0)} ms, rows ${rows}`,
+    );
+  }
   await store.tx((tx) => tx.run("DROP TABLE bench_raw"));
   return rate;
 }
@@ -158,6 +191,7 @@ async function runSlashguard(engine: string): Promise<(string | number)[][]> {
         genesisValidatorsRoot: GVR,
         ...(SHARDS !== undefined && { shards: SHARDS }),
         ...(MAX_BATCH !== undefined && { maxBatch: MAX_BATCH }),
+        ...(OVERLAP !== undefined && { overlap: OVERLAP }),
       },
       { store, logger: nullLogger },
     );

@@ -201,9 +201,14 @@ export class PostgresStore implements Store {
     // With beginWith (a decision batch's key locks), BEGIN waits for the transaction's first statement
     // and travels with it when that one has no parameters (pipelined: lock, then read, one round trip).
     const lead: Lead | null =
-      opts.beginWith === undefined ? null : { sql: `${begin}; ${opts.beginWith}`, failed: null };
+      opts.beginWith === undefined
+        ? null
+        : { sql: `${begin}; ${opts.beginWith}`, failed: null, onSent: opts.onBegun ?? null };
     try {
-      if (lead === null) checkStarted(await client.query(begin));
+      if (lead === null) {
+        checkStarted(await client.query(begin));
+        opts.onBegun?.();
+      }
       const out = await fn(txView(client, atCommit, lead, checkStarted));
       if (lead !== null) await flushLead(client, lead, checkStarted);
       await commit(client, atCommit, replicated, this.opts.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS);
@@ -299,6 +304,8 @@ async function commit(
 interface Lead {
   sql: string | null;
   failed: unknown;
+  /** TxOptions.onBegun, until it is called (once the lead statement has returned). */
+  onSent: (() => void) | null;
 }
 
 type CheckStarted = (started: pg.QueryResult | pg.QueryResult[]) => void;
@@ -316,6 +323,9 @@ async function flushLead(client: pg.PoolClient, lead: Lead, check: CheckStarted)
 }
 
 function runCheck(lead: Lead, check: CheckStarted, started: pg.QueryResult | pg.QueryResult[]): void {
+  const begun = lead.onSent;
+  lead.onSent = null;
+  begun?.();
   try {
     check(started);
   } catch (e) {

@@ -96,6 +96,7 @@ export class SqliteStore implements Store {
       }
       try {
         if (opts.beginWith !== undefined) this.db.exec(opts.beginWith);
+        opts.onBegun?.();
         this.atCommit.length = 0;
         const serial = ++this.txSerial;
         const out = await fn(this.txView);

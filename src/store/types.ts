@@ -40,6 +40,12 @@ export interface TxOptions {
    * state read as a statement of its own: one round trip, and the read's snapshot follows the locks).
    */
   beginWith?: string;
+  /**
+   * Called once the transaction holds what `beginWith` takes (its statement has returned); not called
+   * when the transaction fails before that. Group commit starts the next batch then: its locks queue
+   * behind this one's, so PostgreSQL keeps the per-key order while the two batches overlap.
+   */
+  onBegun?: () => void;
 }
 
 export interface StoreInfo {

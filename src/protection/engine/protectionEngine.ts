@@ -58,6 +58,8 @@ export interface EngineOptions {
   maxBatch: number;
   /** Independent group-commit queues; SQLite has one writer, so it always gets one. */
   shards: number;
+  /** Batches of one queue in flight at once on PostgreSQL (default 2; 1 turns the overlap off). */
+  overlap?: number;
 }
 
 export interface EngineModules {
@@ -100,10 +102,17 @@ export class ProtectionEngine<K, Item extends KeyedItem, Out> {
     this.logger = modules.logger;
     this.metrics = modules.metrics ?? null;
     this.events = modules.events ?? null;
-    const shards = this.store.dialect === "postgres" ? opts.shards : 1;
+    const postgres = this.store.dialect === "postgres";
     this.decisions = new GroupCommit(
-      { maxBatch: opts.maxBatch, shards },
-      (batch) => this.flush(batch),
+      {
+        maxBatch: opts.maxBatch,
+        shards: postgres ? opts.shards : 1,
+        // Two batches of a queue in flight: the next one's locks and state read run on the server while
+        // this process decides and commits the one before. Only where the locks travel with BEGIN
+        // (beginWith): the handoff comes when they are held, so a shared key keeps its arrival order.
+        overlap: postgres && rules.beginWith !== undefined ? (opts.overlap ?? 2) : 1,
+      },
+      (batch, handoff) => this.flush(batch, handoff),
       (item) => item.id,
     );
     this.ids = new KeyIdRegistry(
@@ -159,7 +168,7 @@ export class ProtectionEngine<K, Item extends KeyedItem, Out> {
     await this.ids.close();
   }
 
-  private async flush(batch: Item[]): Promise<Settled<Out>[]> {
+  private async flush(batch: Item[], handoff: () => void): Promise<Settled<Out>[]> {
     const started = performance.now();
     const chain = this.rules.chain;
     try {
@@ -170,7 +179,7 @@ export class ProtectionEngine<K, Item extends KeyedItem, Out> {
           await recordDecisions(this.events, tx, batch, decided, (it, r) => this.rules.event(it, r));
           return decided;
         },
-        { ...opt("beginWith", lock) },
+        { ...opt("beginWith", lock), onBegun: handoff },
       );
       this.afterCommit(batch, results);
       this.metrics?.batchSize.observe({ chain }, batch.length);

@@ -10,6 +10,7 @@ import {
 import type { Settled } from "../../util/groupCommit.js";
 import { bytesEqual, toHex } from "../../util/hex.js";
 import { type Logger, shortKey } from "../../util/logger.js";
+import { opt } from "../../util/opt.js";
 import { type DecisionEvent, type DecisionEventSink, decided } from "../decisionEvents.js";
 import { type ChainProtection, settleAll } from "../engine/chainProtection.js";
 import { type ChainKeys, type ChainRules, ProtectionEngine } from "../engine/protectionEngine.js";
@@ -26,6 +27,8 @@ export interface EthereumProtectionOptions {
   maxBatch?: number;
   /** Independent group-commit queues (PostgreSQL only; SQLite has one writer). Default 1. */
   shards?: number;
+  /** Batches of a queue in flight at once (PostgreSQL only). Default 2. */
+  overlap?: number;
 }
 
 export interface EthereumProtectionModules {
@@ -88,7 +91,7 @@ export class EthereumProtection implements ChainProtection<ProtectionRequest, Pr
     // one queue of up to 1,024 on both engines: on PostgreSQL more, smaller concurrent batches were
     // slower (bench/RESULTS.md, shard sweep) and 1,024 locks a process stay far below the lock table
     this.engine = new ProtectionEngine(
-      { maxBatch: opts.maxBatch ?? 1024, shards: opts.shards ?? 1 },
+      { maxBatch: opts.maxBatch ?? 1024, shards: opts.shards ?? 1, ...opt("overlap", opts.overlap) },
       modules,
       rules,
       ethKeys,

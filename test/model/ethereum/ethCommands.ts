@@ -9,6 +9,12 @@ export type EthCmd =
   | { c: "sign"; inst: Inst; req: MReq }
   /** requests submitted at once to both instances (each instance decides its share in one batch) */
   | { c: "batch"; reqs: { inst: Inst; req: MReq }[] }
+  /**
+   * requests submitted at once to a third instance that decides at most two per batch: on PostgreSQL
+   * its batches overlap (the next one's locks and read while the last one commits); the answers must be
+   * the model's in arrival order
+   */
+  | { c: "stream"; reqs: MReq[] }
   | { c: "import"; inst: Inst; entries: { key: number; blocks: MBlock[]; atts: MAtt[] }[] }
   | { c: "prune"; inst: Inst; keep: bigint; slotsPerEpoch: bigint }
   /** export, re-import into a fresh database, continue there */
@@ -62,6 +68,13 @@ export function ethCommands(maxCommands: number): fc.Arbitrary<EthCmd[]> {
       arbitrary: fc.record({
         c: fc.constant("batch" as const),
         reqs: fc.array(fc.record({ inst, req }), { minLength: 2, maxLength: 8 }),
+      }),
+    },
+    {
+      weight: 3,
+      arbitrary: fc.record({
+        c: fc.constant("stream" as const),
+        reqs: fc.array(req, { minLength: 3, maxLength: 10 }),
       }),
     },
     {

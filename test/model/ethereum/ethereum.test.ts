@@ -25,26 +25,33 @@ function toReq(r: MReq): ProtectionRequest {
     : { kind: "attestation", pubkey: pubkey(r.key), source: r.source, target: r.target, signingRoot: root(r.root) };
 }
 
-/** Two engine instances on one database (as two signer processes sharing it). */
+/**
+ * Two engine instances on one database (as two signer processes sharing it), and a third on instance
+ * 0's store that decides at most two requests per batch (the `stream` command: overlapping batches).
+ */
 class EthWorld {
   private constructor(
     readonly url: string,
     readonly stores: [FaultyStore, FaultyStore],
     readonly engines: [EthereumProtection, EthereumProtection],
+    readonly streamer: EthereumProtection,
   ) {}
 
   static async open(url: string): Promise<EthWorld> {
     const stores = await Databases.connect(url);
-    const open = async (s: FaultyStore): Promise<EthereumProtection> => {
-      const p = await EthereumProtection.open({ genesisValidatorsRoot: GVR0 }, { store: s, logger: nullLogger });
+    const open = async (s: FaultyStore, maxBatch?: number): Promise<EthereumProtection> => {
+      const p = await EthereumProtection.open(
+        { genesisValidatorsRoot: GVR0, ...(maxBatch === undefined ? {} : { maxBatch }) },
+        { store: s, logger: nullLogger },
+      );
       await p.registerValidators(KEYS.map(pubkey));
       return p;
     };
-    return new EthWorld(url, stores, [await open(stores[0]), await open(stores[1])]);
+    return new EthWorld(url, stores, [await open(stores[0]), await open(stores[1])], await open(stores[0], 2));
   }
 
   async close(): Promise<void> {
-    for (const e of this.engines) await e.close();
+    for (const e of [...this.engines, this.streamer]) await e.close();
     for (const s of this.stores) await s.close();
   }
 }
@@ -99,6 +106,17 @@ async function runSequence(engine: Engine, cmds: readonly EthCmd[], stats: RunSt
           stats.allowed += answers.filter((a) => a.ok).length;
           stats.refused += answers.filter((a) => !a.ok).length;
           model = picked.model;
+          break;
+        }
+        case "stream": {
+          const settled = await settleAll(cmd.reqs.map((r) => world.streamer.checkAndRecord(toReq(r))));
+          // arrival order is the order of every key's decisions: the model applies them in that order
+          expectAgree(
+            step,
+            cmd.reqs.map((r, i) => ({ what: r, d: model.apply(r), a: answerOf(settled[i]!, outcome) })),
+            isRefusal,
+            stats,
+          );
           break;
         }
         case "import":

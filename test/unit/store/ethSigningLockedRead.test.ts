@@ -2,7 +2,7 @@ import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
 import { ProtectionErrorCode as C } from "../../../src/chains/ethereum/protectionErrors.js";
 import { EthereumProtection } from "../../../src/protection/ethereum/ethereumProtection.js";
-import { LockClass } from "../../../src/store/locks.js";
+import { LockClass, lockKeysStatement } from "../../../src/store/locks.js";
 import { openStore } from "../../../src/store/openStore.js";
 import type { Store } from "../../../src/store/types.js";
 import { nullLogger } from "../../../src/util/logger.js";
@@ -82,6 +82,57 @@ describe.runIf(HAS_PG)("PostgreSQL decision batch: locks, then the state read un
     await waitForLockWaiter(LockClass.EthBlock, id);
     await other!.query("COMMIT");
     expect(await decision).toEqual([C.BlockDoubleProposal]);
+  });
+
+  it("the batch hands off (the next one may start) only once its key locks are held", async () => {
+    await open();
+    const k = pubkey(6);
+    expect(await p.checkAndRecord(att(k, 1, 2, 1))).toBe("new");
+    const id = await idOf(k);
+    await other!.query("BEGIN");
+    await other!.query("SELECT pg_advisory_xact_lock($1, $2)", [LockClass.EthAttestation, id]);
+    let begun = false;
+    const tx = ts.store.tx((t) => t.all("SELECT 1 AS one"), {
+      beginWith: lockKeysStatement("postgres", [{ cls: LockClass.EthAttestation, id }])!,
+      onBegun: () => {
+        begun = true;
+      },
+    });
+    await waitForLockWaiter(LockClass.EthAttestation, id);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(begun).toBe(false); // still waiting for the lock: the next batch must not start
+    await other!.query("COMMIT");
+    await tx;
+    expect(begun).toBe(true);
+  });
+
+  it("overlapping batches keep arrival order: the next batch waits until the one ahead holds every lock", async () => {
+    await open();
+    const small = await EthereumProtection.open(
+      { genesisValidatorsRoot: GVR0, maxBatch: 2 },
+      { store: ts.store, logger: nullLogger },
+    );
+    try {
+      const [a, b] = [pubkey(8), pubkey(9)];
+      await small.registerValidators([a]);
+      await small.registerValidators([b]);
+      const [idA, idB] = [await idOf(a), await idOf(b)];
+      expect(idA).toBeLessThan(idB); // locks are taken in id order: the first batch waits on A before B
+      // another session holds A's lock: the first batch (A, then B at (0, 5)) waits for it
+      await other!.query("BEGIN");
+      await other!.query("SELECT pg_advisory_xact_lock($1, $2)", [LockClass.EthAttestation, idA]);
+      const first = outcomes([small.checkAndRecord(att(a, 0, 1, 1)), small.checkAndRecord(att(b, 0, 5, 1))]);
+      // arrives later: B at the same target with another root, the double vote of the first batch's
+      const second = outcomes([small.checkAndRecord(att(b, 0, 5, 2))]);
+      await waitForLockWaiter(LockClass.EthAttestation, idA);
+      await new Promise((r) => setTimeout(r, 50));
+      await other!.query("COMMIT");
+      expect(await first).toEqual(["new", "new"]);
+      // a second batch started before the first held its locks would have taken B first and signed its twin
+      expect(await second).toEqual([C.AttestationDoubleVote]);
+    } finally {
+      await small.close();
+    }
   });
 
   it("two stores racing conflicting attestations and blocks for one key: exactly one wins every round", async () => {
