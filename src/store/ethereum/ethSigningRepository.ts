@@ -1,5 +1,7 @@
 import { pgLiteral } from "../sqlLiteral.js";
-import type { SqlScalar, SqlTx } from "../types.js";
+import { bytesOrNull as root } from "../sqlValues.js";
+import type { SqlTx } from "../types.js";
+import { u64Array } from "../u64Codec.js";
 import type {
   AttestationHistoryQuery,
   AttestationStateRow,
@@ -38,8 +40,6 @@ export function ethSigningRepository(dialect: SqlTx["dialect"]): EthSigningRepos
 }
 
 type Raw = Record<string, unknown>;
-
-const root = (v: unknown): Uint8Array | null => (v === null || v === undefined ? null : new Uint8Array(v as Buffer));
 
 function blockState(tx: SqlTx, r: Raw): BlockStateRow {
   return {
@@ -218,8 +218,6 @@ class SqliteEthSigningRepository implements EthSigningRepository {
   }
 }
 
-const u64s = (tx: SqlTx, vs: readonly (bigint | null)[]): SqlScalar[] => vs.map((v) => tx.u64Nullable(v));
-
 /** PostgreSQL: one statement per step for the whole batch (arrays + unnest); all writes in one statement. */
 const postgresRepo: EthSigningRepository = {
   async begin() {},
@@ -248,7 +246,7 @@ const postgresRepo: EthSigningRepository = {
     const rows = await tx.all(
       `SELECT b.validator_id, b.slot, b.signing_root FROM eth_signed_blocks b
        JOIN unnest($1::int[], $2::numeric[]) AS q(id, slot) ON b.validator_id = q.id AND b.slot = q.slot`,
-      [ids, u64s(tx, slots)],
+      [ids, u64Array(tx, slots, (s) => s)],
     );
     const out = new Map<number, StoredBlock[]>();
     for (const r of rows) {
@@ -262,17 +260,7 @@ const postgresRepo: EthSigningRepository = {
       `SELECT a.validator_id, a.source_epoch, a.target_epoch, a.signing_root FROM eth_signed_attestations a
        JOIN unnest($1::int[], $2::numeric[], $3::numeric[]) AS q(id, min_target, min_source)
          ON a.validator_id = q.id AND (a.target_epoch >= q.min_target OR a.source_epoch > q.min_source)`,
-      [
-        queries.map((q) => q.id),
-        u64s(
-          tx,
-          queries.map((q) => q.minTarget),
-        ),
-        u64s(
-          tx,
-          queries.map((q) => q.minSource),
-        ),
-      ],
+      [queries.map((q) => q.id), u64Array(tx, queries, (q) => q.minTarget), u64Array(tx, queries, (q) => q.minSource)],
     );
     const out = new Map<number, StoredAttestation[]>();
     for (const r of rows) {
