@@ -78,8 +78,12 @@ const ATT_STATE_SQL = `SELECT v.id, v.enabled, s.low_source, s.low_target, s.imp
      WHERE a.validator_id = v.id AND a.target_epoch = ${MAX_TARGET}) AS top_source
   FROM eth_validators v LEFT JOIN eth_attestation_state s ON s.validator_id = v.id`;
 
-/** PostgreSQL: one backward index probe per key for the highest target and its source. */
-const PG_ATT_STATE_SQL = `SELECT v.id, v.enabled, s.low_source, s.low_target, s.import_max_source,
+/**
+ * PostgreSQL: one backward index probe per key for the highest target and its source. `ids` is an int[]
+ * SQL expression (the repository passes an array constant; exported for bench/protectionProbe.ts).
+ */
+export function pgAttestationStatesSql(ids: string): string {
+  return `SELECT v.id, v.enabled, s.low_source, s.low_target, s.import_max_source,
     m.target_epoch AS max_target, m.source_epoch AS top_source
   FROM eth_validators v
     LEFT JOIN LATERAL (SELECT * FROM eth_attestation_state x WHERE x.validator_id = v.id) s ON true
@@ -87,7 +91,8 @@ const PG_ATT_STATE_SQL = `SELECT v.id, v.enabled, s.low_source, s.low_target, s.
       SELECT a.target_epoch, a.source_epoch FROM eth_signed_attestations a
       WHERE a.validator_id = v.id ORDER BY a.target_epoch DESC, a.source_epoch DESC LIMIT 1
     ) m ON true
-  WHERE v.id = ANY($1::int[])`;
+  WHERE v.id = ANY(${ids})`;
+}
 
 /**
  * SQLite: statements take a whole batch as one JSON parameter (json_each), and key states are cached in
@@ -218,6 +223,42 @@ class SqliteEthSigningRepository implements EthSigningRepository {
   }
 }
 
+/**
+ * PostgreSQL: every write of a batch as one statement (data-modifying CTEs all run), or null when there is
+ * nothing to write. Each column is one array constant (hex text for the roots), cheaper to parse than an
+ * element-wise ARRAY[]. Exported for bench/protectionProbe.ts.
+ */
+export function pgBatchWriteSql(w: BatchWrites): string | null {
+  const blockLows = w.blockStates.filter((c) => c.persist);
+  const attLows = w.attestationStates.filter((c) => c.persist);
+  if (w.blocks.length + w.attestations.length + blockLows.length + attLows.length === 0) return null;
+  const L = pgLiteral;
+  const parts: string[] = [];
+  if (w.blocks.length > 0) {
+    parts.push(`b AS (INSERT INTO eth_signed_blocks (validator_id, slot, signing_root)
+         SELECT i, s, decode(r, 'hex') FROM unnest(${L.intArray(w.blocks.map((r) => r.id))},
+           ${L.numericArray(w.blocks.map((r) => r.slot))}, ${L.hexArray(w.blocks.map((r) => r.signingRoot))}) AS u(i, s, r))`);
+  }
+  if (w.attestations.length > 0) {
+    parts.push(`a AS (INSERT INTO eth_signed_attestations (validator_id, target_epoch, source_epoch, signing_root)
+         SELECT i, t, s, decode(r, 'hex') FROM unnest(${L.intArray(w.attestations.map((r) => r.id))},
+           ${L.numericArray(w.attestations.map((r) => r.target))}, ${L.numericArray(w.attestations.map((r) => r.source))},
+           ${L.hexArray(w.attestations.map((r) => r.signingRoot))}) AS u(i, t, s, r))`);
+  }
+  if (blockLows.length > 0) {
+    parts.push(`bs AS (INSERT INTO eth_block_state (validator_id, low_slot)
+         SELECT * FROM unnest(${L.intArray(blockLows.map((c) => c.id))}, ${L.numericArray(blockLows.map((c) => c.state.lowSlot))})
+         ON CONFLICT (validator_id) DO UPDATE SET low_slot = excluded.low_slot)`);
+  }
+  if (attLows.length > 0) {
+    parts.push(`s AS (INSERT INTO eth_attestation_state (validator_id, low_source, low_target)
+         SELECT * FROM unnest(${L.intArray(attLows.map((c) => c.id))}, ${L.numericArray(attLows.map((c) => c.state.lowSource))},
+           ${L.numericArray(attLows.map((c) => c.state.lowTarget))})
+         ON CONFLICT (validator_id) DO UPDATE SET low_source = excluded.low_source, low_target = excluded.low_target)`);
+  }
+  return `WITH ${parts.join(", ")} SELECT 1`;
+}
+
 /** PostgreSQL: one statement per step for the whole batch (arrays + unnest); all writes in one statement. */
 const postgresRepo: EthSigningRepository = {
   async begin() {},
@@ -230,7 +271,7 @@ const postgresRepo: EthSigningRepository = {
   },
 
   async loadAttestationStates(tx, ids) {
-    const rows = await tx.all(PG_ATT_STATE_SQL.replace("$1::int[]", pgLiteral.intArray(ids)));
+    const rows = await tx.all(pgAttestationStatesSql(pgLiteral.intArray(ids)));
     return new Map(rows.map((r) => [Number(r.id), attestationState(tx, r)]));
   },
 
@@ -274,35 +315,8 @@ const postgresRepo: EthSigningRepository = {
   },
 
   async write(tx, w) {
-    const blockLows = w.blockStates.filter((c) => c.persist);
-    const attLows = w.attestationStates.filter((c) => c.persist);
-    if (w.blocks.length + w.attestations.length + blockLows.length + attLows.length === 0) return;
-    // One statement (data-modifying CTEs all run) sent with COMMIT: no round trip of its own. Each
-    // column is one array constant (hex text for the roots), cheaper to parse than an element-wise ARRAY[].
-    const L = pgLiteral;
-    const parts: string[] = [];
-    if (w.blocks.length > 0) {
-      parts.push(`b AS (INSERT INTO eth_signed_blocks (validator_id, slot, signing_root)
-         SELECT i, s, decode(r, 'hex') FROM unnest(${L.intArray(w.blocks.map((r) => r.id))},
-           ${L.numericArray(w.blocks.map((r) => r.slot))}, ${L.hexArray(w.blocks.map((r) => r.signingRoot))}) AS u(i, s, r))`);
-    }
-    if (w.attestations.length > 0) {
-      parts.push(`a AS (INSERT INTO eth_signed_attestations (validator_id, target_epoch, source_epoch, signing_root)
-         SELECT i, t, s, decode(r, 'hex') FROM unnest(${L.intArray(w.attestations.map((r) => r.id))},
-           ${L.numericArray(w.attestations.map((r) => r.target))}, ${L.numericArray(w.attestations.map((r) => r.source))},
-           ${L.hexArray(w.attestations.map((r) => r.signingRoot))}) AS u(i, t, s, r))`);
-    }
-    if (blockLows.length > 0) {
-      parts.push(`bs AS (INSERT INTO eth_block_state (validator_id, low_slot)
-         SELECT * FROM unnest(${L.intArray(blockLows.map((c) => c.id))}, ${L.numericArray(blockLows.map((c) => c.state.lowSlot))})
-         ON CONFLICT (validator_id) DO UPDATE SET low_slot = excluded.low_slot)`);
-    }
-    if (attLows.length > 0) {
-      parts.push(`s AS (INSERT INTO eth_attestation_state (validator_id, low_source, low_target)
-         SELECT * FROM unnest(${L.intArray(attLows.map((c) => c.id))}, ${L.numericArray(attLows.map((c) => c.state.lowSource))},
-           ${L.numericArray(attLows.map((c) => c.state.lowTarget))})
-         ON CONFLICT (validator_id) DO UPDATE SET low_source = excluded.low_source, low_target = excluded.low_target)`);
-    }
-    tx.runAtCommit(`WITH ${parts.join(", ")} SELECT 1`);
+    // sent with COMMIT: no round trip of its own
+    const sql = pgBatchWriteSql(w);
+    if (sql !== null) tx.runAtCommit(sql);
   },
 };
