@@ -151,15 +151,24 @@ async function rawInsertRate(store: Store): Promise<number> {
   const pg0 = pgCpuMs();
   for (let b = 0; b < rows / batch; b++) {
     await store.tx(async (tx) => {
-      const ids = Array.from({ length: batch }, (_, i) => (b * batch + i) % N);
-      const target = Math.floor((b * batch) / N) + 1;
+      // row g is validator g mod N at target g div N + 1: every (validator, target) pair is distinct for
+      // any N (a batch may cross into the next epoch, or hold a key at several targets when N < 1,000)
+      const rowsOfBatch = Array.from({ length: batch }, (_, i) => b * batch + i);
+      const ids = rowsOfBatch.map((g) => g % N);
+      const targets = rowsOfBatch.map((g) => Math.floor(g / N) + 1);
       if (tx.dialect === "postgres") {
         await tx.run(
           "INSERT INTO bench_raw (validator_id, target_epoch, source_epoch, signing_root) SELECT * FROM unnest($1::int[], $2::numeric[], $3::numeric[], $4::bytea[])",
-          [ids, ids.map(() => String(target)), ids.map(() => String(target - 1)), ids.map((i) => rootOf(i, target))],
+          [
+            ids,
+            targets.map((t) => String(t)),
+            targets.map((t) => String(t - 1)),
+            ids.map((i, k) => rootOf(i, targets[k]!)),
+          ],
         );
       } else {
-        for (const i of ids) {
+        for (const [k, i] of ids.entries()) {
+          const target = targets[k]!;
           await tx.run(
             "INSERT INTO bench_raw (validator_id, target_epoch, source_epoch, signing_root) VALUES ($1, $2, $3, $4)",
             [i, tx.u64(BigInt(target)), tx.u64(BigInt(target - 1)), rootOf(i, target)],

@@ -6,6 +6,7 @@
  */
 import pg from "pg";
 import { EthereumProtection } from "../src/protection/ethereum/ethereumProtection.js";
+import { pgAttestationStatesSql, pgBatchWriteSql } from "../src/store/ethereum/ethSigningRepository.js";
 import { openStore } from "../src/store/openStore.js";
 import { pgLiteral } from "../src/store/sqlLiteral.js";
 import { nullLogger } from "../src/util/logger.js";
@@ -67,16 +68,9 @@ await time(
   (ids) => `SELECT pg_advisory_xact_lock_shared(0, 0);
   SELECT count(pg_advisory_xact_lock(2, k)) FROM (SELECT unnest(${pgLiteral.ints(ids)}) AS k ORDER BY 1) s`,
 );
-const PG_ATT_STATE_SQL = `SELECT v.id, v.enabled, s.low_source, s.low_target, s.import_max_source,
-    m.target_epoch AS max_target, m.source_epoch AS top_source
-  FROM eth_validators v
-    LEFT JOIN LATERAL (SELECT * FROM eth_attestation_state x WHERE x.validator_id = v.id) s ON true
-    LEFT JOIN LATERAL (
-      SELECT a.target_epoch, a.source_epoch FROM eth_signed_attestations a
-      WHERE a.validator_id = v.id ORDER BY a.target_epoch DESC, a.source_epoch DESC LIMIT 1
-    ) m ON true`;
-await time("state read, $1 param (before)", (ids) => [`${PG_ATT_STATE_SQL} WHERE v.id = ANY($1::int[])`, [ids]]);
-await time("state read, literal", (ids) => `${PG_ATT_STATE_SQL} WHERE v.id = ANY(${pgLiteral.ints(ids)})`);
+// The repository's own statements (src/store/ethereum/ethSigningRepository.ts), so the probe cannot drift.
+await time("state read, $1 param (before)", (ids) => [pgAttestationStatesSql("$1::int[]"), [ids]]);
+await time("state read, literal", (ids) => pgAttestationStatesSql(pgLiteral.ints(ids)));
 await time(
   "state read, no attestation_state join",
   (ids) => `SELECT v.id, v.enabled,
@@ -103,8 +97,14 @@ await time("insert, params (raw's)", (ids) => [
 ]);
 await time(
   "insert, array-text constants (new)",
-  (ids) => `INSERT INTO eth_signed_attestations (validator_id, target_epoch, source_epoch, signing_root)
-  SELECT i, t, s, decode(r, 'hex') FROM unnest(${pgLiteral.intArray(ids)}, ${pgLiteral.numericArray(ids.map(() => 100n))}, ${pgLiteral.numericArray(ids.map(() => 99n))}, ${pgLiteral.hexArray(roots(ids))}) AS u(i, t, s, r)`,
+  (ids) =>
+    // the repository's write statement for a batch of attestations only (a data-modifying CTE)
+    pgBatchWriteSql({
+      blocks: [],
+      attestations: ids.map((id) => ({ id, target: 100n, source: 99n, signingRoot: new Uint8Array(32).fill(7) })),
+      blockStates: [],
+      attestationStates: [],
+    })!,
 );
 await time(
   "insert, no roots (ints+numerics only)",
@@ -114,21 +114,16 @@ await time(
 await c.query(`CREATE OR REPLACE FUNCTION probe_att_state(p_ids int[]) RETURNS TABLE (id int, enabled boolean, low_source numeric, low_target numeric,
   import_max_source numeric, max_target numeric, top_source numeric) LANGUAGE plpgsql AS $f$
 BEGIN
-  RETURN QUERY SELECT v.id, v.enabled, s.low_source::numeric, s.low_target::numeric, s.import_max_source::numeric,
-    m.target_epoch::numeric, m.source_epoch::numeric
-  FROM eth_validators v
-    LEFT JOIN LATERAL (SELECT * FROM eth_attestation_state x WHERE x.validator_id = v.id) s ON true
-    LEFT JOIN LATERAL (
-      SELECT a.target_epoch, a.source_epoch FROM eth_signed_attestations a
-      WHERE a.validator_id = v.id ORDER BY a.target_epoch DESC, a.source_epoch DESC LIMIT 1
-    ) m ON true WHERE v.id = ANY(p_ids);
+  RETURN QUERY SELECT q.id, q.enabled, q.low_source::numeric, q.low_target::numeric, q.import_max_source::numeric,
+    q.max_target::numeric, q.top_source::numeric
+  FROM (${pgAttestationStatesSql("p_ids")}) q;
 END $f$`);
 await time("state read, plpgsql function", (ids) => `SELECT * FROM probe_att_state(${pgLiteral.intArray(ids)})`);
 await time("locks + read, two statements in one query", (ids) =>
   [
     `SELECT pg_advisory_xact_lock_shared(0, 0)`,
     `SELECT count(pg_advisory_xact_lock(2, k)) FROM (SELECT unnest(${pgLiteral.intArray(ids)}) AS k ORDER BY 1) s`,
-    `${PG_ATT_STATE_SQL} WHERE v.id = ANY(${pgLiteral.intArray(ids)})`,
+    pgAttestationStatesSql(pgLiteral.intArray(ids)),
   ].join("; "),
 );
 await c.end();

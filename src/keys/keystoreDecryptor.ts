@@ -1,10 +1,11 @@
 import { AppError } from "../util/errors.js";
+import { workerModuleUrl } from "../util/moduleWorker.js";
 import { WorkerPool } from "../util/workerPool.js";
 import { DEFAULT_KDF_LIMITS, type KdfLimits } from "./eip2335.js";
 import { KeyError } from "./errors.js";
 import type { DecryptReply, DecryptRequest } from "./keystoreDecrypt.js";
 
-const WORKER_MODULE = new URL(`./keystoreWorker${import.meta.url.endsWith(".ts") ? ".ts" : ".js"}`, import.meta.url);
+const WORKER_MODULE = workerModuleUrl(import.meta.url, "./keystoreWorker.js");
 
 export interface KeystoreDecryptorOptions {
   limits?: KdfLimits;

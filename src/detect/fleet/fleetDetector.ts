@@ -1,3 +1,4 @@
+import { workerModuleUrl } from "../../util/moduleWorker.js";
 import { WorkerPool } from "../../util/workerPool.js";
 import { DEFAULT_DETECT_OPTIONS, type Detection, type DetectOptions, type HostState, type KeyGroup } from "../types.js";
 import type { DetectTask } from "./detectWorker.js";
@@ -11,7 +12,7 @@ export interface FleetDetectorOptions extends Partial<DetectOptions> {
   workers?: number;
 }
 
-const WORKER_MODULE = new URL(`./detectWorker${import.meta.url.endsWith(".ts") ? ".ts" : ".js"}`, import.meta.url);
+const WORKER_MODULE = workerModuleUrl(import.meta.url, "./detectWorker.js");
 
 /**
  * A full detection pass over every key group and host. With workers, the groups go in batches of

@@ -1,3 +1,4 @@
+import { workerModuleUrl } from "../../util/moduleWorker.js";
 import { WorkerPool } from "../../util/workerPool.js";
 import {
   batchLength,
@@ -15,10 +16,7 @@ export interface ForeignSignerScannerOptions {
   workers?: number;
 }
 
-const WORKER_MODULE = new URL(
-  `./foreignSignerWorker${import.meta.url.endsWith(".ts") ? ".ts" : ".js"}`,
-  import.meta.url,
-);
+const WORKER_MODULE = workerModuleUrl(import.meta.url, "./foreignSignerWorker.js");
 
 /** Runs the foreign-signer rule over every watched key in batches, on worker threads when there are any. */
 export class ForeignSignerScanner {

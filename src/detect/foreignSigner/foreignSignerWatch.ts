@@ -20,6 +20,7 @@ import {
   sweepRepository,
 } from "../../store/index.js";
 import type { Clock } from "../../util/clock.js";
+import { ClockLoop } from "../../util/clockLoop.js";
 import { type Logger, shortKey } from "../../util/logger.js";
 import type { ForeignSignerMetrics } from "../doppelganger/doppelgangerMetrics.js";
 import { OnchainEvidenceScanner } from "../onchainEvidence.js";
@@ -68,33 +69,28 @@ export class ForeignSignerWatch {
   private indexEpoch = -1n;
   private failure: string | null = null;
   private clearedSince = 0;
-  private loop: Promise<void> | null = null;
-  private readonly abort = new AbortController();
+  private readonly loop: ClockLoop;
 
   constructor(
     private readonly opts: ForeignSignerWatchOptions,
     private readonly m: ForeignSignerWatchModules,
-  ) {}
-
-  start(): void {
-    if (this.loop !== null) return;
-    this.loop = (async () => {
-      while (!this.abort.signal.aborted) {
-        const now = this.m.clock.nowMs();
-        const next = this.time === null ? now + RETRY_MS : nextPassMs(this.time, now);
-        try {
-          await this.m.clock.sleep(next - now, this.abort.signal);
-        } catch {
-          return;
-        }
-        await this.pass();
-      }
-    })();
+  ) {
+    this.loop = new ClockLoop(
+      { runAtStart: false },
+      {
+        clock: m.clock,
+        next: (now) => (this.time === null ? now + RETRY_MS : nextPassMs(this.time, now)),
+        run: () => this.pass(),
+      },
+    );
   }
 
-  async stop(): Promise<void> {
-    this.abort.abort();
-    await this.loop;
+  start(): void {
+    this.loop.start();
+  }
+
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** One pass now (the window ends with the current epoch). Failures are reported, never thrown. */

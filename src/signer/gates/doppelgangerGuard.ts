@@ -28,6 +28,7 @@ import {
 import type { Store } from "../../store/index.js";
 import { ethDoppelgangerRepository, ethValidatorsRepository } from "../../store/index.js";
 import type { Clock } from "../../util/clock.js";
+import { ClockLoop } from "../../util/clockLoop.js";
 import { toHex } from "../../util/hex.js";
 import { type Logger, shortKey } from "../../util/logger.js";
 import type { SigningGate } from "../../util/signingGate.js";
@@ -67,14 +68,22 @@ export class DoppelgangerGuard implements SigningGate {
   private time: ChainTime | null = null;
   private queue: Promise<unknown> = Promise.resolve();
   private failure: string | null = null;
-  private loop: Promise<void> | null = null;
-  private readonly abort = new AbortController();
+  private readonly loop: ClockLoop;
 
   constructor(
     private readonly opts: DoppelgangerGuardOptions,
     private readonly m: DoppelgangerGuardModules,
   ) {
     this.shared = new DoppelgangerSharedState(m.store, opts.instance, m.logger);
+    // the first round at once: it learns the chain's time and finds detections and restarts in the store
+    this.loop = new ClockLoop(
+      { runAtStart: true },
+      {
+        clock: m.clock,
+        next: (now) => (this.time === null ? now + RETRY_MS : nextCheckTimeMs(this.time, now)),
+        run: () => this.tick(),
+      },
+    );
   }
 
   assertMaySign(pubkey: string, kind: string): void {
@@ -170,26 +179,11 @@ export class DoppelgangerGuard implements SigningGate {
 
   /** Polls at three quarters of every slot until stop(). */
   start(): void {
-    if (this.loop !== null) return;
-    this.loop = (async () => {
-      // the first round at once: it learns the chain's time and finds detections and restarts in the store
-      await this.tick();
-      while (!this.abort.signal.aborted) {
-        const now = this.m.clock.nowMs();
-        const next = this.time === null ? now + RETRY_MS : nextCheckTimeMs(this.time, now);
-        try {
-          await this.m.clock.sleep(next - now, this.abort.signal);
-        } catch {
-          return;
-        }
-        await this.tick();
-      }
-    })();
+    this.loop.start();
   }
 
   async stop(): Promise<void> {
-    this.abort.abort();
-    await this.loop;
+    await this.loop.stop();
     await this.queue.catch(() => {});
   }
 

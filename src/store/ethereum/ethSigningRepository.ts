@@ -1,5 +1,7 @@
 import { pgLiteral } from "../sqlLiteral.js";
-import type { SqlScalar, SqlTx } from "../types.js";
+import { bytesOrNull as root } from "../sqlValues.js";
+import type { SqlTx } from "../types.js";
+import { u64Array } from "../u64Codec.js";
 import type {
   AttestationHistoryQuery,
   AttestationStateRow,
@@ -39,8 +41,6 @@ export function ethSigningRepository(dialect: SqlTx["dialect"]): EthSigningRepos
 
 type Raw = Record<string, unknown>;
 
-const root = (v: unknown): Uint8Array | null => (v === null || v === undefined ? null : new Uint8Array(v as Buffer));
-
 function blockState(tx: SqlTx, r: Raw): BlockStateRow {
   return {
     enabled: Boolean(r.enabled),
@@ -78,8 +78,12 @@ const ATT_STATE_SQL = `SELECT v.id, v.enabled, s.low_source, s.low_target, s.imp
      WHERE a.validator_id = v.id AND a.target_epoch = ${MAX_TARGET}) AS top_source
   FROM eth_validators v LEFT JOIN eth_attestation_state s ON s.validator_id = v.id`;
 
-/** PostgreSQL: one backward index probe per key for the highest target and its source. */
-const PG_ATT_STATE_SQL = `SELECT v.id, v.enabled, s.low_source, s.low_target, s.import_max_source,
+/**
+ * PostgreSQL: one backward index probe per key for the highest target and its source. `ids` is an int[]
+ * SQL expression (the repository passes an array constant; exported for bench/protectionProbe.ts).
+ */
+export function pgAttestationStatesSql(ids: string): string {
+  return `SELECT v.id, v.enabled, s.low_source, s.low_target, s.import_max_source,
     m.target_epoch AS max_target, m.source_epoch AS top_source
   FROM eth_validators v
     LEFT JOIN LATERAL (SELECT * FROM eth_attestation_state x WHERE x.validator_id = v.id) s ON true
@@ -87,7 +91,8 @@ const PG_ATT_STATE_SQL = `SELECT v.id, v.enabled, s.low_source, s.low_target, s.
       SELECT a.target_epoch, a.source_epoch FROM eth_signed_attestations a
       WHERE a.validator_id = v.id ORDER BY a.target_epoch DESC, a.source_epoch DESC LIMIT 1
     ) m ON true
-  WHERE v.id = ANY($1::int[])`;
+  WHERE v.id = ANY(${ids})`;
+}
 
 /**
  * SQLite: statements take a whole batch as one JSON parameter (json_each), and key states are cached in
@@ -218,7 +223,41 @@ class SqliteEthSigningRepository implements EthSigningRepository {
   }
 }
 
-const u64s = (tx: SqlTx, vs: readonly (bigint | null)[]): SqlScalar[] => vs.map((v) => tx.u64Nullable(v));
+/**
+ * PostgreSQL: every write of a batch as one statement (data-modifying CTEs all run), or null when there is
+ * nothing to write. Each column is one array constant (hex text for the roots), cheaper to parse than an
+ * element-wise ARRAY[]. Exported for bench/protectionProbe.ts.
+ */
+export function pgBatchWriteSql(w: BatchWrites): string | null {
+  const blockLows = w.blockStates.filter((c) => c.persist);
+  const attLows = w.attestationStates.filter((c) => c.persist);
+  if (w.blocks.length + w.attestations.length + blockLows.length + attLows.length === 0) return null;
+  const L = pgLiteral;
+  const parts: string[] = [];
+  if (w.blocks.length > 0) {
+    parts.push(`b AS (INSERT INTO eth_signed_blocks (validator_id, slot, signing_root)
+         SELECT i, s, decode(r, 'hex') FROM unnest(${L.intArray(w.blocks.map((r) => r.id))},
+           ${L.numericArray(w.blocks.map((r) => r.slot))}, ${L.hexArray(w.blocks.map((r) => r.signingRoot))}) AS u(i, s, r))`);
+  }
+  if (w.attestations.length > 0) {
+    parts.push(`a AS (INSERT INTO eth_signed_attestations (validator_id, target_epoch, source_epoch, signing_root)
+         SELECT i, t, s, decode(r, 'hex') FROM unnest(${L.intArray(w.attestations.map((r) => r.id))},
+           ${L.numericArray(w.attestations.map((r) => r.target))}, ${L.numericArray(w.attestations.map((r) => r.source))},
+           ${L.hexArray(w.attestations.map((r) => r.signingRoot))}) AS u(i, t, s, r))`);
+  }
+  if (blockLows.length > 0) {
+    parts.push(`bs AS (INSERT INTO eth_block_state (validator_id, low_slot)
+         SELECT * FROM unnest(${L.intArray(blockLows.map((c) => c.id))}, ${L.numericArray(blockLows.map((c) => c.state.lowSlot))})
+         ON CONFLICT (validator_id) DO UPDATE SET low_slot = excluded.low_slot)`);
+  }
+  if (attLows.length > 0) {
+    parts.push(`s AS (INSERT INTO eth_attestation_state (validator_id, low_source, low_target)
+         SELECT * FROM unnest(${L.intArray(attLows.map((c) => c.id))}, ${L.numericArray(attLows.map((c) => c.state.lowSource))},
+           ${L.numericArray(attLows.map((c) => c.state.lowTarget))})
+         ON CONFLICT (validator_id) DO UPDATE SET low_source = excluded.low_source, low_target = excluded.low_target)`);
+  }
+  return `WITH ${parts.join(", ")} SELECT 1`;
+}
 
 /** PostgreSQL: one statement per step for the whole batch (arrays + unnest); all writes in one statement. */
 const postgresRepo: EthSigningRepository = {
@@ -232,7 +271,7 @@ const postgresRepo: EthSigningRepository = {
   },
 
   async loadAttestationStates(tx, ids) {
-    const rows = await tx.all(PG_ATT_STATE_SQL.replace("$1::int[]", pgLiteral.intArray(ids)));
+    const rows = await tx.all(pgAttestationStatesSql(pgLiteral.intArray(ids)));
     return new Map(rows.map((r) => [Number(r.id), attestationState(tx, r)]));
   },
 
@@ -248,7 +287,7 @@ const postgresRepo: EthSigningRepository = {
     const rows = await tx.all(
       `SELECT b.validator_id, b.slot, b.signing_root FROM eth_signed_blocks b
        JOIN unnest($1::int[], $2::numeric[]) AS q(id, slot) ON b.validator_id = q.id AND b.slot = q.slot`,
-      [ids, u64s(tx, slots)],
+      [ids, u64Array(tx, slots, (s) => s)],
     );
     const out = new Map<number, StoredBlock[]>();
     for (const r of rows) {
@@ -262,17 +301,7 @@ const postgresRepo: EthSigningRepository = {
       `SELECT a.validator_id, a.source_epoch, a.target_epoch, a.signing_root FROM eth_signed_attestations a
        JOIN unnest($1::int[], $2::numeric[], $3::numeric[]) AS q(id, min_target, min_source)
          ON a.validator_id = q.id AND (a.target_epoch >= q.min_target OR a.source_epoch > q.min_source)`,
-      [
-        queries.map((q) => q.id),
-        u64s(
-          tx,
-          queries.map((q) => q.minTarget),
-        ),
-        u64s(
-          tx,
-          queries.map((q) => q.minSource),
-        ),
-      ],
+      [queries.map((q) => q.id), u64Array(tx, queries, (q) => q.minTarget), u64Array(tx, queries, (q) => q.minSource)],
     );
     const out = new Map<number, StoredAttestation[]>();
     for (const r of rows) {
@@ -286,35 +315,8 @@ const postgresRepo: EthSigningRepository = {
   },
 
   async write(tx, w) {
-    const blockLows = w.blockStates.filter((c) => c.persist);
-    const attLows = w.attestationStates.filter((c) => c.persist);
-    if (w.blocks.length + w.attestations.length + blockLows.length + attLows.length === 0) return;
-    // One statement (data-modifying CTEs all run) sent with COMMIT: no round trip of its own. Each
-    // column is one array constant (hex text for the roots), cheaper to parse than an element-wise ARRAY[].
-    const L = pgLiteral;
-    const parts: string[] = [];
-    if (w.blocks.length > 0) {
-      parts.push(`b AS (INSERT INTO eth_signed_blocks (validator_id, slot, signing_root)
-         SELECT i, s, decode(r, 'hex') FROM unnest(${L.intArray(w.blocks.map((r) => r.id))},
-           ${L.numericArray(w.blocks.map((r) => r.slot))}, ${L.hexArray(w.blocks.map((r) => r.signingRoot))}) AS u(i, s, r))`);
-    }
-    if (w.attestations.length > 0) {
-      parts.push(`a AS (INSERT INTO eth_signed_attestations (validator_id, target_epoch, source_epoch, signing_root)
-         SELECT i, t, s, decode(r, 'hex') FROM unnest(${L.intArray(w.attestations.map((r) => r.id))},
-           ${L.numericArray(w.attestations.map((r) => r.target))}, ${L.numericArray(w.attestations.map((r) => r.source))},
-           ${L.hexArray(w.attestations.map((r) => r.signingRoot))}) AS u(i, t, s, r))`);
-    }
-    if (blockLows.length > 0) {
-      parts.push(`bs AS (INSERT INTO eth_block_state (validator_id, low_slot)
-         SELECT * FROM unnest(${L.intArray(blockLows.map((c) => c.id))}, ${L.numericArray(blockLows.map((c) => c.state.lowSlot))})
-         ON CONFLICT (validator_id) DO UPDATE SET low_slot = excluded.low_slot)`);
-    }
-    if (attLows.length > 0) {
-      parts.push(`s AS (INSERT INTO eth_attestation_state (validator_id, low_source, low_target)
-         SELECT * FROM unnest(${L.intArray(attLows.map((c) => c.id))}, ${L.numericArray(attLows.map((c) => c.state.lowSource))},
-           ${L.numericArray(attLows.map((c) => c.state.lowTarget))})
-         ON CONFLICT (validator_id) DO UPDATE SET low_source = excluded.low_source, low_target = excluded.low_target)`);
-    }
-    tx.runAtCommit(`WITH ${parts.join(", ")} SELECT 1`);
+    // sent with COMMIT: no round trip of its own
+    const sql = pgBatchWriteSql(w);
+    if (sql !== null) tx.runAtCommit(sql);
   },
 };

@@ -245,4 +245,23 @@ describe.each(ENGINES)("foreign-signer check (%s)", (engine) => {
     expect(c.states[0]).toMatch(/HTTP 503/);
     expect(c.states[1]).toBeNull();
   });
+
+  it("runs by itself at three quarters of every epoch's last slot", async () => {
+    const c = await setup(1);
+    c.watch.start();
+    await c.clock.untilSleeping(); // the chain's time is unknown before the first pass: it retries
+    c.clock.advance(3000);
+    await c.clock.untilSleeping();
+    const first = Number(c.bn.currentEpoch());
+    const firstPass = c.bn.livenessAsked.at(-1); // the first pass, as soon as the genesis was known
+    expect(firstPass).toBe(c.clock.nowMs());
+    for (let slot = first * c.bn.slotsPerEpoch + 1; slot < (first + 3) * c.bn.slotsPerEpoch; slot++) {
+      c.clock.set(c.bn.timeOf(slot, 0.75));
+      await c.clock.untilSleeping();
+    }
+    const later = new Set(c.bn.livenessAsked.filter((t) => t > firstPass!));
+    expect([...later]).toEqual([first, first + 1, first + 2].map((e) => c.bn.epochCheckTime(e)));
+    await c.watch.stop();
+    expect(c.clock.sleeping).toBe(0);
+  });
 });
