@@ -22,7 +22,8 @@ export interface EthereumProtectionOptions {
   genesisValidatorsRoot: Uint8Array;
   /**
    * Most requests decided in one transaction. PostgreSQL keeps advisory locks in a shared table
-   * (max_locks_per_transaction x max_connections, 6,400 by default), so a batch must stay well below it.
+   * (max_locks_per_transaction x max_connections, 6,400 by default): maxBatch x overlap locks per
+   * process must fit beside every other signer's.
    */
   maxBatch?: number;
   /** Independent group-commit queues (PostgreSQL only; SQLite has one writer). Default 1. */
@@ -89,7 +90,7 @@ export class EthereumProtection implements ChainProtection<ProtectionRequest, Pr
     const store = modules.store;
     const rules = ethereumRules(ethSigningRepository(store.dialect), store.dialect, new ReleasedPositions());
     // one queue of up to 1,024 on both engines: on PostgreSQL more, smaller concurrent batches were
-    // slower (bench/RESULTS.md, shard sweep) and 1,024 locks a process stay far below the lock table
+    // slower (bench/RESULTS.md, shard sweep); two overlapping batches hold at most 2,048 locks a process
     this.engine = new ProtectionEngine(
       { maxBatch: opts.maxBatch ?? 1024, shards: opts.shards ?? 1, ...opt("overlap", opts.overlap) },
       modules,
