@@ -50,7 +50,7 @@ function ethereumRules(
 ): ChainRules<BatchItem, ProtectionOutcome> {
   return {
     chain: CHAIN,
-    // the key locks travel with BEGIN (PostgreSQL), the writes with COMMIT: three round trips a batch
+    // the key locks travel with BEGIN and the state read (PostgreSQL), the writes with COMMIT: two round trips a batch
     beginWith: (batch) => lockKeysStatement(dialect, batchLockKeys(batch)),
     decide: (tx, batch) => decideBatch(tx, repo, batch, released),
     released: ({ req, id }) => {
