@@ -131,7 +131,8 @@ async function decideValid(
   };
 
   const results: Settled<SubstrateOutcome>[] = [];
-  for (const { req, id } of items) {
+  for (const item of items) {
+    const { req, id } = item;
     const s = states.get(id);
     const who = { keyType: req.keyType, publicKey: toHex(req.publicKey) };
     if (s === undefined || !s.enabled) {
@@ -156,10 +157,10 @@ async function decideValid(
       results.push({ ok: false, error: new SubstrateError({ ...refused.res.refusal, ...who }) });
       continue;
     }
-    let inserted = false;
+    const inserted: SubstrateRecord[] = [];
     for (const { r, res } of decided) {
       if (res.result !== "insert") continue;
-      inserted = true;
+      inserted.push(r);
       const last = lasts.get(id) ?? { ...s };
       if (r.kind === "grandpa") {
         if (r.stage === GrandpaStage.PrimaryPropose) {
@@ -198,7 +199,9 @@ async function decideValid(
       }
       lasts.set(id, last);
     }
-    results.push({ ok: true, value: inserted ? "new" : "repeat" });
+    // only what is written raises the key's last positions in the store: only that counts as released
+    released?.willRelease(item, inserted);
+    results.push({ ok: true, value: inserted.length > 0 ? "new" : "repeat" });
   }
 
   await repo.insertGrandpa(tx, newVotes);

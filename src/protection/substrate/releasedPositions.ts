@@ -17,8 +17,26 @@ const compareSetRound = (a: SetRound, b: SetRound): number => compareBigint(a[0]
 export class SubstrateReleased {
   private readonly setRounds = new ReleasedPositions<SetRound>(compareSetRound);
   private readonly numbers = new ReleasedPositions<bigint>(compareBigint);
+  /** Per request of a batch being decided: the records its transaction writes (until the commit). */
+  private readonly written = new WeakMap<object, readonly SubstrateRecord[]>();
 
-  note(id: number, records: readonly SubstrateRecord[]): void {
+  /**
+   * The records a request's transaction writes. A repeat writes nothing, and may differ from what is
+   * stored in what the rules ignore (a dispute statement's session): noting it would make the store
+   * look behind.
+   */
+  willRelease(request: object, records: readonly SubstrateRecord[]): void {
+    this.written.set(request, records);
+  }
+
+  /** After the commit: the request's written records are released. */
+  released(id: number, request: object): void {
+    const records = this.written.get(request);
+    this.written.delete(request);
+    if (records !== undefined) this.note(id, records);
+  }
+
+  private note(id: number, records: readonly SubstrateRecord[]): void {
     for (const r of records) {
       if (r.kind === "grandpa") this.setRounds.note(String(id), [r.setId, r.round]);
       else if (r.kind === "beefy") this.setRounds.note(String(id), [r.setId, r.blockNumber]);

@@ -56,7 +56,7 @@ function substrateRules(
   return {
     chain: CHAIN,
     decide: (tx, batch) => decideBatch(tx, repo, batch, released),
-    released: ({ req, id }) => released.note(id, req.records),
+    released: (item) => released.released(item.id, item),
     storeBehind: (e): e is SubstrateError => e instanceof SubstrateError && e.code === SubstrateErrorCode.StoreBehind,
     keyFields: ({ req }) => ({ keyType: req.keyType, publicKey: shortKey(toHex(req.publicKey)) }),
     event: substrateEvent,

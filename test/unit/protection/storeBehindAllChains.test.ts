@@ -117,6 +117,24 @@ describe.each(ENGINES)("a store behind what this process released, Substrate on 
     expect(await codeOf(sign("gran", 1, prevote(8, 11n)))).toBe(SubstrateErrorCode.StoreBehind);
     expect(await sign("gran", 3, prevote(7, 11n))).toBe("new");
   });
+
+  it("a repeated dispute statement whose session the store did not take does not make the store look behind", async () => {
+    ts = await openTestStore(engine);
+    p = new SubstrateProtection({}, { store: ts.store, logger: nullLogger });
+    const sign = (...records: SubstrateRecord[]) => p.checkAndRecord({ keyType: "para", publicKey: fakeKey(4), records });
+    const valid = (session: bigint | null): SubstrateRecord => ({
+      kind: "para",
+      candidateHash: h(9),
+      statement: "valid",
+      session,
+    });
+    expect(await sign(valid(null))).toBe("new");
+    // the same statement on the same candidate is a repeat: nothing is written, the session stays unknown
+    expect(await sign(valid(2n))).toBe("repeat");
+    // (found by the model test: the repeat's session 2 was counted as released, the store held none)
+    expect(await sign(seal(7n, 1))).toBe("new");
+    expect(await sign(valid(3n))).toBe("repeat");
+  });
 });
 
 markPostgresSkipped("store behind what this process released (CometBFT, Substrate)");
