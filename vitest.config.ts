@@ -4,6 +4,10 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     globalSetup: ["test/utils/generatedCode.ts"],
+    // Vitest's default (one worker fewer than the cores) is a single worker on a 2-core CI machine, which
+    // runs every file one after the other. Two let the unit, web, spec and model files share the cores;
+    // security and e2e keep one file at a time (fileParallelism: false), as their real processes need.
+    maxWorkers: 2,
     projects: [
       {
         test: {

@@ -49,7 +49,7 @@ describe("signer stop", () => {
     cleanups.push(t.cleanup);
     await generateTestKeys(join(t.dir, "keys"), 1);
     // the window was a few milliseconds wide: several tries make a regression visible
-    for (let i = 0; i < 6; i++) {
+    for (let i = 0; i < 3; i++) {
       const child = startCli([
         "signer",
         "--port",
