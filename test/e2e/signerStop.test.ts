@@ -6,6 +6,15 @@ import { generateTestKeys, startSignerProcess } from "../utils/signerProcess.js"
 import { tempDir } from "../utils/stores.js";
 
 const NET = ["--network", "custom", "--genesis-validators-root", `0x${"11".repeat(32)}`, "--no-doppelganger"];
+const signerArgs = (dir: string): string[] => [
+  "--db",
+  `sqlite:${join(dir, "db.sqlite")}`,
+  ...NET,
+  "--keystores",
+  join(dir, "keys"),
+  "--keymanager-token-file",
+  join(dir, "token"),
+];
 
 describe("signer stop", () => {
   const cleanups: (() => unknown)[] = [];
@@ -17,15 +26,7 @@ describe("signer stop", () => {
     const t = tempDir("sg-stop-");
     cleanups.push(t.cleanup);
     await generateTestKeys(join(t.dir, "keys"), 1);
-    const s = await startSignerProcess([
-      "--db",
-      `sqlite:${join(t.dir, "db.sqlite")}`,
-      ...NET,
-      "--keystores",
-      join(t.dir, "keys"),
-      "--keymanager-token-file",
-      join(t.dir, "token"),
-    ]);
+    const s = await startSignerProcess(signerArgs(t.dir));
     cleanups.push(() => s.kill());
     const { hostname, port } = new URL(s.url);
     const socket = connect(Number(port), hostname);
@@ -50,18 +51,7 @@ describe("signer stop", () => {
     await generateTestKeys(join(t.dir, "keys"), 1);
     // the window was a few milliseconds wide: several tries make a regression visible
     for (let i = 0; i < 3; i++) {
-      const child = startCli([
-        "signer",
-        "--port",
-        "0",
-        "--db",
-        `sqlite:${join(t.dir, "db.sqlite")}`,
-        ...NET,
-        "--keystores",
-        join(t.dir, "keys"),
-        "--keymanager-token-file",
-        join(t.dir, "token"),
-      ]);
+      const child = startCli(["signer", "--port", "0", ...signerArgs(t.dir)]);
       let out = "";
       // killed from the data handler itself: no await between the line and the signal
       child.stdout.on("data", (d: Buffer) => {
