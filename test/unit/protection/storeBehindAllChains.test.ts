@@ -121,7 +121,8 @@ describe.each(ENGINES)("a store behind what this process released, Substrate on 
   it("a repeated dispute statement whose session the store did not take does not make the store look behind", async () => {
     ts = await openTestStore(engine);
     p = new SubstrateProtection({}, { store: ts.store, logger: nullLogger });
-    const sign = (...records: SubstrateRecord[]) => p.checkAndRecord({ keyType: "para", publicKey: fakeKey(4), records });
+    const sign = (...records: SubstrateRecord[]) =>
+      p.checkAndRecord({ keyType: "para", publicKey: fakeKey(4), records });
     const valid = (session: bigint | null): SubstrateRecord => ({
       kind: "para",
       candidateHash: h(9),
