@@ -47,7 +47,8 @@ export interface PublisherThreadModules {
  * The outbox publisher (OutboxPublisher) in a worker thread of its own (publisherWorker.ts) with its own
  * store and NATS connections: the signer's event loop only writes the outbox row in the decision's
  * transaction, posts a nudge now and then, and mirrors the thread's status into its metrics and health.
- * A thread that stops unexpectedly is logged, counted (slashguard_events_publisher_restarts_total) and
+ * A thread that stops unexpectedly is logged, counted (slashguard_events_publisher_restarts_total, and as
+ * a failed attempt in slashguard_events_publish_failures_total) and
  * started again with backoff; the rows it had not deleted stay in the outbox and go out again, which the
  * stream's de-duplication absorbs. Signing never waits for it.
  */
@@ -192,6 +193,8 @@ export class PublisherThread implements EventPublisher {
     this.state = { ...this.state, connected: false, lastError: `publisher thread stopped: ${why}` };
     this.modules.metrics.connected.set(0);
     this.modules.metrics.restarts.inc();
+    // a failed attempt as well: SlashguardEventsPublishFailing fires on a thread that keeps dying
+    this.modules.metrics.publishFailures.inc();
     this.modules.logger.error("Event publisher thread stopped; starting it again", { why, inMs: delay });
     this.restartTimer = setTimeout(() => {
       this.restartTimer = null;
