@@ -4,15 +4,16 @@
  * machine load hits both alike. Two tables:
  *
  * 1. protection only, in this process, at saturation: every slot of an epoch sends N/32 concurrent
- *    attestations (distinct keys) and waits for them, slot after slot. Modes: off; on (the publisher in its
- *    own thread, as the signer runs it); on with the publisher in the signing thread (how it ran before).
+ *    attestations (distinct keys) and waits for them, slot after slot. Modes: off; the outbox row written
+ *    but no publisher; on (the publisher in its own thread, as the signer runs it); on with the publisher
+ *    in the signing thread (how it ran before).
  * 2. the real signer process (`slashguard signer` from dist/, HTTP + BLS signing), events off vs on:
  *    "paced" sends a slot's attestations (N/32 at once) every --slot-ms (a mainnet slot shortened), for
  *    --slots slots; "saturated" keeps 256 requests in flight for N requests.
  *
  *   npm run build && node --import tsx bench/events.ts [--validators 2000] [--epochs 2] [--rounds 2]
  *     [--engines sqlite,postgres] [--nats nats://127.0.0.1:4222] [--signer-validators 10000] [--slot-ms 1000]
- *     [--slots 32] [--only protection|signer] [--no-inline]
+ *     [--slots 32] [--only protection|signer] [--modes off,outbox,on,inline]
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -86,7 +87,10 @@ async function dropStream(stream: string): Promise<void> {
   await nc.close();
 }
 
-/** Table 1: protection only, in this process. mode: off | on (publisher thread) | inline (signing thread). */
+/**
+ * Table 1: protection only, in this process. mode: off | outbox (the row written, no publisher) | on (the
+ * publisher thread) | inline (the publisher in the signing thread).
+ */
 async function protectionRun(engine: string, mode: string, tag: string): Promise<Result> {
   const dir = mkdtempSync(join(tmpdir(), "sg-bench-ev-"));
   const pg = engine === "postgres" ? await freshPg("events") : null;
@@ -115,7 +119,7 @@ async function protectionRun(engine: string, mode: string, tag: string): Promise
       onFull: () => {},
     });
   if (sink !== null && publisher !== null) sink.onRecorded = () => publisher.poke();
-  if (!process.argv.includes("--no-publisher")) {
+  if (mode !== "outbox") {
     publisher?.start();
     // the thread's start-up (and the bus connection) is not part of the measurement
     const end = Date.now() + 30_000;
@@ -247,14 +251,20 @@ async function signerRun(
   }
 }
 
+const LABELS: Record<string, string> = {
+  off: "events off",
+  outbox: "outbox row only, no publisher",
+  on: "events on (publisher thread)",
+  inline: "events on (publisher inline, before)",
+};
 const avg = (xs: Result[], f: (x: Result) => number): number => xs.reduce((a, x) => a + f(x), 0) / xs.length;
 const ratio = (on: number, off: number): string => `${((100 * on) / off).toFixed(0)}%`;
 
 const protectionRows: (string | number)[][] = [];
 if (ONLY !== "signer") {
-  const modes = process.argv.includes("--no-inline") ? ["off", "on"] : ["off", "on", "inline"];
+  const modes = arg("modes", "off,outbox,on,inline").split(",");
   for (const engine of ENGINES) {
-    const acc: Record<string, Result[]> = { off: [], on: [], inline: [] };
+    const acc: Record<string, Result[]> = { off: [], outbox: [], on: [], inline: [] };
     for (let r = 0; r < ROUNDS; r++) {
       // alternating order: each mode runs first in some round
       const order = modes.map((_, i) => modes[(i + r) % modes.length]!);
