@@ -275,11 +275,7 @@ if (ONLY !== "signer") {
       const xs = acc[mode]!;
       protectionRows.push([
         engine,
-        mode === "off"
-          ? "events off"
-          : mode === "on"
-            ? "events on (publisher thread)"
-            : "events on (publisher inline, before)",
+        LABELS[mode] ?? mode,
         Math.round(avg(xs, (x) => x.rate)),
         avg(xs, (x) => x.p50).toFixed(2),
         avg(xs, (x) => x.p99).toFixed(2),
