@@ -75,10 +75,11 @@ export interface EventPublisher {
  * events wait for acknowledgements at once, never two of one subject, so a key's events keep their order
  * even when one fails; an acknowledged event is not sent again by this process. Any failure is retried
  * with backoff from the first event not acknowledged: delivery is at-least-once, and the stream's duplicate
- * window turns a re-publish (e.g. after a crash) into nothing. It runs beside signing and never makes a
- * decision wait. SQLite: reads go after the last row taken (rows are committed in seq order there) and
- * deletes are gathered into one write transaction per `deleteEveryMs`, so the signer's commits rarely
- * share the disk with the publisher's. PostgreSQL: a round holds an advisory lock so that publishers of
+ * window turns a re-publish (e.g. after a crash) into nothing. It runs in a thread of its own beside signing
+ * (PublisherThread, publisherWorker.ts) and never makes a decision wait. SQLite: reads go after the last
+ * row taken (rows are committed in seq order there) and deletes are gathered into one write transaction
+ * per `deleteEveryMs` (on the signer's connection, removeRows), so the signer's commits rarely share the
+ * disk with the publisher's. PostgreSQL: a round holds an advisory lock so that publishers of
  * several signer processes sharing the database never interleave.
  */
 export class OutboxPublisher implements EventPublisher {
