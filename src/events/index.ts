@@ -3,6 +3,7 @@ export { DEFAULT_STREAM, DEFAULT_SUBJECT_PREFIX, failoverEvent, validPrefix, val
 export { MemoryEventQueue } from "./memoryQueue.js";
 export { createEventMetrics } from "./metrics.js";
 export { NatsBus } from "./natsBus.js";
-export { OutboxPublisher } from "./outboxPublisher.js";
+export { type EventPublisher, OutboxPublisher } from "./outboxPublisher.js";
 export { OutboxSink } from "./outboxSink.js";
+export { PublisherThread } from "./publisherThread.js";
 export { tailEvents } from "./tail.js";

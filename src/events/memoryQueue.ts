@@ -1,5 +1,5 @@
 import type { ReadyEvent } from "./eventFormat.js";
-import type { EventMetrics } from "./metrics.js";
+import type { EventCounters } from "./metrics.js";
 
 /**
  * Events of a source that has no store transaction to write an outbox row in (the failover daemon): a
@@ -14,7 +14,7 @@ export class MemoryEventQueue {
 
   constructor(
     private readonly max: number,
-    private readonly metrics: EventMetrics,
+    private readonly metrics: EventCounters,
   ) {}
 
   push(e: ReadyEvent): boolean {

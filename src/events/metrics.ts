@@ -1,13 +1,27 @@
 import { Counter, Gauge, type Registry } from "prom-client";
 
-/** Metrics of the message-bus outbox and its publisher (docs/events.md). */
-export interface EventMetrics {
+/** Metrics of the message-bus outbox and its publisher (docs/events.md), in the main thread's registry. */
+export interface EventMetrics extends EventCounters {
   backlog: Gauge;
   oldestAge: Gauge;
   published: Counter;
   publishFailures: Counter;
   dropped: Counter;
   connected: Gauge;
+  restarts: Counter;
+}
+
+/**
+ * What the outbox, the queue and the publisher do with the metrics: the registry's metrics in the main
+ * thread, a mirror reported to the main thread in the publisher's thread (publisherWorker.ts).
+ */
+export interface EventCounters {
+  backlog: { set(value: number): void };
+  oldestAge: { set(value: number): void };
+  published: { inc(value?: number): void };
+  publishFailures: { inc(value?: number): void };
+  dropped: { inc(value?: number): void };
+  connected: { set(value: number): void };
 }
 
 export function createEventMetrics(registry: Registry): EventMetrics {
@@ -40,6 +54,11 @@ export function createEventMetrics(registry: Registry): EventMetrics {
     connected: new Gauge({
       name: "slashguard_events_connected",
       help: "1 while the publisher is connected to the message bus and its stream exists",
+      registers: [registry],
+    }),
+    restarts: new Counter({
+      name: "slashguard_events_publisher_restarts_total",
+      help: "Times the publisher thread stopped unexpectedly and was started again (signing is not affected)",
       registers: [registry],
     }),
   };

@@ -4,7 +4,7 @@ import { errorMessage } from "../util/errors.js";
 import type { Logger } from "../util/logger.js";
 import type { ReadyEvent } from "./eventFormat.js";
 import type { MemoryEventQueue } from "./memoryQueue.js";
-import type { EventMetrics } from "./metrics.js";
+import type { EventCounters } from "./metrics.js";
 import type { EventBus } from "./natsBus.js";
 import { expandRow } from "./outboxFormat.js";
 import { publishInWindows } from "./publishWindows.js";
@@ -46,10 +46,27 @@ export interface OutboxPublisherModules {
   queue?: MemoryEventQueue | null;
   bus: EventBus;
   logger: Logger;
-  metrics: EventMetrics;
+  metrics: EventCounters;
   /** Told whether the outbox is at its bound (OutboxSink.full). */
   onFull: (full: boolean) => void;
+  /**
+   * SQLite: deletes published rows (default: a write transaction on `store`). The publisher thread hands
+   * them to the signer's own connection: a commit on a second connection would make the signer's key-state
+   * cache reload (SqlTx.changeToken), and its writes wait for the lock with the event loop blocked.
+   */
+  removeRows?: (seqs: number[]) => Promise<void>;
   now?: () => number;
+}
+
+/** What the signer drives: the publisher in its own thread (PublisherThread) or in this one (OutboxPublisher). */
+export interface EventPublisher {
+  start(): void;
+  /** New events were written: look at the outbox soon. */
+  poke(): void;
+  /** For /healthcheck: the bus is reachable and the outbox is not growing without bound. */
+  status(): { connected: boolean; backlog: number; lastError: string | null };
+  /** Stops after the round under way; rows not published stay in the outbox for the next start. */
+  stop(): Promise<void>;
 }
 
 /**
@@ -58,13 +75,14 @@ export interface OutboxPublisherModules {
  * events wait for acknowledgements at once, never two of one subject, so a key's events keep their order
  * even when one fails; an acknowledged event is not sent again by this process. Any failure is retried
  * with backoff from the first event not acknowledged: delivery is at-least-once, and the stream's duplicate
- * window turns a re-publish (e.g. after a crash) into nothing. It runs beside signing and never makes a
- * decision wait. SQLite: reads go after the last row taken (rows are committed in seq order there) and
- * deletes are gathered into one write transaction per `deleteEveryMs`, so the signer's commits rarely
- * share the disk with the publisher's. PostgreSQL: a round holds an advisory lock so that publishers of
+ * window turns a re-publish (e.g. after a crash) into nothing. It runs in a thread of its own beside signing
+ * (PublisherThread, publisherWorker.ts) and never makes a decision wait. SQLite: reads go after the last
+ * row taken (rows are committed in seq order there) and deletes are gathered into one write transaction
+ * per `deleteEveryMs` (on the signer's connection, removeRows), so the signer's commits rarely share the
+ * disk with the publisher's. PostgreSQL: a round holds an advisory lock so that publishers of
  * several signer processes sharing the database never interleave.
  */
-export class OutboxPublisher {
+export class OutboxPublisher implements EventPublisher {
   private readonly batch: number;
   private readonly idleMs: number;
   private readonly lingerMs: number;
@@ -298,7 +316,8 @@ export class OutboxPublisher {
     this.pendingDelete = [];
     this.lastDelete = this.now();
     try {
-      await store.tx((tx) => outboxRepository.remove(tx, seqs));
+      if (this.modules.removeRows !== undefined) await this.modules.removeRows(seqs);
+      else await store.tx((tx) => outboxRepository.remove(tx, seqs));
     } catch (e) {
       this.pendingDelete = seqs.concat(this.pendingDelete);
       throw e;

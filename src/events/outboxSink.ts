@@ -3,7 +3,7 @@ import type { SqlTx } from "../store/index.js";
 import { outboxRepository } from "../store/index.js";
 import type { Logger } from "../util/logger.js";
 import type { AlertEventFacts } from "./eventFormat.js";
-import type { EventMetrics } from "./metrics.js";
+import type { EventCounters } from "./metrics.js";
 import { packEvents } from "./outboxFormat.js";
 
 export interface OutboxSinkOptions {
@@ -13,7 +13,7 @@ export interface OutboxSinkOptions {
 
 export interface OutboxSinkModules {
   logger: Logger;
-  metrics: EventMetrics;
+  metrics: EventCounters;
   now?: () => number;
 }
 

@@ -127,8 +127,9 @@ export async function startSigner(
   const durability = pick(flags.dbDurability, fileDurability as DbDurability | undefined, DEFAULT_DB_DURABILITY);
   // the database's alerts go to --monitor-url (a refused start still sends its alert: a few seconds)
   const monitor = monitorAlertSink(flags, config, configFile, logger);
+  const storeUrl = pick(flags.db, config.db as string | undefined, DEFAULT_STORE_URL);
   const { store, stop: stopStoreChecks } = await openSignerStore(
-    pick(flags.db, config.db as string | undefined, DEFAULT_STORE_URL),
+    storeUrl,
     durability,
     logger,
     registry,
@@ -195,7 +196,7 @@ export async function startSigner(
     pino.flush();
   };
   try {
-    events = setUpEvents(flags, config, configFile, { store, logger, registry });
+    events = setUpEvents(flags, config, configFile, { store, storeUrl, logger, registry });
     const ctx: SignerContext = {
       flags,
       config,

@@ -85,14 +85,22 @@ export async function startMonitor(opts: MonitorOptions, modules: MonitorModules
       : null;
   const logger = (modules.logger ?? ownLogger!.logger).child({ service: "monitor" });
   const sinks = buildSinks(sinkConfigs, opts.webhook);
-  const store = modules.store ?? (await openStore(pick(opts.db, doc.db as string | undefined, DEFAULT_STORE_URL)));
+  const storeUrl = pick(opts.db, doc.db as string | undefined, DEFAULT_STORE_URL);
+  const store = modules.store ?? (await openStore(storeUrl));
   const registry = modules.registry ?? new Registry();
   if (modules.registry === undefined) collectDefaultMetrics({ register: registry, prefix: "slashguard_" });
   const now = (): number => Date.now();
   // standalone: --events of its own (with `up` the signer's registry already holds the event metrics)
   const bus =
     modules.registry === undefined
-      ? setUpEvents(opts, doc, configFile, { store, logger, registry }, "alert.<alert kind>.<state>")
+      ? setUpEvents(
+          opts,
+          doc,
+          configFile,
+          // a store handed in (tests) has no URL with credentials of its own: the thread uses store.url
+          { store, ...(modules.store === undefined ? { storeUrl } : {}), logger, registry },
+          "alert.<alert kind>.<state>",
+        )
       : null;
   const monitor = await startFleetMonitor(
     {

@@ -7,11 +7,11 @@ import {
   createEventMetrics,
   DEFAULT_STREAM,
   DEFAULT_SUBJECT_PREFIX,
+  type EventPublisher,
   failoverEvent,
   MemoryEventQueue,
-  NatsBus,
-  OutboxPublisher,
   OutboxSink,
+  PublisherThread,
   validPrefix,
   validStreamName,
 } from "../../events/index.js";
@@ -62,7 +62,8 @@ export interface SignerEvents {
   sink: OutboxSink | null;
   /** Events without a store transaction (failover). */
   queue: MemoryEventQueue;
-  publisher: OutboxPublisher;
+  /** The outbox publisher, in a worker thread of its own (events/publisherThread.ts). */
+  publisher: EventPublisher;
   instance: string;
   subjectPrefix: string;
   describe(): string;
@@ -76,7 +77,13 @@ export function setUpEvents(
   flags: EventsFlags,
   config: Record<string, unknown>,
   configFile: string,
-  modules: { store: Store | null; logger: Logger; registry: Registry },
+  modules: {
+    store: Store | null;
+    /** The store's URL with its credentials, for the publisher thread's own connection (default store.url). */
+    storeUrl?: string;
+    logger: Logger;
+    registry: Registry;
+  },
   subjects = "sign.<chain>.<key>",
 ): SignerEvents | null {
   const c = validateSection(EventsConfig, config.events, configFile, "events");
@@ -96,13 +103,16 @@ export function setUpEvents(
   const instance = pick(flags.eventsInstance, c.instance, hostname());
   const sink = modules.store === null ? null : new OutboxSink({ subjectPrefix, instance }, { logger, metrics });
   const queue = new MemoryEventQueue(MEMORY_QUEUE_MAX, metrics);
-  const bus = new NatsBus({ url, stream, subjectPrefix }, { logger });
-  const publisher = new OutboxPublisher(
-    { maxBacklog: pick(flags.eventsMaxBacklog, c.max_backlog, DEFAULT_MAX_BACKLOG) },
+  const publisher = new PublisherThread(
+    {
+      storeUrl: modules.store === null ? null : (modules.storeUrl ?? modules.store.url),
+      bus: { url, stream, subjectPrefix },
+      publisher: { maxBacklog: pick(flags.eventsMaxBacklog, c.max_backlog, DEFAULT_MAX_BACKLOG) },
+      queueMax: MEMORY_QUEUE_MAX,
+    },
     {
       store: modules.store,
       queue,
-      bus,
       logger,
       metrics,
       onFull: (full) => {
@@ -111,7 +121,6 @@ export function setUpEvents(
     },
   );
   if (sink !== null) sink.onRecorded = () => publisher.poke();
-  queue.onQueued = () => publisher.poke();
   return {
     sink,
     queue,
