@@ -109,7 +109,7 @@ export async function sustained(check: Check, firstEpoch: number): Promise<Resul
   if (CPU) {
     const c = process.cpuUsage(c0);
     console.log(
-      `sustained: wall ${(now() - t0).toFixed(0)} ms, node cpu ${((c.user + c.system) / 1000).toFixed(0)} ms, postgres cpu ${(pgCpuMs() - pg0).toFixed(0)} ms, rows ${total}`,
+      `sustained: wall ${(now() - t0).toFixed(0)} ms, node cpu ${((c.user + c.system) / 1000).toFixed(0)} ms (sys ${(c.system / 1000).toFixed(0)}), postgres cpu ${(pgCpuMs() - pg0).toFixed(0)} ms, rows ${total}`,
     );
   }
   return { rate: total / ((now() - t0) / 1000), ...stats(lat) };
@@ -181,7 +181,7 @@ async function rawInsertRate(store: Store): Promise<number> {
   if (CPU) {
     const c = process.cpuUsage(c0);
     console.log(
-      `raw: wall ${(now() - t0).toFixed(0)} ms, node cpu ${((c.user + c.system) / 1000).toFixed(0)} ms, postgres cpu ${(pgCpuMs() - pg0).toFixed(0)} ms, rows ${rows}`,
+      `raw: wall ${(now() - t0).toFixed(0)} ms, node cpu ${((c.user + c.system) / 1000).toFixed(0)} ms (sys ${(c.system / 1000).toFixed(0)}), postgres cpu ${(pgCpuMs() - pg0).toFixed(0)} ms, rows ${rows}`,
     );
   }
   await store.tx((tx) => tx.run("DROP TABLE bench_raw"));
