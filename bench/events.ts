@@ -29,8 +29,8 @@ import { PublisherThread } from "../src/events/publisherThread.js";
 import { EthereumProtection } from "../src/protection/ethereum/ethereumProtection.js";
 import { openStore } from "../src/store/openStore.js";
 import { nullLogger } from "../src/util/logger.js";
-import { arg, freshPg, machine, now, stats, table } from "./lib.js";
-import { body, cpuSeconds, keysDir, post, startSigner } from "./signerProcess.js";
+import { arg, cpuSeconds, freshPg, machine, now, stats, table } from "./lib.js";
+import { body, closedLoop, keysDir, post, startSigner } from "./signerProcess.js";
 
 const N = Number(arg("validators", "2000"));
 const EPOCHS = Number(arg("epochs", "2"));
@@ -188,21 +188,7 @@ async function paced(url: string, keys: string[], epoch: number): Promise<Result
 
 /** A closed loop keeping IN_FLIGHT requests in flight, each key once per epoch, for `total` requests. */
 async function saturated(url: string, keys: string[], epoch: number, total: number): Promise<Result> {
-  const lat: number[] = [];
-  let next = 0;
-  const t0 = now();
-  await Promise.all(
-    Array.from({ length: IN_FLIGHT }, async () => {
-      for (;;) {
-        const n = next++;
-        if (n >= total) return;
-        const t = now();
-        await post(url, keys[n % keys.length]!, body(n % keys.length, epoch + Math.floor(n / keys.length)));
-        lat.push(now() - t);
-      }
-    }),
-  );
-  return { rate: total / ((now() - t0) / 1000), count: total, ...stats(lat) };
+  return { ...(await closedLoop(url, keys, epoch, total, IN_FLIGHT)), count: total };
 }
 
 async function withCores(pid: number, work: () => Promise<Result>): Promise<Result> {
@@ -259,6 +245,28 @@ const LABELS: Record<string, string> = {
 };
 const avg = (xs: Result[], f: (x: Result) => number): number => xs.reduce((a, x) => a + f(x), 0) / xs.length;
 const ratio = (on: number, off: number): string => `${((100 * on) / off).toFixed(0)}%`;
+/** A row's rate, p50, p99 (mean over its runs) and, beside the events-off runs, p50 and p99 as a share of theirs. */
+function latencyCells(xs: Result[], off: Result[] | null): (string | number)[] {
+  const p50 = avg(xs, (x) => x.p50);
+  const p99 = avg(xs, (x) => x.p99);
+  return [
+    Math.round(avg(xs, (x) => x.rate)),
+    p50.toFixed(2),
+    p99.toFixed(2),
+    off === null
+      ? "-"
+      : ratio(
+          p50,
+          avg(off, (x) => x.p50),
+        ),
+    off === null
+      ? "-"
+      : ratio(
+          p99,
+          avg(off, (x) => x.p99),
+        ),
+  ];
+}
 
 const protectionRows: (string | number)[][] = [];
 if (ONLY !== "signer") {
@@ -273,25 +281,7 @@ if (ONLY !== "signer") {
     const off = acc.off!;
     for (const mode of modes) {
       const xs = acc[mode]!;
-      protectionRows.push([
-        engine,
-        LABELS[mode] ?? mode,
-        Math.round(avg(xs, (x) => x.rate)),
-        avg(xs, (x) => x.p50).toFixed(2),
-        avg(xs, (x) => x.p99).toFixed(2),
-        mode === "off"
-          ? "-"
-          : ratio(
-              avg(xs, (x) => x.p50),
-              avg(off, (x) => x.p50),
-            ),
-        mode === "off"
-          ? "-"
-          : ratio(
-              avg(xs, (x) => x.p99),
-              avg(off, (x) => x.p99),
-            ),
-      ]);
+      protectionRows.push([engine, LABELS[mode] ?? mode, ...latencyCells(xs, mode === "off" ? null : off)]);
     }
   }
 }
@@ -323,21 +313,7 @@ if (ONLY !== "protection") {
             ? `paced: ${Math.ceil(SIGNER_N / SLOTS)} every ${SLOT_MS} ms`
             : `saturated: ${IN_FLIGHT} in flight`,
           `events ${mode}`,
-          Math.round(avg(xs, (x) => x.rate)),
-          avg(xs, (x) => x.p50).toFixed(2),
-          avg(xs, (x) => x.p99).toFixed(2),
-          mode === "off"
-            ? "-"
-            : ratio(
-                avg(xs, (x) => x.p50),
-                avg(off, (x) => x.p50),
-              ),
-          mode === "off"
-            ? "-"
-            : ratio(
-                avg(xs, (x) => x.p99),
-                avg(off, (x) => x.p99),
-              ),
+          ...latencyCells(xs, mode === "off" ? null : off),
           avg(xs, (x) => x.cores ?? 0).toFixed(2),
           pub.length === 0 ? "-" : `${Math.round(pub.reduce((a, b) => a + b, 0) / pub.length)}`,
         ]);

@@ -15,11 +15,11 @@
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { DEFAULT_KEYS_ROOT, deriveScrypt, dropSetCache, keystoreSet, writeSetCache } from "./keyCacheKeys.js";
-import { arg, machine, now, table } from "./lib.js";
+import { arg, cpuSeconds, machine, now, table } from "./lib.js";
 
 const COLD = Number(arg("cold", "200"));
 const CACHED = arg("cached", "1000,10000").split(",").filter(Boolean).map(Number);
@@ -42,12 +42,6 @@ async function rawScrypt(count: number): Promise<number> {
     }),
   );
   return count / ((now() - t0) / 1000);
-}
-
-/** CPU seconds (user + system, all threads) a live process has used, from /proc. */
-function cpuSeconds(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return (Number(f[11]) + Number(f[12])) / 100;
 }
 
 interface Start {

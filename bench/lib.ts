@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import pg from "pg";
 
@@ -63,4 +64,10 @@ export async function freshPg(tag: string): Promise<{ url: string; drop: () => P
       await d.end();
     },
   };
+}
+
+/** CPU seconds (user + system, all threads) a live process has used so far, from /proc. */
+export function cpuSeconds(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100 on Linux)
 }

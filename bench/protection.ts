@@ -7,8 +7,7 @@
  * Workloads: "burst" = every slot of an epoch sends N/32 concurrent attestations (distinct keys) and waits
  * for all answers; "sustained" = a closed loop keeping 1,024 requests in flight over every key.
  */
-import * as fsSync from "node:fs";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -16,7 +15,7 @@ import { EthereumProtection } from "../src/protection/ethereum/ethereumProtectio
 import { openStore } from "../src/store/openStore.js";
 import type { Store } from "../src/store/types.js";
 import { nullLogger } from "../src/util/logger.js";
-import { arg, fmt, freshPg, machine, now, stats, table } from "./lib.js";
+import { arg, cpuSeconds, fmt, freshPg, machine, now, stats, table } from "./lib.js";
 
 export const N = Number(arg("validators", "10000"));
 export const EPOCHS = Number(arg("epochs", "3"));
@@ -103,27 +102,38 @@ export async function sustained(check: Check, firstEpoch: number): Promise<Resul
       lat.push(now() - t);
     }
   };
-  const c0 = process.cpuUsage();
-  const pg0 = pgCpuMs();
+  const cpu = cpuMeter();
   await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
-  if (CPU) {
-    const c = process.cpuUsage(c0);
-    console.log(
-      `sustained: wall ${(now() - t0).toFixed(0)} ms, node cpu ${((c.user + c.system) / 1000).toFixed(0)} ms (sys ${(c.system / 1000).toFixed(0)}), postgres cpu ${(pgCpuMs() - pg0).toFixed(0)} ms, rows ${total}`,
-    );
-  }
+  cpu.report("sustained", total);
   return { rate: total / ((now() - t0) / 1000), ...stats(lat) };
 }
 
-function pgCpuMs(): number {
-  const { readdirSync, readFileSync } = fsSync;
+/** With --cpu: prints the wall time, this process's and every PostgreSQL process's CPU time since it was made. */
+function cpuMeter(): { report(phase: string, rows: number): void } {
+  const t0 = now();
+  const c0 = process.cpuUsage();
+  const pg0 = postgresCpuSeconds();
+  return {
+    report(phase, rows) {
+      if (!CPU) return;
+      const c = process.cpuUsage(c0);
+      const ms = (us: number): string => (us / 1000).toFixed(0);
+      console.log(
+        `${phase}: wall ${(now() - t0).toFixed(0)} ms, node cpu ${ms(c.user + c.system)} ms (sys ${ms(c.system)}), postgres cpu ${((postgresCpuSeconds() - pg0) * 1000).toFixed(0)} ms, rows ${rows}`,
+      );
+    },
+  };
+}
+
+/** CPU seconds of every process named postgres on this machine (the server's backends and helpers). */
+function postgresCpuSeconds(): number {
   let t = 0;
   for (const pid of readdirSync("/proc").filter((d) => /^[0-9]+$/.test(d))) {
     try {
-      if (!readFileSync(`/proc/${pid}/comm`, "utf8").startsWith("postgres")) continue;
-      const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-      t += (Number(f[11]) + Number(f[12])) * 10;
-    } catch {}
+      if (readFileSync(`/proc/${pid}/comm`, "utf8").startsWith("postgres")) t += cpuSeconds(Number(pid));
+    } catch {
+      // the process ended while we looked
+    }
   }
   return t;
 }
@@ -147,8 +157,7 @@ async function rawInsertRate(store: Store): Promise<number> {
     await tx.run("CREATE UNIQUE INDEX bench_raw_one ON bench_raw (validator_id, target_epoch) WHERE NOT extra");
   });
   const t0 = now();
-  const c0 = process.cpuUsage();
-  const pg0 = pgCpuMs();
+  const cpu = cpuMeter();
   for (let b = 0; b < rows / batch; b++) {
     await store.tx(async (tx) => {
       // row g is validator g mod N at target g div N + 1: every (validator, target) pair is distinct for
@@ -178,12 +187,7 @@ async function rawInsertRate(store: Store): Promise<number> {
     });
   }
   const rate = rows / ((now() - t0) / 1000);
-  if (CPU) {
-    const c = process.cpuUsage(c0);
-    console.log(
-      `raw: wall ${(now() - t0).toFixed(0)} ms, node cpu ${((c.user + c.system) / 1000).toFixed(0)} ms (sys ${(c.system / 1000).toFixed(0)}), postgres cpu ${(pgCpuMs() - pg0).toFixed(0)} ms, rows ${rows}`,
-    );
-  }
+  cpu.report("raw", rows);
   await store.tx((tx) => tx.run("DROP TABLE bench_raw"));
   return rate;
 }

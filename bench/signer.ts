@@ -16,8 +16,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Agent, request, setGlobalDispatcher } from "undici";
 import { BlsPool } from "../src/keys/blsPool.js";
-import { arg, freshPg, machine, now, stats, table } from "./lib.js";
-import { body, cpuSeconds, keysDir, post, startSigner } from "./signerProcess.js";
+import { arg, cpuSeconds, freshPg, machine, now, stats, table } from "./lib.js";
+import { body, closedLoop, keysDir, post, startSigner } from "./signerProcess.js";
 
 const SIZES = arg("validators", "10000,30000").split(",").map(Number);
 const ENGINES = arg("engines", "sqlite").split(",");
@@ -71,27 +71,8 @@ async function burst(url: string, keys: string[], first: number): Promise<{ rate
   return { rate: lat.length / ((now() - t0) / 1000), ...stats(lat) };
 }
 
-async function sustained(
-  url: string,
-  keys: string[],
-  first: number,
-): Promise<{ rate: number; p50: number; p99: number }> {
-  const lat: number[] = [];
-  const total = SUSTAINED === "" ? keys.length * EPOCHS : Number(SUSTAINED);
-  let next = 0;
-  const t0 = now();
-  await Promise.all(
-    Array.from({ length: IN_FLIGHT }, async () => {
-      for (;;) {
-        const n = next++;
-        if (n >= total) return;
-        const t = now();
-        await post(url, keys[n % keys.length]!, body(n % keys.length, first + Math.floor(n / keys.length)));
-        lat.push(now() - t);
-      }
-    }),
-  );
-  return { rate: total / ((now() - t0) / 1000), ...stats(lat) };
+function sustained(url: string, keys: string[], first: number): Promise<{ rate: number; p50: number; p99: number }> {
+  return closedLoop(url, keys, first, SUSTAINED === "" ? keys.length * EPOCHS : Number(SUSTAINED), IN_FLIGHT);
 }
 
 /** The same BLS pool, no HTTP and no store: the physical limit of signing on this machine. */

@@ -1,14 +1,16 @@
 /**
  * The real `slashguard signer` process for benchmarks (bench/signer.ts, bench/events.ts): light keystores
- * cached between runs, the process started from dist/, attestation request bodies, one request.
+ * cached between runs, the process started from dist/, attestation request bodies, one request, a
+ * closed loop of them.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { request } from "undici";
 import { encryptKeystore } from "../src/keys/eip2335.js";
+import { now, stats } from "./lib.js";
 
 const REPO = resolve(import.meta.dirname, "..");
 const CLI = join(REPO, "dist", "cli", "main.js");
@@ -114,8 +116,30 @@ export async function post(url: string, key: string, b: string): Promise<number>
   return r.statusCode;
 }
 
-/** CPU seconds (user + system) a process has used so far. */
-export function cpuSeconds(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100 on Linux)
+/**
+ * A closed loop of attestation requests: `inFlight` open at a time, request n for key n mod keys at epoch
+ * `first` + n div keys, `total` in all. Each request's latency (ms), and the signatures per second.
+ */
+export async function closedLoop(
+  url: string,
+  keys: readonly string[],
+  first: number,
+  total: number,
+  inFlight: number,
+): Promise<{ rate: number; p50: number; p99: number; max: number }> {
+  const lat: number[] = [];
+  let next = 0;
+  const t0 = now();
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      for (;;) {
+        const n = next++;
+        if (n >= total) return;
+        const t = now();
+        await post(url, keys[n % keys.length]!, body(n % keys.length, first + Math.floor(n / keys.length)));
+        lat.push(now() - t);
+      }
+    }),
+  );
+  return { rate: total / ((now() - t0) / 1000), ...stats(lat) };
 }

@@ -18,6 +18,7 @@ import { join, resolve } from "node:path";
 import { Agent, request, setGlobalDispatcher } from "undici";
 import { BlsPool } from "../src/keys/blsPool.js";
 import { arg, machine, now, stats, table } from "./lib.js";
+import { body, GVR } from "./signerProcess.js";
 
 const N_KEYS = Number(arg("validators", "10000"));
 const CONFIGS = arg("configs", "2-of-3,3-of-5")
@@ -26,7 +27,6 @@ const CONFIGS = arg("configs", "2-of-3,3-of-5")
 const EPOCHS = Number(arg("epochs", "1"));
 const IN_FLIGHT = 256;
 const CLI = join(resolve(import.meta.dirname, ".."), "dist", "cli", "main.js");
-const GVR = `0x${"11".repeat(32)}`;
 const CACHE = join(tmpdir(), "slashguard-bench-threshold");
 const NET = ["--network", "custom", "--genesis-validators-root", GVR, "--no-doppelganger", "--log-level", "warn"];
 
@@ -98,24 +98,6 @@ function startSigner(args: string[]): Promise<{ proc: ChildProcess; url: string 
       if (m) res({ proc, url: m[1]! });
     });
     proc.on("exit", (c) => rej(new Error(`signer exited ${c}`)));
-  });
-}
-
-const hex32 = (n: number): string => `0x${n.toString(16).padStart(64, "0")}`;
-function body(i: number, epoch: number): string {
-  return JSON.stringify({
-    type: "ATTESTATION",
-    fork_info: {
-      fork: { previous_version: "0x05000000", current_version: "0x06000000", epoch: "0" },
-      genesis_validators_root: GVR,
-    },
-    attestation: {
-      slot: String(epoch * 32 + (i % 32)),
-      index: "0",
-      beacon_block_root: hex32(epoch * 100000 + i),
-      source: { epoch: String(epoch - 1), root: hex32(1) },
-      target: { epoch: String(epoch), root: hex32(epoch) },
-    },
   });
 }
 
