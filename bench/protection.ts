@@ -37,10 +37,17 @@ export const key = (i: number): Uint8Array => {
   new DataView(p.buffer).setUint32(44, i);
   return p;
 };
+/** The root of key i's vote at epoch e: i and e big-endian in its first 8 bytes. */
 export const rootOf = (i: number, e: number): Uint8Array => {
   const r = new Uint8Array(32);
-  new DataView(r.buffer).setUint32(0, i);
-  new DataView(r.buffer).setUint32(4, e);
+  r[0] = i >>> 24;
+  r[1] = i >>> 16;
+  r[2] = i >>> 8;
+  r[3] = i;
+  r[4] = e >>> 24;
+  r[5] = e >>> 16;
+  r[6] = e >>> 8;
+  r[7] = e;
   return r;
 };
 

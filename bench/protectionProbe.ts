@@ -6,7 +6,7 @@
  */
 import pg from "pg";
 import { EthereumProtection } from "../src/protection/ethereum/ethereumProtection.js";
-import { pgAttestationStatesSql, pgBatchWriteSql } from "../src/store/ethereum/ethSigningRepository.js";
+import { pgAttestationStatesSql, pgBatchWriteSql } from "../src/store/ethereum/ethSigningPostgres.js";
 import { openStore } from "../src/store/openStore.js";
 import { pgLiteral } from "../src/store/sqlLiteral.js";
 import { nullLogger } from "../src/util/logger.js";
@@ -69,8 +69,11 @@ await time(
   SELECT count(pg_advisory_xact_lock(2, k)) FROM (SELECT unnest(${pgLiteral.ints(ids)}) AS k ORDER BY 1) s`,
 );
 // The repository's own statements (src/store/ethereum/ethSigningRepository.ts), so the probe cannot drift.
-await time("state read, $1 param (before)", (ids) => [pgAttestationStatesSql("$1::int[]"), [ids]]);
-await time("state read, literal", (ids) => pgAttestationStatesSql(pgLiteral.ints(ids)));
+const token = String((await c.query("SELECT token FROM eth_state_token")).rows[0].token);
+const stateRead = (ids: number[], cached: boolean): string =>
+  pgAttestationStatesSql(pgLiteral.intArray(ids), pgLiteral.uuidArray(ids.map(() => (cached ? token : null))));
+await time("state read, no key settings cached", (ids) => stateRead(ids, false));
+await time("state read, key settings cached (token matches)", (ids) => stateRead(ids, true));
 await time(
   "state read, no attestation_state join",
   (ids) => `SELECT v.id, v.enabled,
@@ -111,19 +114,11 @@ await time(
   (ids) => `INSERT INTO eth_signed_attestations (validator_id, target_epoch, source_epoch)
   SELECT i, t, s FROM unnest(${pgLiteral.intArray(ids)}, ${pgLiteral.numericArray(ids.map(() => 100n))}, ${pgLiteral.numericArray(ids.map(() => 99n))}) AS u(i, t, s)`,
 );
-await c.query(`CREATE OR REPLACE FUNCTION probe_att_state(p_ids int[]) RETURNS TABLE (id int, enabled boolean, low_source numeric, low_target numeric,
-  import_max_source numeric, max_target numeric, top_source numeric) LANGUAGE plpgsql AS $f$
-BEGIN
-  RETURN QUERY SELECT q.id, q.enabled, q.low_source::numeric, q.low_target::numeric, q.import_max_source::numeric,
-    q.max_target::numeric, q.top_source::numeric
-  FROM (${pgAttestationStatesSql("p_ids")}) q;
-END $f$`);
-await time("state read, plpgsql function", (ids) => `SELECT * FROM probe_att_state(${pgLiteral.intArray(ids)})`);
 await time("locks + read, two statements in one query", (ids) =>
   [
     `SELECT pg_advisory_xact_lock_shared(0, 0)`,
     `SELECT count(pg_advisory_xact_lock(2, k)) FROM (SELECT unnest(${pgLiteral.intArray(ids)}) AS k ORDER BY 1) s`,
-    pgAttestationStatesSql(pgLiteral.intArray(ids)),
+    stateRead(ids, true),
   ].join("; "),
 );
 await c.end();

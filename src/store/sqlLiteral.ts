@@ -34,6 +34,33 @@ export const pgLiteral = {
     return `'{${vs.map(one).join(",")}}'::text[]`;
   },
 
+  /**
+   * 32-byte values laid end to end as one bytea constant (element k is substring(b FROM 32k+1 FOR 32)),
+   * or null when one of them is NULL or not 32 bytes.
+   */
+  packed32(vs: readonly (Uint8Array | null)[]): string | null {
+    const all = Buffer.allocUnsafe(32 * vs.length);
+    for (let k = 0; k < vs.length; k++) {
+      const v = vs[k];
+      if (v === null || v === undefined || v.length !== 32) return null;
+      all.set(v, 32 * k);
+    }
+    return `decode('${all.toString("hex")}', 'hex')`;
+  },
+
+  /** UUIDs (as PostgreSQL prints them), NULL stays NULL. */
+  uuidArray(vs: readonly (string | null)[]): string {
+    // a batch's stamps are mostly one token: check each distinct string once
+    let ok: string | null = null;
+    const one = (v: string | null): string => {
+      if (v === null) return "NULL";
+      if (v !== ok && !UUID_RE.test(v)) badUuid(v);
+      ok = v;
+      return v;
+    };
+    return `'{${vs.map(one).join(",")}}'::uuid[]`;
+  },
+
   byteas(vs: readonly (Uint8Array | null)[]): string {
     if (vs.length === 0) return "'{}'::bytea[]";
     const one = (b: Uint8Array | null): string =>
@@ -41,6 +68,12 @@ export const pgLiteral = {
     return `ARRAY[${vs.map(one).join(",")}]::bytea[]`;
   },
 };
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+function badUuid(v: string): never {
+  throw new RangeError(`not a uuid: ${JSON.stringify(v)}`);
+}
 
 function bad(v: bigint): never {
   throw new RangeError(`not a u64: ${v}`);

@@ -42,8 +42,10 @@ export { attestationSigningRoot, attestingIndices, blockSigningRoot } from "./on
 export { ProtectionErrorCode, SlashingProtectionError } from "./protectionErrors.js";
 export type {
   AttestationRecord,
+  AttestationRequest,
   AttestationState,
   BlockRecord,
+  BlockRequest,
   BlockState,
   ProtectionOutcome,
   ProtectionRequest,

@@ -11,20 +11,20 @@ export interface Behind<P> {
  * against that older history could sign a conflicting twin of a released signature, so such a key stops
  * signing in this process until it restarts (issue 17). Every chain's rules use one per track.
  */
-export class ReleasedPositions<P> {
-  private readonly released = new Map<string, P>();
+export class ReleasedPositions<P, T = string> {
+  private readonly released = new Map<T, P>();
   /** Tracks found behind: they stay stopped until the process restarts. */
-  private readonly stopped = new Map<string, Behind<P>>();
+  private readonly stopped = new Map<T, Behind<P>>();
 
   constructor(private readonly compare: (a: P, b: P) => number) {}
 
-  note(track: string, position: P): void {
+  note(track: T, position: P): void {
     const prev = this.released.get(track);
     if (prev === undefined || this.compare(position, prev) > 0) this.released.set(track, position);
   }
 
   /** Whether the store's position for the track is behind what was released; once behind, always behind. */
-  behind(track: string, stored: P | null): Behind<P> | null {
+  behind(track: T, stored: P | null): Behind<P> | null {
     const known = this.stopped.get(track);
     if (known !== undefined) return known;
     const released = this.released.get(track);

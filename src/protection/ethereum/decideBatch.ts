@@ -1,10 +1,12 @@
 import {
   type AttestationRecord,
+  type AttestationRequest,
   type AttestationState,
   applyAttestation,
   applyBlock,
   attestationNeedsHistory,
   type BlockRecord,
+  type BlockRequest,
   type BlockState,
   blockNeedsHistory,
   checkAttestation,
@@ -72,7 +74,7 @@ export function decideBatch(
   return decideStorable(
     items,
     ({ req }) => {
-      const bad = badU64(tx, req.kind === "block" ? { slot: req.slot } : { source: req.source, target: req.target });
+      const bad = badU64(req.kind === "block" ? { slot: req.slot } : { source: req.source, target: req.target });
       if (bad !== null) return bad;
       const root = req.signingRoot;
       return root !== null && (!(root instanceof Uint8Array) || root.length !== 32)
@@ -96,8 +98,12 @@ async function decideValid(
   released: ReleasedPositions | null,
 ): Promise<Settled<ProtectionOutcome>[]> {
   await repo.begin(tx);
-  const blockItems = items.flatMap(({ req, id }) => (req.kind === "block" ? [{ req, id }] : []));
-  const attItems = items.flatMap(({ req, id }) => (req.kind === "attestation" ? [{ req, id }] : []));
+  const blockItems: { req: BlockRequest; id: number }[] = [];
+  const attItems: { req: AttestationRequest; id: number }[] = [];
+  for (const it of items) {
+    if (it.req.kind === "block") blockItems.push({ req: it.req, id: it.id });
+    else attItems.push({ req: it.req, id: it.id });
+  }
 
   const blocks = await loadViews<BlockStateRow, BlockState, BlockRecord>(
     blockItems,
@@ -156,7 +162,7 @@ async function decideValid(
       else if (behind !== null) result = storeBehind(rec, behind);
       else {
         if (v.stored === null && blockNeedsHistory(v.state, rec.slot)) await fetchBlocks([id]);
-        result = checkBlock(rec, v.state, [...(v.stored ?? []), ...v.added]);
+        result = checkBlock(rec, v.state, historyOf(v));
         if (result.result === "insert") {
           const next = applyBlock(v.state, rec);
           v.lowChanged ||= next.lowSlot !== v.state.lowSlot;
@@ -174,7 +180,7 @@ async function decideValid(
       else if (behind !== null) result = storeBehind(rec, behind);
       else {
         if (v.stored === null && attestationNeedsHistory(v.state, rec)) await fetchAtts([id]);
-        result = checkAttestation(rec, v.state, [...(v.stored ?? []), ...v.added]);
+        result = checkAttestation(rec, v.state, historyOf(v));
         if (result.result === "insert") {
           const next = applyAttestation(v.state, rec);
           v.lowChanged ||= next.lowSource !== v.state.lowSource || next.lowTarget !== v.state.lowTarget;
@@ -224,6 +230,12 @@ async function loadViews<Row extends { enabled: boolean }, S, R>(
     });
   }
   return views;
+}
+
+/** What a key's next decision sees: the records fetched and those this batch added (no copy when one is empty). */
+function historyOf<S, R>(v: KeyView<S, R>): readonly R[] {
+  if (v.stored === null || v.stored.length === 0) return v.added;
+  return v.added.length === 0 ? v.stored : [...v.stored, ...v.added];
 }
 
 function groupRecords<R>(items: readonly { req: R; id: number }[]): Map<number, R[]> {

@@ -7,6 +7,7 @@ import {
   ethValidatorsRepository,
   lockKeysStatement,
 } from "../../store/index.js";
+import { BytesMap } from "../../util/bytesMap.js";
 import type { Settled } from "../../util/groupCommit.js";
 import { bytesEqual, toHex } from "../../util/hex.js";
 import { type Logger, shortKey } from "../../util/logger.js";
@@ -84,6 +85,8 @@ export class EthereumProtection implements ChainProtection<ProtectionRequest, Pr
   readonly chain = CHAIN;
   readonly genesisValidatorsRoot: Uint8Array;
   private readonly engine: ProtectionEngine<Uint8Array, BatchItem, ProtectionOutcome>;
+  /** Store ids by public key bytes: the engine's cache is keyed by hex, too costly to build per request. */
+  private readonly ids = new BytesMap<number>();
 
   private constructor(opts: EthereumProtectionOptions, modules: EthereumProtectionModules) {
     this.genesisValidatorsRoot = opts.genesisValidatorsRoot;
@@ -114,7 +117,11 @@ export class EthereumProtection implements ChainProtection<ProtectionRequest, Pr
   }
 
   async checkAndRecord(req: ProtectionRequest): Promise<ProtectionOutcome> {
-    const id = this.engine.cachedId(req.pubkey) ?? (await this.engine.keyId(req.pubkey));
+    let id = this.ids.get(req.pubkey);
+    if (id === undefined) {
+      id = this.engine.cachedId(req.pubkey) ?? (await this.engine.keyId(req.pubkey));
+      this.ids.set(req.pubkey, id);
+    }
     return this.engine.decide({ req, id }, { kind: req.kind, fields: () => ({ pubkey: shortKey(toHex(req.pubkey)) }) });
   }
 

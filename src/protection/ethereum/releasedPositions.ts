@@ -11,28 +11,30 @@ export interface Behind {
  * track per key and message kind): a store found behind them stops the key (ERR_PROTECTION_STORE_BEHIND).
  */
 export class ReleasedPositions {
-  private readonly positions = new Positions<bigint>(compareBigint);
+  // one track per key and kind, keyed by the key's store id (no string built per request)
+  private readonly blocks = new Positions<bigint, number>(compareBigint);
+  private readonly targets = new Positions<bigint, number>(compareBigint);
 
   noteBlock(id: number, slot: bigint): void {
-    this.positions.note(`block:${id}`, slot);
+    this.blocks.note(id, slot);
   }
 
   noteTarget(id: number, target: bigint): void {
-    this.positions.note(`attestation:${id}`, target);
+    this.targets.note(id, target);
   }
 
   /** Whether the store's state for the key is behind what was released; once behind, always behind. */
   blockBehind(id: number, s: BlockState): Behind | null {
-    return this.positions.behind(`block:${id}`, maxOf(s.maxSlot, s.lowSlot));
+    return this.blocks.behind(id, maxOf(s.maxSlot, s.lowSlot));
   }
 
   attestationBehind(id: number, s: AttestationState): Behind | null {
-    return this.positions.behind(`attestation:${id}`, maxOf(s.maxTarget, s.lowTarget));
+    return this.targets.behind(id, maxOf(s.maxTarget, s.lowTarget));
   }
 
   /** Keys stopped so far (for the log and status). */
   get stoppedKeys(): number {
-    return this.positions.stoppedKeys;
+    return this.blocks.stoppedKeys + this.targets.stoppedKeys;
   }
 }
 

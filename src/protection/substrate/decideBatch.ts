@@ -61,7 +61,7 @@ export function decideBatch(
     items,
     ({ req }) => {
       for (const r of req.records) {
-        const bad = badU64(tx, r);
+        const bad = badU64(r);
         if (bad !== null) return bad;
       }
       return null;
