@@ -24,7 +24,8 @@ export interface EthereumProtectionOptions {
   /**
    * Most requests decided in one transaction. PostgreSQL keeps advisory locks in a shared table
    * (max_locks_per_transaction x max_connections, 6,400 by default): maxBatch x overlap locks per
-   * process must fit beside every other signer's.
+   * process must fit beside every other signer's. Default: 1,024 on SQLite; 512 on PostgreSQL, where two
+   * half-size batches in flight keep this process and the server busy at once (bench/RESULTS.md, issue 20).
    */
   maxBatch?: number;
   /** Independent group-commit queues (PostgreSQL only; SQLite has one writer). Default 1. */
@@ -92,10 +93,11 @@ export class EthereumProtection implements ChainProtection<ProtectionRequest, Pr
     this.genesisValidatorsRoot = opts.genesisValidatorsRoot;
     const store = modules.store;
     const rules = ethereumRules(ethSigningRepository(store.dialect), store.dialect, new ReleasedPositions());
-    // one queue of up to 1,024 on both engines: on PostgreSQL more, smaller concurrent batches were
-    // slower (bench/RESULTS.md, shard sweep); two overlapping batches hold at most 2,048 locks a process
+    // one queue: on PostgreSQL more queues were slower (bench/RESULTS.md, shard sweep); its two overlapping
+    // batches of 512 hold at most 1,024 locks a process
+    const maxBatch = opts.maxBatch ?? (store.dialect === "postgres" ? 512 : 1024);
     this.engine = new ProtectionEngine(
-      { maxBatch: opts.maxBatch ?? 1024, shards: opts.shards ?? 1, ...opt("overlap", opts.overlap) },
+      { maxBatch, shards: opts.shards ?? 1, ...opt("overlap", opts.overlap) },
       modules,
       rules,
       ethKeys,
