@@ -132,15 +132,18 @@ export class ProtectionEngine<K, Item extends KeyedItem, Out> {
   }
 
   /** Resolves after the request's batch committed; a refusal rejects with the chain's typed error. */
-  async decide(item: Item, labels: RequestLabels): Promise<Out> {
-    try {
-      const out = await this.decisions.submit(item);
-      this.metrics?.decisions.inc({ chain: this.rules.chain, kind: labels.kind, outcome: this.rules.outcome(out) });
-      return out;
-    } catch (e) {
-      if (this.rules.isRefusal(e)) this.refused(labels, e);
-      throw e;
-    }
+  decide(item: Item, labels: RequestLabels): Promise<Out> {
+    // then() rather than an async wrapper: one promise less per request on the hot path
+    return this.decisions.submit(item).then(
+      (out) => {
+        this.metrics?.decisions.inc({ chain: this.rules.chain, kind: labels.kind, outcome: this.rules.outcome(out) });
+        return out;
+      },
+      (e: unknown) => {
+        if (this.rules.isRefusal(e)) this.refused(labels, e);
+        throw e;
+      },
+    );
   }
 
   /** Counts and logs a refusal; also for one decided before the engine (bad payload, unknown key). */
