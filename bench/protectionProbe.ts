@@ -71,7 +71,7 @@ await time(
 // The repository's own statements (src/store/ethereum/ethSigningRepository.ts), so the probe cannot drift.
 const token = String((await c.query("SELECT token FROM eth_state_token")).rows[0].token);
 const stateRead = (ids: number[], cached: boolean): string =>
-  pgAttestationStatesSql(pgLiteral.intArray(ids), pgLiteral.uuidArray(ids.map(() => (cached ? token : null))));
+  pgAttestationStatesSql(pgLiteral.intArray(ids), pgLiteral.boolArray(ids.map(() => cached)), pgLiteral.uuid(token));
 await time("state read, no key settings cached", (ids) => stateRead(ids, false));
 await time("state read, key settings cached (token matches)", (ids) => stateRead(ids, true));
 await time(

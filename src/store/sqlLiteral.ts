@@ -48,17 +48,14 @@ export const pgLiteral = {
     return `decode('${all.toString("hex")}', 'hex')`;
   },
 
-  /** UUIDs (as PostgreSQL prints them), NULL stays NULL. */
-  uuidArray(vs: readonly (string | null)[]): string {
-    // a batch's stamps are mostly one token: check each distinct string once
-    let ok: string | null = null;
-    const one = (v: string | null): string => {
-      if (v === null) return "NULL";
-      if (v !== ok && !UUID_RE.test(v)) badUuid(v);
-      ok = v;
-      return v;
-    };
-    return `'{${vs.map(one).join(",")}}'::uuid[]`;
+  /** A UUID (as PostgreSQL prints it), or NULL. */
+  uuid(v: string | null): string {
+    if (v === null) return "NULL::uuid";
+    return UUID_RE.test(v) ? `'${v}'::uuid` : badUuid(v);
+  },
+
+  boolArray(vs: readonly boolean[]): string {
+    return `'{${vs.map((v) => (v ? "t" : "f")).join(",")}}'::boolean[]`;
   },
 
   byteas(vs: readonly (Uint8Array | null)[]): string {

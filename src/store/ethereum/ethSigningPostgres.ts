@@ -15,19 +15,20 @@ import type {
 
 /**
  * PostgreSQL: per key, one backward index probe for the highest target and its source, and the key's
- * settings (enabled, low watermarks, import_max_source) only where `stamps` does not hold the change token
- * of this statement's snapshot (eth_state_token, migration 0015): the settings' lateral join is gated on
- * outer values alone, so PostgreSQL skips its two index probes. One row comes back, a JSON array with one
- * array per key (AttStateTuple; u64s as text): one value to parse instead of a row per key. `ids` is an
- * int[] and `stamps` a uuid[] SQL expression, one stamp per id, NULL for a key not cached (exported for
+ * settings (enabled, low watermarks, import_max_source) unless the key is marked `cached` and `token` is
+ * the change token in this statement's snapshot (eth_state_token, migration 0015): the settings' lateral
+ * join is gated on outer values alone, so PostgreSQL skips its two index probes. One row comes back:
+ * `keys`, one text with a `;`-separated entry per key of `,`-separated fields (AttStateFields; empty for
+ * NULL), cheaper to build and to parse than a row or a JSON array per key; and the snapshot's `token`.
+ * `ids` is an int[], `cached` a boolean[] (one per id) and `token` a uuid SQL expression (exported for
  * bench/protectionProbe.ts).
  */
-export function pgAttestationStatesSql(ids: string, stamps: string): string {
-  // the token only on keys whose settings were read (a cached key gets hit = true and nulls)
-  return `SELECT json_agg(json_build_array(k.id, k.stamp = t.token, m.target_epoch::text, m.source_epoch::text,
-      s.known, s.enabled, s.low_source::text, s.low_target::text, s.import_max_source::text,
-      CASE WHEN k.stamp IS DISTINCT FROM t.token THEN t.token END)) AS keys
-  FROM unnest(${ids}, ${stamps}) AS k(id, stamp)
+export function pgAttestationStatesSql(ids: string, cached: string, token: string): string {
+  const hit = `coalesce(k.cached AND t.token = ${token}, false)`;
+  return `SELECT string_agg(concat(k.id, ',', CASE WHEN ${hit} THEN 't' END, ',', m.target_epoch, ',', m.source_epoch,
+      ',', s.known, ',', s.enabled, ',', s.low_source, ',', s.low_target, ',', s.import_max_source), ';') AS keys,
+    min(t.token::text) AS token
+  FROM unnest(${ids}, ${cached}) AS k(id, cached)
     LEFT JOIN eth_state_token t ON t.id = 1
     LEFT JOIN LATERAL (
       SELECT a.target_epoch, a.source_epoch FROM eth_signed_attestations a
@@ -36,23 +37,22 @@ export function pgAttestationStatesSql(ids: string, stamps: string): string {
     LEFT JOIN LATERAL (
       SELECT true AS known, v.enabled, x.low_source, x.low_target, x.import_max_source
       FROM eth_validators v LEFT JOIN eth_attestation_state x ON x.validator_id = v.id
-      WHERE v.id = k.id AND k.stamp IS DISTINCT FROM t.token LIMIT 1
+      WHERE v.id = k.id AND NOT ${hit} LIMIT 1
     ) s ON true`;
 }
 
-/** One key of pgAttestationStatesSql's answer. */
-type AttStateTuple = [
-  id: number,
-  hit: boolean | null,
-  maxTarget: string | null,
-  topSource: string | null,
-  known: boolean | null,
-  enabled: boolean | null,
-  lowSource: string | null,
-  lowTarget: string | null,
-  importMaxSource: string | null,
-  token: string | null,
-];
+/** The fields of one key's entry in pgAttestationStatesSql's `keys`, in order. */
+enum F {
+  Id,
+  Hit,
+  MaxTarget,
+  TopSource,
+  Known,
+  Enabled,
+  LowSource,
+  LowTarget,
+  ImportMaxSource,
+}
 
 /**
  * PostgreSQL: every write of a batch as one statement (data-modifying CTEs all run), or null when there is
@@ -100,6 +100,11 @@ export function pgBatchWriteSql(w: BatchWrites): string | null {
   return `WITH ${parts.join(", ")} SELECT 1`;
 }
 
+/** A u64 field of a text entry: empty is NULL. */
+function u64OrNull(tx: SqlTx, v: string | undefined): bigint | null {
+  return v === undefined || v === "" ? null : tx.fromU64(v);
+}
+
 /** What a decision reads of a key besides its records. */
 interface KeySettings {
   enabled: boolean;
@@ -122,6 +127,8 @@ interface CachedSettings extends KeySettings {
  */
 export class PostgresEthSigningRepository implements EthSigningRepository {
   private readonly settings = new Map<number, CachedSettings>();
+  /** The change token the last state read found (null before the first, or with no token row). */
+  private token: string | null = null;
 
   async begin(): Promise<void> {}
 
@@ -133,40 +140,48 @@ export class PostgresEthSigningRepository implements EthSigningRepository {
   }
 
   async loadAttestationStates(tx: SqlTx, ids: readonly number[]): Promise<Map<number, AttestationStateRow>> {
-    // the entries whose tokens go out as stamps: a hit means exactly these settings hold in the snapshot
+    // Keys cached under the newest token this process has seen go out marked; a hit means exactly
+    // these entries' settings hold in the statement's snapshot.
+    const token = this.token;
     const sent = new Map<number, CachedSettings>();
-    const stamps = ids.map((id) => {
+    const cached = ids.map((id) => {
       const c = this.settings.get(id);
-      if (c === undefined) return null;
+      if (c === undefined || c.token !== token) return false;
       sent.set(id, c);
-      return c.token;
+      return true;
     });
-    const [row] = await tx.all(pgAttestationStatesSql(pgLiteral.intArray(ids), pgLiteral.uuidArray(stamps)));
-    const keys = (row?.keys ?? []) as AttStateTuple[];
+    const [row] = await tx.all(
+      pgAttestationStatesSql(pgLiteral.intArray(ids), pgLiteral.boolArray(cached), pgLiteral.uuid(token)),
+    );
+    // no token row (the table was emptied by hand): nothing read now may be cached
+    const now = typeof row?.token === "string" ? row.token : null;
+    this.token = now;
+    const keys = typeof row?.keys === "string" ? row.keys.split(";") : [];
     const out = new Map<number, AttestationStateRow>();
-    for (const [id, hit, maxTarget, topSource, known, enabled, lowSource, lowTarget, importMax, token] of keys) {
+    for (const entry of keys) {
+      const f = entry.split(",");
+      const id = Number(f[F.Id]);
       let s: KeySettings | undefined;
-      if (hit === true) s = sent.get(id);
-      else if (known === true) {
+      if (f[F.Hit] === "t") s = sent.get(id);
+      else if (f[F.Known] === "t") {
         s = {
-          enabled: enabled === true,
-          lowSource: tx.fromU64Nullable(lowSource),
-          lowTarget: tx.fromU64Nullable(lowTarget),
-          importMaxSource: tx.fromU64Nullable(importMax),
+          enabled: f[F.Enabled] === "t",
+          lowSource: u64OrNull(tx, f[F.LowSource]),
+          lowTarget: u64OrNull(tx, f[F.LowTarget]),
+          importMaxSource: u64OrNull(tx, f[F.ImportMaxSource]),
         };
-        // no token row (the table was emptied by hand): nothing read now may be cached
-        if (token === null) this.settings.delete(id);
-        else this.settings.set(id, { ...s, token });
+        if (now === null) this.settings.delete(id);
+        else this.settings.set(id, { ...s, token: now });
       } else this.settings.delete(id); // not in eth_validators: an unknown key, decided as disabled
       if (s === undefined) continue;
-      const top = tx.fromU64Nullable(topSource);
+      const top = u64OrNull(tx, f[F.TopSource]);
       const imported = s.importMaxSource;
       out.set(id, {
         enabled: s.enabled,
         lowSource: s.lowSource,
         lowTarget: s.lowTarget,
         maxSource: top === null ? imported : imported === null || top > imported ? top : imported,
-        maxTarget: tx.fromU64Nullable(maxTarget),
+        maxTarget: u64OrNull(tx, f[F.MaxTarget]),
       });
     }
     return out;
