@@ -31,18 +31,25 @@ export interface LockKey {
   id: number;
 }
 
-/** Sorted, distinct: every transaction takes its locks in the same order, so two batches never deadlock. */
-function sortLockKeys(keys: readonly LockKey[]): LockKey[] {
-  const seen = new Set<string>();
-  const out: LockKey[] = [];
+/**
+ * Each class's ids, sorted and distinct, classes ascending: every transaction takes its locks in this one
+ * order, so two batches never deadlock. (Numbers only: it runs for every batch.)
+ */
+function sortLockKeys(keys: readonly LockKey[]): [LockClass, number[]][] {
+  const byClass = new Map<LockClass, number[]>();
   for (const k of keys) {
-    const s = `${k.cls}:${k.id}`;
-    if (!seen.has(s)) {
-      seen.add(s);
-      out.push(k);
-    }
+    const ids = byClass.get(k.cls);
+    if (ids === undefined) byClass.set(k.cls, [k.id]);
+    else ids.push(k.id);
   }
-  return out.sort((a, b) => a.cls - b.cls || a.id - b.id);
+  const out = [...byClass].sort(([a], [b]) => a - b);
+  for (const entry of out) {
+    const ids = entry[1].sort((a, b) => a - b);
+    let n = 0;
+    for (let i = 0; i < ids.length; i++) if (i === 0 || ids[i] !== ids[i - 1]) ids[n++] = ids[i]!;
+    ids.length = n;
+  }
+  return out;
 }
 
 /**
@@ -53,15 +60,10 @@ function sortLockKeys(keys: readonly LockKey[]): LockKey[] {
  */
 export function lockKeysStatement(dialect: SqlTx["dialect"], keys: readonly LockKey[]): string | undefined {
   if (dialect !== "postgres") return undefined;
-  const byClass = new Map<LockClass, number[]>();
-  for (const k of sortLockKeys(keys)) {
-    const ids = byClass.get(k.cls);
-    if (ids === undefined) byClass.set(k.cls, [k.id]);
-    else ids.push(k.id);
-  }
   const out = [`SELECT pg_advisory_xact_lock_shared(${LockClass.Global}, ${GlobalLockId.Import})`];
-  // classes ascending (sortLockKeys), ids ascending within a class (ORDER BY): the global order of every caller
-  for (const [cls, ids] of byClass) {
+  // classes ascending, ids ascending within a class (sortLockKeys, and ORDER BY on the server): the
+  // global order of every caller
+  for (const [cls, ids] of sortLockKeys(keys)) {
     out.push(
       `SELECT count(pg_advisory_xact_lock(${pgLiteral.int(cls)}, k.id)) FROM (SELECT id FROM unnest(${pgLiteral.intArray(ids)}) AS u(id) ORDER BY id) k`,
     );

@@ -118,22 +118,27 @@ async function decideValid(
     EMPTY_ATTESTATION_STATE,
   );
 
-  const blockReqs = groupRecords(blockItems);
-  const attReqs = groupRecords(attItems);
+  // requests by key, built only when some key needs its stored records (rare)
+  let blockReqs: Map<number, BlockRequest[]> | null = null;
+  let attReqs: Map<number, AttestationRequest[]> | null = null;
   const fetchBlocks = async (ids: number[]): Promise<void> => {
     if (ids.length === 0) return;
+    blockReqs ??= groupRecords(blockItems);
+    const byKey = blockReqs;
     const got = await repo.loadBlocks(
       tx,
-      ids.map((id) => ({ id, slots: [...new Set(blockReqs.get(id)!.map((r) => r.slot))] })),
+      ids.map((id) => ({ id, slots: [...new Set(byKey.get(id)!.map((r) => r.slot))] })),
     );
     for (const id of ids) blocks.get(id)!.stored = got.get(id) ?? [];
   };
   const fetchAtts = async (ids: number[]): Promise<void> => {
     if (ids.length === 0) return;
+    attReqs ??= groupRecords(attItems);
+    const byKey = attReqs;
     const got = await repo.loadAttestations(
       tx,
       ids.map((id) => {
-        const reqs = attReqs.get(id)!;
+        const reqs = byKey.get(id)!;
         return {
           id,
           minTarget: reqs.map((r) => r.target).reduce(minBig),
