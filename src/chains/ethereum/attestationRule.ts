@@ -28,7 +28,7 @@ export function checkAttestation(
   if (source > target)
     return refuse({ code: ProtectionErrorCode.AttestationSourceAfterTarget, incoming, previous: null });
 
-  const atTarget = history.filter((r) => r.target === target);
+  const atTarget = history.length === 0 ? history : history.filter((r) => r.target === target);
   const doubleVote = atTarget.find((r) => r.source !== source || !bytesEqual(r.signingRoot, incoming.signingRoot));
   if (doubleVote !== undefined) {
     return refuse({ code: ProtectionErrorCode.AttestationDoubleVote, incoming, previous: doubleVote });
@@ -56,7 +56,7 @@ export function checkAttestation(
       previous: { lowTarget: state.lowTarget },
     });
   }
-  return isRepeat ? { result: "repeat" } : { result: "insert" };
+  return isRepeat ? REPEAT : INSERT;
 }
 
 export function applyAttestation(state: AttestationState, a: AttestationRecord): AttestationState {
@@ -67,6 +67,9 @@ export function applyAttestation(state: AttestationState, a: AttestationRecord):
     maxTarget: state.maxTarget === null ? a.target : maxBig(state.maxTarget, a.target),
   };
 }
+
+const INSERT: RuleResult = Object.freeze({ result: "insert" });
+const REPEAT: RuleResult = Object.freeze({ result: "repeat" });
 
 function refuse(refusal: ProtectionRefusal): RuleResult {
   return { result: "refuse", refusal };

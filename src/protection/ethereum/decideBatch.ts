@@ -101,20 +101,21 @@ async function decideValid(
   const blockItems: { req: BlockRequest; id: number }[] = [];
   const attItems: { req: AttestationRequest; id: number }[] = [];
   for (const it of items) {
-    if (it.req.kind === "block") blockItems.push({ req: it.req, id: it.id });
-    else attItems.push({ req: it.req, id: it.id });
+    // the item itself, its request narrowed by kind (no copy per request)
+    if (it.req.kind === "block") blockItems.push(it as { req: BlockRequest; id: number });
+    else attItems.push(it as { req: AttestationRequest; id: number });
   }
 
   const blocks = await loadViews<BlockStateRow, BlockState, BlockRecord>(
     blockItems,
     (ids) => repo.loadBlockStates(tx, ids),
-    (r) => ({ lowSlot: r.lowSlot, maxSlot: r.maxSlot }),
+    (r) => r,
     EMPTY_BLOCK_STATE,
   );
   const atts = await loadViews<AttestationStateRow, AttestationState, AttestationRecord>(
     attItems,
     (ids) => repo.loadAttestationStates(tx, ids),
-    (r) => ({ lowSource: r.lowSource, lowTarget: r.lowTarget, maxSource: r.maxSource, maxTarget: r.maxTarget }),
+    (r) => r,
     EMPTY_ATTESTATION_STATE,
   );
 
@@ -199,7 +200,9 @@ async function decideValid(
     results.push(
       result.result === "refuse"
         ? { ok: false, error: new SlashingProtectionError({ ...result.refusal, pubkey: toHex(req.pubkey) }) }
-        : { ok: true, value: result.result === "insert" ? "new" : "repeat" },
+        : result.result === "insert"
+          ? NEW
+          : REPEAT,
     );
   }
 
@@ -238,6 +241,10 @@ async function loadViews<Row extends { enabled: boolean }, S, R>(
 }
 
 /** What a key's next decision sees: the records fetched and those this batch added (no copy when one is empty). */
+// answers shared by every request let through (read only)
+const NEW: Settled<ProtectionOutcome> = Object.freeze({ ok: true, value: "new" });
+const REPEAT: Settled<ProtectionOutcome> = Object.freeze({ ok: true, value: "repeat" });
+
 function historyOf<S, R>(v: KeyView<S, R>): readonly R[] {
   if (v.stored === null || v.stored.length === 0) return v.added;
   return v.added.length === 0 ? v.stored : [...v.stored, ...v.added];
@@ -260,8 +267,13 @@ function keysNeedingHistory<S, R>(
   needs: (s: S, r: R) => boolean,
   apply: (s: S, r: R) => S,
 ): number[] {
-  const sim = new Map<number, S>();
   const out = new Set<number>();
+  if (views.size === items.length) {
+    // one request per key (the usual batch): nothing to replay
+    for (const it of items) if (views.get(it.id)!.enabled && needs(views.get(it.id)!.state, it.req)) out.add(it.id);
+    return [...out];
+  }
+  const sim = new Map<number, S>();
   for (const it of items) {
     const v = views.get(it.id)!;
     if (!v.enabled) continue;
