@@ -1,5 +1,6 @@
 import { pgLiteral } from "../sqlLiteral.js";
 import { bytesOrNull as root } from "../sqlValues.js";
+import { TextFields } from "../textFields.js";
 import type { SqlTx } from "../types.js";
 import { u64Array } from "../u64Codec.js";
 import type { BatchWrites, EthSigningRepository } from "./ethSigningRepository.js";
@@ -18,17 +19,18 @@ import type {
  * settings (enabled, low watermarks, import_max_source) unless the key is marked `cached` and `token` is
  * the change token in this statement's snapshot (eth_state_token, migration 0015): the settings' lateral
  * join is gated on outer values alone, so PostgreSQL skips its two index probes. One row comes back:
- * `keys`, one text with a `;`-separated entry per key of `,`-separated fields (AttStateFields; empty for
- * NULL), cheaper to build and to parse than a row or a JSON array per key; and the snapshot's `token`.
- * `ids` is an int[], `cached` a boolean[] (one per id) and `token` a uuid SQL expression (exported for
- * bench/protectionProbe.ts).
+ * `keys`, one text with an entry per key in the order of `ids`, `;`-separated, of `,`-separated fields
+ * (hit, max target, top source, known, enabled, low source, low target, import max source; empty for
+ * NULL), cheaper to build and to read than a row or a JSON array per key (TextFields); and the
+ * snapshot's `token`. `ids` is an int[], `cached` a boolean[] (one per id) and `token` a uuid SQL
+ * expression (exported for bench/protectionProbe.ts).
  */
 export function pgAttestationStatesSql(ids: string, cached: string, token: string): string {
   const hit = `coalesce(k.cached AND t.token = ${token}, false)`;
-  return `SELECT string_agg(concat(k.id, ',', CASE WHEN ${hit} THEN 't' END, ',', m.target_epoch, ',', m.source_epoch,
-      ',', s.known, ',', s.enabled, ',', s.low_source, ',', s.low_target, ',', s.import_max_source), ';') AS keys,
+  return `SELECT string_agg(concat(CASE WHEN ${hit} THEN 't' END, ',', m.target_epoch, ',', m.source_epoch,
+      ',', s.known, ',', s.enabled, ',', s.low_source, ',', s.low_target, ',', s.import_max_source), ';' ORDER BY k.o) AS keys,
     min(t.token::text) AS token
-  FROM unnest(${ids}, ${cached}) AS k(id, cached)
+  FROM unnest(${ids}, ${cached}) WITH ORDINALITY AS k(id, cached, o)
     LEFT JOIN eth_state_token t ON t.id = 1
     LEFT JOIN LATERAL (
       SELECT a.target_epoch, a.source_epoch FROM eth_signed_attestations a
@@ -39,19 +41,6 @@ export function pgAttestationStatesSql(ids: string, cached: string, token: strin
       FROM eth_validators v LEFT JOIN eth_attestation_state x ON x.validator_id = v.id
       WHERE v.id = k.id AND NOT ${hit} LIMIT 1
     ) s ON true`;
-}
-
-/** The fields of one key's entry in pgAttestationStatesSql's `keys`, in order. */
-enum F {
-  Id,
-  Hit,
-  MaxTarget,
-  TopSource,
-  Known,
-  Enabled,
-  LowSource,
-  LowTarget,
-  ImportMaxSource,
 }
 
 /**
@@ -100,11 +89,6 @@ export function pgBatchWriteSql(w: BatchWrites): string | null {
   return `WITH ${parts.join(", ")} SELECT 1`;
 }
 
-/** A u64 field of a text entry: empty is NULL. */
-function u64OrNull(tx: SqlTx, v: string | undefined): bigint | null {
-  return v === undefined || v === "" ? null : tx.fromU64(v);
-}
-
 /** What a decision reads of a key besides its records. */
 interface KeySettings {
   enabled: boolean;
@@ -143,11 +127,11 @@ export class PostgresEthSigningRepository implements EthSigningRepository {
     // Keys cached under the newest token this process has seen go out marked; a hit means exactly
     // these entries' settings hold in the statement's snapshot.
     const token = this.token;
-    const sent = new Map<number, CachedSettings>();
-    const cached = ids.map((id) => {
+    const sent: (CachedSettings | undefined)[] = new Array(ids.length);
+    const cached = ids.map((id, i) => {
       const c = this.settings.get(id);
       if (c === undefined || c.token !== token) return false;
-      sent.set(id, c);
+      sent[i] = c;
       return true;
     });
     const [row] = await tx.all(
@@ -156,34 +140,36 @@ export class PostgresEthSigningRepository implements EthSigningRepository {
     // no token row (the table was emptied by hand): nothing read now may be cached
     const now = typeof row?.token === "string" ? row.token : null;
     this.token = now;
-    const keys = typeof row?.keys === "string" ? row.keys.split(";") : [];
+    const f = new TextFields(typeof row?.keys === "string" ? row.keys : "");
     const out = new Map<number, AttestationStateRow>();
-    for (const entry of keys) {
-      const f = entry.split(",");
-      const id = Number(f[F.Id]);
+    for (let i = 0; i < ids.length && f.more(); i++, f.end()) {
+      const id = ids[i]!;
+      const hit = f.flag();
+      const maxTarget = f.u64();
+      const top = f.u64();
+      const known = f.flag();
+      const enabled = f.flag();
+      const lowSource = f.u64();
+      const lowTarget = f.u64();
+      const importMaxSource = f.u64(true);
       let s: KeySettings | undefined;
-      if (f[F.Hit] === "t") s = sent.get(id);
-      else if (f[F.Known] === "t") {
-        s = {
-          enabled: f[F.Enabled] === "t",
-          lowSource: u64OrNull(tx, f[F.LowSource]),
-          lowTarget: u64OrNull(tx, f[F.LowTarget]),
-          importMaxSource: u64OrNull(tx, f[F.ImportMaxSource]),
-        };
+      if (hit) s = sent[i];
+      else if (known) {
+        s = { enabled, lowSource, lowTarget, importMaxSource };
         if (now === null) this.settings.delete(id);
         else this.settings.set(id, { ...s, token: now });
       } else this.settings.delete(id); // not in eth_validators: an unknown key, decided as disabled
       if (s === undefined) continue;
-      const top = u64OrNull(tx, f[F.TopSource]);
       const imported = s.importMaxSource;
       out.set(id, {
         enabled: s.enabled,
         lowSource: s.lowSource,
         lowTarget: s.lowTarget,
         maxSource: top === null ? imported : imported === null || top > imported ? top : imported,
-        maxTarget: u64OrNull(tx, f[F.MaxTarget]),
+        maxTarget,
       });
     }
+    f.expectEnd(ids.length);
     return out;
   }
 
