@@ -71,3 +71,17 @@ export function cpuSeconds(pid: number): number {
   const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
   return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100 on Linux)
 }
+
+/**
+ * A module of the compiled program (dist/, `npm run build` first), for benches that run it in-process:
+ * tsx's on-the-fly transform wraps every function it creates in a naming helper, which costs 10–15% in
+ * a hot path the shipped program does not have. Typed through its source: `fromDist<typeof import("../src/x.js")>("x.js")`.
+ */
+export async function fromDist<T>(path: string): Promise<T> {
+  const url = new URL(`../dist/${path}`, import.meta.url);
+  try {
+    return (await import(url.href)) as T;
+  } catch (e) {
+    throw new Error(`cannot load dist/${path}: run \`npm run build\` first (${(e as Error).message})`);
+  }
+}

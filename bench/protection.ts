@@ -2,7 +2,7 @@
  * Ethereum slashing protection throughput and latency, on SQLite and PostgreSQL, beside (a) the raw
  * batched insert rate of the same engine and (b) @lodestar/validator 1.5.1's SlashingProtection (LevelDB).
  *
- *   node --import tsx bench/protection.ts [--validators 10000] [--epochs 3] [--engines sqlite,postgres]
+ *   npm run build && node --import tsx bench/protection.ts [--validators 10000] [--epochs 3] [--engines sqlite,postgres]
  *
  * Workloads: "burst" = every slot of an epoch sends N/32 concurrent attestations (distinct keys) and waits
  * for all answers; "sustained" = a closed loop keeping 1,024 requests in flight over every key.
@@ -11,11 +11,16 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { EthereumProtection } from "../src/protection/ethereum/ethereumProtection.js";
-import { openStore } from "../src/store/openStore.js";
+import type { EthereumProtection } from "../src/protection/ethereum/ethereumProtection.js";
 import type { Store } from "../src/store/types.js";
-import { nullLogger } from "../src/util/logger.js";
-import { arg, cpuSeconds, fmt, freshPg, machine, now, stats, table } from "./lib.js";
+import { arg, cpuSeconds, fmt, freshPg, fromDist, machine, now, stats, table } from "./lib.js";
+
+// the compiled program, as the signer runs it (lib.ts fromDist)
+const { EthereumProtection: Protection } = await fromDist<
+  typeof import("../src/protection/ethereum/ethereumProtection.js")
+>("protection/ethereum/ethereumProtection.js");
+const { openStore } = await fromDist<typeof import("../src/store/openStore.js")>("store/openStore.js");
+const { nullLogger } = await fromDist<typeof import("../src/util/logger.js")>("util/logger.js");
 
 export const N = Number(arg("validators", "10000"));
 export const EPOCHS = Number(arg("epochs", "3"));
@@ -206,7 +211,7 @@ async function runSlashguard(engine: string): Promise<(string | number)[][]> {
   try {
     // the raw rate before and after the workloads, so a shared machine's load moving during the run shows
     const rawBefore = await rawInsertRate(store);
-    const p = await EthereumProtection.open(
+    const p = await Protection.open(
       {
         genesisValidatorsRoot: GVR,
         ...(SHARDS !== undefined && { shards: SHARDS }),

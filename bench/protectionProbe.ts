@@ -6,7 +6,7 @@
  */
 import pg from "pg";
 import { EthereumProtection } from "../src/protection/ethereum/ethereumProtection.js";
-import { pgAttestationStatesSql, pgBatchWriteSql } from "../src/store/ethereum/ethSigningPostgres.js";
+import { pgAttestationTopsSql, pgBatchWriteSql } from "../src/store/ethereum/ethSigningPostgres.js";
 import { openStore } from "../src/store/openStore.js";
 import { pgLiteral } from "../src/store/sqlLiteral.js";
 import { nullLogger } from "../src/util/logger.js";
@@ -68,12 +68,9 @@ await time(
   (ids) => `SELECT pg_advisory_xact_lock_shared(0, 0);
   SELECT count(pg_advisory_xact_lock(2, k)) FROM (SELECT unnest(${pgLiteral.ints(ids)}) AS k ORDER BY 1) s`,
 );
-// The repository's own statements (src/store/ethereum/ethSigningRepository.ts), so the probe cannot drift.
-const token = String((await c.query("SELECT token FROM eth_state_token")).rows[0].token);
-const stateRead = (ids: number[], cached: boolean): string =>
-  pgAttestationStatesSql(pgLiteral.intArray(ids), pgLiteral.boolArray(ids.map(() => cached)), pgLiteral.uuid(token));
-await time("state read, no key settings cached", (ids) => stateRead(ids, false));
-await time("state read, key settings cached (token matches)", (ids) => stateRead(ids, true));
+// The repository's own statement (src/store/ethereum/ethSigningPostgres.ts), so the probe cannot drift.
+const stateRead = (ids: number[]): string => pgAttestationTopsSql(pgLiteral.intArray(ids));
+await time("state read (records' maxima + token, key settings cached)", stateRead);
 await time(
   "state read, no attestation_state join",
   (ids) => `SELECT v.id, v.enabled,
@@ -118,7 +115,7 @@ await time("locks + read, two statements in one query", (ids) =>
   [
     `SELECT pg_advisory_xact_lock_shared(0, 0)`,
     `SELECT count(pg_advisory_xact_lock(2, k)) FROM (SELECT unnest(${pgLiteral.intArray(ids)}) AS k ORDER BY 1) s`,
-    stateRead(ids, true),
+    stateRead(ids),
   ].join("; "),
 );
 await c.end();

@@ -48,16 +48,6 @@ export const pgLiteral = {
     return `decode('${all.toString("hex")}', 'hex')`;
   },
 
-  /** A UUID (as PostgreSQL prints it), or NULL. */
-  uuid(v: string | null): string {
-    if (v === null) return "NULL::uuid";
-    return UUID_RE.test(v) ? `'${v}'::uuid` : badUuid(v);
-  },
-
-  boolArray(vs: readonly boolean[]): string {
-    return `'{${vs.map((v) => (v ? "t" : "f")).join(",")}}'::boolean[]`;
-  },
-
   byteas(vs: readonly (Uint8Array | null)[]): string {
     if (vs.length === 0) return "'{}'::bytea[]";
     const one = (b: Uint8Array | null): string =>
@@ -65,12 +55,6 @@ export const pgLiteral = {
     return `ARRAY[${vs.map(one).join(",")}]::bytea[]`;
   },
 };
-
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-function badUuid(v: string): never {
-  throw new RangeError(`not a uuid: ${JSON.stringify(v)}`);
-}
 
 function bad(v: bigint): never {
   throw new RangeError(`not a u64: ${v}`);

@@ -15,32 +15,33 @@ import type {
 } from "./types.js";
 
 /**
- * PostgreSQL: per key, one backward index probe for the highest target and its source, and the key's
- * settings (enabled, low watermarks, import_max_source) unless the key is marked `cached` and `token` is
- * the change token in this statement's snapshot (eth_state_token, migration 0015): the settings' lateral
- * join is gated on outer values alone, so PostgreSQL skips its two index probes. One row comes back:
- * `keys`, one text with an entry per key in the order of `ids`, `;`-separated, of `,`-separated fields
- * (hit, max target, top source, known, enabled, low source, low target, import max source; empty for
- * NULL), cheaper to build and to read than a row or a JSON array per key (TextFields); and the
- * snapshot's `token`. `ids` is an int[], `cached` a boolean[] (one per id) and `token` a uuid SQL
- * expression (exported for bench/protectionProbe.ts).
+ * PostgreSQL, the state read every batch makes: per key (in the order of `ids`, an int[] SQL expression)
+ * one backward index probe for the highest target and the source at it, and the change token of the
+ * snapshot (eth_state_token, migration 0015). One row: `keys`, an entry per key, `;`-separated, of
+ * `max target,top source` (empty for NULL), read by TextFields, cheaper to build and to read than a row
+ * per key; and `token`. Exported for bench/protectionProbe.ts.
  */
-export function pgAttestationStatesSql(ids: string, cached: string, token: string): string {
-  const hit = `coalesce(k.cached AND t.token = ${token}, false)`;
-  return `SELECT string_agg(concat(CASE WHEN ${hit} THEN 't' END, ',', m.target_epoch, ',', m.source_epoch,
-      ',', s.known, ',', s.enabled, ',', s.low_source, ',', s.low_target, ',', s.import_max_source), ';' ORDER BY k.o) AS keys,
-    min(t.token::text) AS token
-  FROM unnest(${ids}, ${cached}) WITH ORDINALITY AS k(id, cached, o)
-    LEFT JOIN eth_state_token t ON t.id = 1
+export function pgAttestationTopsSql(ids: string): string {
+  return `SELECT string_agg(concat(m.target_epoch, ',', m.source_epoch), ';' ORDER BY k.o) AS keys,
+    (SELECT token::text FROM eth_state_token WHERE id = 1) AS token
+  FROM unnest(${ids}) WITH ORDINALITY AS k(id, o)
     LEFT JOIN LATERAL (
       SELECT a.target_epoch, a.source_epoch FROM eth_signed_attestations a
       WHERE a.validator_id = k.id ORDER BY a.target_epoch DESC, a.source_epoch DESC LIMIT 1
-    ) m ON true
-    LEFT JOIN LATERAL (
-      SELECT true AS known, v.enabled, x.low_source, x.low_target, x.import_max_source
-      FROM eth_validators v LEFT JOIN eth_attestation_state x ON x.validator_id = v.id
-      WHERE v.id = k.id AND NOT ${hit} LIMIT 1
-    ) s ON true`;
+    ) m ON true`;
+}
+
+/**
+ * PostgreSQL, for keys whose cached settings are missing or older than the token: per key (in order)
+ * `known,enabled,low source,low target,import max source` (known = f: no such key), and the token.
+ */
+function pgAttestationSettingsSql(ids: string): string {
+  return `SELECT string_agg(concat(v.id IS NOT NULL, ',', v.enabled, ',', x.low_source, ',', x.low_target, ',',
+      x.import_max_source), ';' ORDER BY k.o) AS keys,
+    (SELECT token::text FROM eth_state_token WHERE id = 1) AS token
+  FROM unnest(${ids}) WITH ORDINALITY AS k(id, o)
+    LEFT JOIN eth_validators v ON v.id = k.id
+    LEFT JOIN eth_attestation_state x ON x.validator_id = k.id`;
 }
 
 /**
@@ -89,6 +90,11 @@ export function pgBatchWriteSql(w: BatchWrites): string | null {
   return `WITH ${parts.join(", ")} SELECT 1`;
 }
 
+/** The change token an answer carries (a uuid), or null. */
+function tokenOf(row: Record<string, unknown> | undefined): string | null {
+  return typeof row?.token === "string" ? row.token : null;
+}
+
 /** What a decision reads of a key besides its records. */
 interface KeySettings {
   enabled: boolean;
@@ -104,15 +110,12 @@ interface CachedSettings extends KeySettings {
 
 /**
  * PostgreSQL: one statement per step for the whole batch (arrays + unnest); all writes in one statement.
- * Each key's settings are cached with the change token they were read under; the state read fetches them
- * again only for keys whose token is not the one in its snapshot (any other writer of them, in any
- * process, draws a new token in its own transaction: migration 0015's triggers). The records' maxima are
- * read every time.
+ * Each key's settings are cached with the change token they were read under, and read again only when
+ * the token of the batch's snapshot is another (every writer of them, in any process, draws a new token
+ * in its own transaction: migration 0015's triggers). The records' maxima are read every time.
  */
 export class PostgresEthSigningRepository implements EthSigningRepository {
   private readonly settings = new Map<number, CachedSettings>();
-  /** The change token the last state read found (null before the first, or with no token row). */
-  private token: string | null = null;
 
   async begin(): Promise<void> {}
 
@@ -124,52 +127,63 @@ export class PostgresEthSigningRepository implements EthSigningRepository {
   }
 
   async loadAttestationStates(tx: SqlTx, ids: readonly number[]): Promise<Map<number, AttestationStateRow>> {
-    // Keys cached under the newest token this process has seen go out marked; a hit means exactly
-    // these entries' settings hold in the statement's snapshot.
-    const token = this.token;
-    const sent: (CachedSettings | undefined)[] = new Array(ids.length);
-    const cached = ids.map((id, i) => {
-      const c = this.settings.get(id);
-      if (c === undefined || c.token !== token) return false;
-      sent[i] = c;
-      return true;
-    });
-    const [row] = await tx.all(
-      pgAttestationStatesSql(pgLiteral.intArray(ids), pgLiteral.boolArray(cached), pgLiteral.uuid(token)),
-    );
-    // no token row (the table was emptied by hand): nothing read now may be cached
-    const now = typeof row?.token === "string" ? row.token : null;
-    this.token = now;
-    const f = new TextFields(typeof row?.keys === "string" ? row.keys : "");
+    const [tops] = await tx.all(pgAttestationTopsSql(pgLiteral.intArray(ids)));
+    const token = tokenOf(tops);
+    const maxTarget: (bigint | null)[] = new Array(ids.length);
+    const topSource: (bigint | null)[] = new Array(ids.length);
+    const t = new TextFields(typeof tops?.keys === "string" ? tops.keys : "");
+    for (let i = 0; i < ids.length && t.more(); i++, t.end()) {
+      maxTarget[i] = t.u64();
+      topSource[i] = t.u64(true);
+    }
+    t.expectEnd(ids.length);
+
+    // A key's cached settings hold if they were read under the token of this snapshot: no writer of
+    // any key's settings committed since. The others are read now, in a second statement: still under
+    // this batch's key locks, which every writer of a key's settings takes too (enable/disable, pruning;
+    // an import holds the global import lock against every batch), so both reads see one state.
+    const settings: (KeySettings | undefined)[] = new Array(ids.length);
+    const missing: number[] = [];
+    for (let i = 0; i < ids.length; i++) {
+      const c = this.settings.get(ids[i]!);
+      if (c !== undefined && token !== null && c.token === token) settings[i] = c;
+      else missing.push(i);
+    }
+    if (missing.length > 0) {
+      const [row] = await tx.all(pgAttestationSettingsSql(pgLiteral.intArray(missing.map((i) => ids[i]!))));
+      // no token row (the table was emptied by hand): nothing read now may be cached
+      const now = tokenOf(row);
+      const f = new TextFields(typeof row?.keys === "string" ? row.keys : "");
+      for (let j = 0; j < missing.length && f.more(); j++, f.end()) {
+        const i = missing[j]!;
+        const id = ids[i]!;
+        const known = f.flag();
+        const s = { enabled: f.flag(), lowSource: f.u64(), lowTarget: f.u64(), importMaxSource: f.u64(true) };
+        if (!known)
+          this.settings.delete(id); // not in eth_validators: an unknown key, decided as disabled
+        else {
+          settings[i] = s;
+          if (now === null) this.settings.delete(id);
+          else this.settings.set(id, { ...s, token: now });
+        }
+      }
+      f.expectEnd(missing.length);
+    }
+
     const out = new Map<number, AttestationStateRow>();
-    for (let i = 0; i < ids.length && f.more(); i++, f.end()) {
-      const id = ids[i]!;
-      const hit = f.flag();
-      const maxTarget = f.u64();
-      const top = f.u64();
-      const known = f.flag();
-      const enabled = f.flag();
-      const lowSource = f.u64();
-      const lowTarget = f.u64();
-      const importMaxSource = f.u64(true);
-      let s: KeySettings | undefined;
-      if (hit) s = sent[i];
-      else if (known) {
-        s = { enabled, lowSource, lowTarget, importMaxSource };
-        if (now === null) this.settings.delete(id);
-        else this.settings.set(id, { ...s, token: now });
-      } else this.settings.delete(id); // not in eth_validators: an unknown key, decided as disabled
+    for (let i = 0; i < ids.length; i++) {
+      const s = settings[i];
       if (s === undefined) continue;
+      const top = topSource[i] ?? null;
       const imported = s.importMaxSource;
-      out.set(id, {
+      out.set(ids[i]!, {
         enabled: s.enabled,
         lowSource: s.lowSource,
         lowTarget: s.lowTarget,
         maxSource: top === null ? imported : imported === null || top > imported ? top : imported,
-        maxTarget,
+        maxTarget: maxTarget[i] ?? null,
       });
     }
-    f.expectEnd(ids.length);
     return out;
   }
 
