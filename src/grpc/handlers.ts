@@ -1,17 +1,15 @@
 import {
   type CryptoType,
-  checkPublicKey,
   PUBLIC_KEY_LENGTH,
   parseCryptoType,
   parseKeyType,
   SubstrateError,
   SubstrateErrorCode,
 } from "../chains/substrate/index.js";
-import type { KeyPair, KeystoreKey, SubstrateKeystore, VrfTranscriptSpec } from "../keys/index.js";
+import type { SubstrateKeystore, VrfTranscriptSpec } from "../keys/index.js";
 import type { SubstrateProtection } from "../protection/index.js";
-import { SubstrateSigner } from "../signer/index.js";
-import { toHex } from "../util/hex.js";
-import { type Logger, shortKey } from "../util/logger.js";
+import { SubstrateKeys, SubstrateSigner } from "../signer/index.js";
+import type { Logger } from "../util/logger.js";
 import { canonicalUint } from "../util/u64.js";
 import { errorEnumOf, payloadView, RemoteKeystoreError, type WirePayload } from "./wire.js";
 
@@ -73,12 +71,15 @@ const BABE_VRF_LABELS = ["slot number", "current epoch", "chain randomness"];
 export class RemoteKeystoreHandlers {
   /** The signing flow (parse, gates, protect, sign, answer); this class only translates the wire. */
   private readonly signer: SubstrateSigner;
+  /** generate, insert and the VRF: keystore calls that bind keys but sign nothing slashable. */
+  private readonly keyCalls: SubstrateKeys;
 
   constructor(
     opts: HandlerOptions,
     private readonly m: HandlerModules,
   ) {
     this.signer = new SubstrateSigner(opts, m);
+    this.keyCalls = new SubstrateKeys(m);
   }
 
   publicKeys(crypto: CryptoType, req: { key_type?: string }): HandlerResult<{ public_keys: Buffer[] }> {
@@ -91,10 +92,8 @@ export class RemoteKeystoreHandlers {
     req: { key_type?: string; seed?: string },
   ): Promise<HandlerResult<{ public_key: Buffer; error: number }>> {
     try {
-      const keyType = parseKeyType(req.key_type);
-      const k = await this.file(keyType, this.m.keystore.derive(crypto, req.seed));
-      this.m.logger.info("Substrate key generated", { keyType, crypto, publicKey: shortKey(toHex(k.publicKey)) });
-      return { reply: { public_key: buf(k.publicKey), error: RemoteKeystoreError.Unknown }, errors: [] };
+      const publicKey = await this.keyCalls.generate(req.key_type, crypto, req.seed);
+      return { reply: { public_key: buf(publicKey), error: RemoteKeystoreError.Unknown }, errors: [] };
     } catch (e) {
       return { reply: { public_key: EMPTY, error: errorEnumOf(e) }, errors: [e] };
     }
@@ -109,15 +108,12 @@ export class RemoteKeystoreHandlers {
     HandlerResult<{ signature: { output: Buffer; challenge: Buffer; proof: Buffer } | null; error: number }>
   > {
     try {
-      const keyType = parseKeyType(req.key_type);
-      const publicKey = checkPublicKey("sr25519", u8(req.public_key));
-      const pair = this.m.keystore.get(keyType, "sr25519", publicKey);
-      if (pair?.vrfSign === undefined)
-        return { reply: { signature: null, error: RemoteKeystoreError.PairNotFound }, errors: [] };
-      await this.m.protection.bindKey({ keyType, publicKey });
-      const spec = transcriptSpec(req.transcript_data, "transcript_data");
-      const extra = req.extra === undefined || req.extra === null ? null : transcriptSpec(req.extra, "extra");
-      const s = pair.vrfSign(spec, extra);
+      // the transcripts are parsed only once the key is found (PAIR_NOT_FOUND comes first)
+      const s = await this.keyCalls.vrfSign(req.key_type, u8(req.public_key), () => ({
+        spec: transcriptSpec(req.transcript_data, "transcript_data"),
+        extra: req.extra === undefined || req.extra === null ? null : transcriptSpec(req.extra, "extra"),
+      }));
+      if (s === null) return { reply: { signature: null, error: RemoteKeystoreError.PairNotFound }, errors: [] };
       return {
         reply: { signature: { output: buf(s.preOutput), challenge: buf(s.challenge), proof: buf(s.proof) }, error: 0 },
         errors: [],
@@ -194,27 +190,11 @@ export class RemoteKeystoreHandlers {
     public_key?: Buffer;
   }): Promise<HandlerResult<{ error: number }>> {
     try {
-      const keyType = parseKeyType(req.key_type);
-      const k = await this.file(keyType, this.m.keystore.pairFor(keyType, req.suri ?? "", u8(req.public_key)));
-      this.m.logger.info("Substrate key inserted", {
-        keyType: k.keyType,
-        crypto: k.crypto,
-        publicKey: shortKey(toHex(k.publicKey)),
-      });
+      await this.keyCalls.insert(req.key_type, req.suri ?? "", u8(req.public_key));
       return { reply: { error: 0 }, errors: [] };
     } catch (e) {
       return { reply: { error: errorEnumOf(e) }, errors: [e] };
     }
-  }
-
-  /**
-   * One public key, one key type: the key is checked against the keystore folder and bound to this type
-   * in the database before its file is written, so a refused key leaves nothing behind.
-   */
-  private async file(keyType: string, key: { pair: KeyPair; suri: string }): Promise<KeystoreKey> {
-    this.m.keystore.assertOneType(keyType, key.pair.publicKey);
-    await this.m.protection.bindKey({ keyType, publicKey: key.pair.publicKey });
-    return this.m.keystore.store(keyType, key);
   }
 
   private async signMany(

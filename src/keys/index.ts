@@ -29,7 +29,7 @@ export type { KeyPair } from "./substrate/keyPair.js";
 export { cryptoReady } from "./substrate/keyPair.js";
 export type { KeystoreKey, ServedPair } from "./substrate/keystore.js";
 export { copyKeystore, SubstrateKeystore } from "./substrate/keystore.js";
-export type { VrfTranscriptSpec } from "./substrate/vrf.js";
+export type { VrfSignature, VrfTranscriptSpec } from "./substrate/vrf.js";
 export type { BlsSharing, PartialSignatureScheme } from "./threshold/blsThreshold.js";
 export { blsThresholdScheme, dealBlsKey } from "./threshold/blsThreshold.js";
 export type { ClusterKey, ClusterNode } from "./threshold/clusterFile.js";

@@ -8,6 +8,7 @@ export type { EthSignerMetrics } from "./ethereum/metrics.js";
 export { createEthSignerMetrics } from "./ethereum/metrics.js";
 export { DoppelgangerGuard } from "./gates/doppelgangerGuard.js";
 export type { HealthReport, SignerService } from "./service.js";
+export { SubstrateKeys } from "./substrate/substrateKeys.js";
 export { SubstrateSigner } from "./substrate/substrateSigner.js";
 export type { ThresholdMetrics } from "./threshold/metrics.js";
 export { createThresholdMetrics } from "./threshold/metrics.js";
