@@ -7,6 +7,7 @@ export interface ProtectionMetrics {
   batchSize: Histogram<"chain">;
   batchSeconds: Histogram<"chain">;
   storeErrors: Counter<"chain">;
+  cacheMisses: Counter<"chain">;
 }
 
 const perRegistry = new WeakMap<Registry, ProtectionMetrics>();
@@ -48,6 +49,12 @@ export function createProtectionMetrics(registry: Registry): ProtectionMetrics {
     storeErrors: new Counter({
       name: "slashguard_protection_store_errors_total",
       help: "Batches that failed closed because the store failed",
+      labelNames: ["chain"],
+      registers: [registry],
+    }),
+    cacheMisses: new Counter({
+      name: "slashguard_protection_state_cache_misses_total",
+      help: "Keys whose cached state a decision could not use (first sight, or another writer changed it since) and read from the store",
       labelNames: ["chain"],
       registers: [registry],
     }),

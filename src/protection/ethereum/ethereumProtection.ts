@@ -92,7 +92,11 @@ export class EthereumProtection implements ChainProtection<ProtectionRequest, Pr
   private constructor(opts: EthereumProtectionOptions, modules: EthereumProtectionModules) {
     this.genesisValidatorsRoot = opts.genesisValidatorsRoot;
     const store = modules.store;
-    const rules = ethereumRules(ethSigningRepository(store.dialect), store.dialect, new ReleasedPositions());
+    const metrics = modules.metrics ?? null;
+    const repo = ethSigningRepository(store.dialect, {
+      onCacheMiss: (n) => metrics?.cacheMisses.inc({ chain: CHAIN }, n),
+    });
+    const rules = ethereumRules(repo, store.dialect, new ReleasedPositions());
     // one queue: on PostgreSQL more queues were slower (bench/RESULTS.md, shard sweep); its two overlapping
     // batches of 512 hold at most 1,024 locks a process
     const maxBatch = opts.maxBatch ?? (store.dialect === "postgres" ? 512 : 1024);

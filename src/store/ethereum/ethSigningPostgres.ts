@@ -3,7 +3,7 @@ import { bytesOrNull as root } from "../sqlValues.js";
 import { TextFields } from "../textFields.js";
 import type { SqlTx } from "../types.js";
 import { u64Array } from "../u64Codec.js";
-import type { BatchWrites, EthSigningRepository } from "./ethSigningRepository.js";
+import type { BatchWrites, EthSigningRepository, EthSigningRepositoryHooks } from "./ethSigningRepository.js";
 import { BLOCK_STATE_SQL, blockState, pushTo } from "./ethSigningRows.js";
 import type {
   AttestationHistoryQuery,
@@ -117,6 +117,8 @@ interface CachedSettings extends KeySettings {
 export class PostgresEthSigningRepository implements EthSigningRepository {
   private readonly settings = new Map<number, CachedSettings>();
 
+  constructor(private readonly hooks: EthSigningRepositoryHooks) {}
+
   async begin(): Promise<void> {}
 
   // The state reads carry no parameters (ids as an array constant): the first one of a decision batch
@@ -150,6 +152,7 @@ export class PostgresEthSigningRepository implements EthSigningRepository {
       else missing.push(i);
     }
     if (missing.length > 0) {
+      this.hooks.onCacheMiss?.(missing.length);
       const [row] = await tx.all(pgAttestationSettingsSql(pgLiteral.intArray(missing.map((i) => ids[i]!))));
       // no token row (the table was emptied by hand): nothing read now may be cached
       const now = tokenOf(row);

@@ -33,7 +33,18 @@ export interface EthSigningRepository {
   write(tx: SqlTx, w: BatchWrites): Promise<void>;
 }
 
-/** A repository for one decision engine (the SQLite one keeps a cache, so do not share it between stores). */
-export function ethSigningRepository(dialect: SqlTx["dialect"]): EthSigningRepository {
-  return dialect === "sqlite" ? new SqliteEthSigningRepository() : new PostgresEthSigningRepository();
+export interface EthSigningRepositoryHooks {
+  /** Keys whose cached state could not be used and were read from the store (a metric). */
+  onCacheMiss?(keys: number): void;
+}
+
+/**
+ * A repository for one decision engine (each keeps a cache of key state, so do not share one between
+ * stores): SQLite caches whole key states, PostgreSQL key settings (ethSigningPostgres.ts).
+ */
+export function ethSigningRepository(
+  dialect: SqlTx["dialect"],
+  hooks: EthSigningRepositoryHooks = {},
+): EthSigningRepository {
+  return dialect === "sqlite" ? new SqliteEthSigningRepository(hooks) : new PostgresEthSigningRepository(hooks);
 }

@@ -1,6 +1,6 @@
 import { bytesOrNull as root } from "../sqlValues.js";
 import type { SqlTx } from "../types.js";
-import type { BatchWrites, EthSigningRepository } from "./ethSigningRepository.js";
+import type { BatchWrites, EthSigningRepository, EthSigningRepositoryHooks } from "./ethSigningRepository.js";
 import { attestationState, BLOCK_STATE_SQL, blockState, pushTo, type Raw } from "./ethSigningRows.js";
 import type {
   AttestationHistoryQuery,
@@ -27,6 +27,8 @@ export class SqliteEthSigningRepository implements EthSigningRepository {
   private readonly blockStates = new Map<number, BlockStateRow>();
   private readonly attStates = new Map<number, AttestationStateRow>();
   private expected: string | null = null;
+
+  constructor(private readonly hooks: EthSigningRepositoryHooks) {}
 
   async begin(tx: SqlTx): Promise<void> {
     const token = await tx.changeToken();
@@ -61,6 +63,7 @@ export class SqliteEthSigningRepository implements EthSigningRepository {
       else out.set(id, s);
     }
     if (missing.length > 0) {
+      this.hooks.onCacheMiss?.(missing.length);
       const rows = await tx.all(`${sql} WHERE v.id IN (SELECT value FROM json_each($1))`, [JSON.stringify(missing)]);
       for (const r of rows) {
         const s = parse(tx, r);

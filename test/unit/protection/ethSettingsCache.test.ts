@@ -1,8 +1,10 @@
 import pg from "pg";
+import { Registry } from "prom-client";
 import { afterEach, describe, expect, it } from "vitest";
 import { ProtectionErrorCode as C } from "../../../src/chains/ethereum/protectionErrors.js";
 import { EthereumProtection } from "../../../src/protection/ethereum/ethereumProtection.js";
 import { importInterchange } from "../../../src/protection/ethereum/interchangeImport.js";
+import { createProtectionMetrics } from "../../../src/protection/metrics.js";
 import { openStore } from "../../../src/store/openStore.js";
 import type { Store } from "../../../src/store/types.js";
 import { nullLogger } from "../../../src/util/logger.js";
@@ -40,6 +42,32 @@ describe.each(ENGINES)("cached key settings changed elsewhere, on %s", (engine) 
     expect(await a.checkAndRecord(att(k, 1, 2, 1))).toBe("new");
     expect(await a.checkAndRecord(att(k, 2, 3, 1))).toBe("new");
   }
+
+  it("caches: a key read once is not read again until another writer changes the database (counted as misses)", async () => {
+    ts = await openTestStore(engine);
+    other = await openStore(ts.url);
+    const registry = new Registry();
+    const metrics = createProtectionMetrics(registry);
+    a = await EthereumProtection.open(
+      { genesisValidatorsRoot: GVR0 },
+      { store: ts.store, logger: nullLogger, metrics },
+    );
+    b = await EthereumProtection.open({ genesisValidatorsRoot: GVR0 }, { store: other, logger: nullLogger });
+    const misses = async (): Promise<number> =>
+      (await metrics.cacheMisses.get()).values.find((v) => v.labels.chain === "ethereum")?.value ?? 0;
+    expect(await a.checkAndRecord(att(k, 1, 2, 1))).toBe("new");
+    // the first vote set the key's low watermarks (a change of its settings): the next one reads them again
+    expect(await a.checkAndRecord(att(k, 2, 3, 1))).toBe("new");
+    const warm = await misses();
+    expect(warm).toBeGreaterThanOrEqual(1);
+    for (let t = 4; t < 8; t++) expect(await a.checkAndRecord(att(k, t - 1, t, 1))).toBe("new");
+    expect(await misses()).toBe(warm);
+    await b.setEnabled([pubkey(2)], false); // another key, but a change: every cached key is read again once
+    expect(await a.checkAndRecord(att(k, 8, 9, 1))).toBe("new");
+    expect(await misses()).toBe(warm + 1);
+    expect(await a.checkAndRecord(att(k, 9, 10, 1))).toBe("new");
+    expect(await misses()).toBe(warm + 1);
+  });
 
   it("a key disabled by another process is refused at once", async () => {
     await twoSigners();
