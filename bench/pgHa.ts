@@ -3,29 +3,34 @@
  * own code, imported, same flags) on a single server and on a primary with a synchronous standby, in the
  * same run; then the time from killing the primary to the first signature recorded on the promoted standby.
  *
- *   node --import tsx bench/pgHa.ts [--validators 10000] [--epochs 3] [--failovers 5] [--in-flight 16]
+ *   npm run build && node --import tsx bench/pgHa.ts [--validators 10000] [--epochs 3] [--failovers 5] [--failover-clients 16]
  *
  * Both servers are private clusters made by the tests' helper (test/utils/pgCluster.ts: initdb, and
  * pg_basebackup for the standby) from the same binaries and settings, on loopback. The pair runs
  * `--db-durability replicated` (every write transaction also checks that the standby is synchronous).
  *
- * Failover: `--in-flight` closed-loop clients, one key each, sign attestations through EthereumProtection
+ * Failover: `--failover-clients` closed-loop clients, one key each, sign attestations through EthereumProtection
  * on the multi-host URL (durability local, as the e2e test); a failed request is retried after 10 ms (a
  * validator client retries too). The primary is killed (`pg_ctl stop -m immediate`: SIGQUIT to the
  * postmaster), the standby promoted (pg_promote, wait) and, as a cluster manager without a spare standby
  * does, told to stop waiting for a synchronous standby. Measured from the kill: promoted, ready (writes
  * commit again), and the first recorded signature of a request sent after the old primary was gone.
  */
-import { EthereumProtection } from "../src/protection/ethereum/ethereumProtection.js";
-import { openStore } from "../src/store/openStore.js";
 import type { DbDurability } from "../src/store/pgDurability.js";
-import { nullLogger } from "../src/util/logger.js";
 import { HAS_PG_BINARIES, startPgCluster, startPgPair } from "../test/utils/pgCluster.js";
-import { arg, fmt, machine, now, percentile, table } from "./lib.js";
+import { arg, fmt, fromDist, machine, now, percentile, table } from "./lib.js";
 import { attestationWorkload, EPOCHS, key, N, rootOf } from "./protection.js";
 
+// the compiled program, as the signer runs it (lib.ts fromDist)
+const { EthereumProtection } = await fromDist<typeof import("../src/protection/ethereum/ethereumProtection.js")>(
+  "protection/ethereum/ethereumProtection.js",
+);
+const { openStore } = await fromDist<typeof import("../src/store/openStore.js")>("store/openStore.js");
+const { nullLogger } = await fromDist<typeof import("../src/util/logger.js")>("util/logger.js");
+
 const FAILOVERS = Number(arg("failovers", "5"));
-const IN_FLIGHT = Number(arg("in-flight", "16"));
+// not --in-flight: that flag is bench/protection.ts's (requests in flight in the workload, default 1,024)
+const IN_FLIGHT = Number(arg("failover-clients", "16"));
 const GVR = new Uint8Array(32);
 const RETRY_MS = 10;
 
