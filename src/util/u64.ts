@@ -53,6 +53,13 @@ export function maxBig(a: bigint, b: bigint): bigint {
   return a > b ? a : b;
 }
 
+/** The larger of two values where null means none. */
+export function maxBigOrNull(a: bigint | null, b: bigint | null): bigint | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return a > b ? a : b;
+}
+
 export function minBig(a: bigint, b: bigint): bigint {
   return a < b ? a : b;
 }

@@ -240,11 +240,11 @@ async function loadViews<Row extends { enabled: boolean }, S, R>(
   return views;
 }
 
-/** What a key's next decision sees: the records fetched and those this batch added (no copy when one is empty). */
 // answers shared by every request let through (read only)
 const NEW: Settled<ProtectionOutcome> = Object.freeze({ ok: true, value: "new" });
 const REPEAT: Settled<ProtectionOutcome> = Object.freeze({ ok: true, value: "repeat" });
 
+/** What a key's next decision sees: the records fetched and those this batch added (no copy when one is empty). */
 function historyOf<S, R>(v: KeyView<S, R>): readonly R[] {
   if (v.stored === null || v.stored.length === 0) return v.added;
   return v.added.length === 0 ? v.stored : [...v.stored, ...v.added];
@@ -270,7 +270,10 @@ function keysNeedingHistory<S, R>(
   const out = new Set<number>();
   if (views.size === items.length) {
     // one request per key (the usual batch): nothing to replay
-    for (const it of items) if (views.get(it.id)!.enabled && needs(views.get(it.id)!.state, it.req)) out.add(it.id);
+    for (const it of items) {
+      const v = views.get(it.id)!;
+      if (v.enabled && needs(v.state, it.req)) out.add(it.id);
+    }
     return [...out];
   }
   const sim = new Map<number, S>();

@@ -1,4 +1,5 @@
 import type { AttestationState, BlockState } from "../../chains/ethereum/index.js";
+import { maxBigOrNull } from "../../util/u64.js";
 import { compareBigint, ReleasedPositions as Positions } from "../engine/releasedPositions.js";
 
 export interface Behind {
@@ -25,21 +26,15 @@ export class ReleasedPositions {
 
   /** Whether the store's state for the key is behind what was released; once behind, always behind. */
   blockBehind(id: number, s: BlockState): Behind | null {
-    return this.blocks.behind(id, maxOf(s.maxSlot, s.lowSlot));
+    return this.blocks.behind(id, maxBigOrNull(s.maxSlot, s.lowSlot));
   }
 
   attestationBehind(id: number, s: AttestationState): Behind | null {
-    return this.targets.behind(id, maxOf(s.maxTarget, s.lowTarget));
+    return this.targets.behind(id, maxBigOrNull(s.maxTarget, s.lowTarget));
   }
 
   /** Keys stopped so far (for the log and status). */
   get stoppedKeys(): number {
     return this.blocks.stoppedKeys + this.targets.stoppedKeys;
   }
-}
-
-function maxOf(a: bigint | null, b: bigint | null): bigint | null {
-  if (a === null) return b;
-  if (b === null) return a;
-  return a > b ? a : b;
 }

@@ -1,3 +1,4 @@
+import { maxBigOrNull } from "../../util/u64.js";
 import { pgLiteral } from "../sqlLiteral.js";
 import { bytesOrNull as root } from "../sqlValues.js";
 import { TextFields } from "../textFields.js";
@@ -46,8 +47,9 @@ function pgAttestationSettingsSql(ids: string): string {
 
 /**
  * PostgreSQL: every write of a batch as one statement (data-modifying CTEs all run), or null when there is
- * nothing to write. Each column is one array constant (hex text for the roots), cheaper to parse than an
- * element-wise ARRAY[]. Exported for bench/protectionProbe.ts.
+ * nothing to write. Each column is one array constant, cheaper to parse than an element-wise ARRAY[]; an
+ * attestation batch's roots go as one packed bytea (block roots as hex text). Exported for
+ * bench/protectionProbe.ts.
  */
 export function pgBatchWriteSql(w: BatchWrites): string | null {
   const blockLows = w.blockStates.filter((c) => c.persist);
@@ -177,13 +179,11 @@ export class PostgresEthSigningRepository implements EthSigningRepository {
     for (let i = 0; i < ids.length; i++) {
       const s = settings[i];
       if (s === undefined) continue;
-      const top = topSource[i] ?? null;
-      const imported = s.importMaxSource;
       out.set(ids[i]!, {
         enabled: s.enabled,
         lowSource: s.lowSource,
         lowTarget: s.lowTarget,
-        maxSource: top === null ? imported : imported === null || top > imported ? top : imported,
+        maxSource: maxBigOrNull(topSource[i] ?? null, s.importMaxSource),
         maxTarget: maxTarget[i] ?? null,
       });
     }

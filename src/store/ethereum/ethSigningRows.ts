@@ -1,5 +1,5 @@
 import type { SqlTx } from "../types.js";
-import type { AttestationStateRow, BlockStateRow } from "./types.js";
+import type { BlockStateRow } from "./types.js";
 
 // Row decoders and statements both dialects' signing repositories share.
 
@@ -10,18 +10,6 @@ export function blockState(tx: SqlTx, r: Raw): BlockStateRow {
     enabled: Boolean(r.enabled),
     lowSlot: tx.fromU64Nullable(r.low_slot),
     maxSlot: tx.fromU64Nullable(r.max_slot),
-  };
-}
-
-export function attestationState(tx: SqlTx, r: Raw): AttestationStateRow {
-  const top = tx.fromU64Nullable(r.top_source);
-  const imported = tx.fromU64Nullable(r.import_max_source);
-  return {
-    enabled: Boolean(r.enabled),
-    lowSource: tx.fromU64Nullable(r.low_source),
-    lowTarget: tx.fromU64Nullable(r.low_target),
-    maxSource: top === null ? imported : imported === null || top > imported ? top : imported,
-    maxTarget: tx.fromU64Nullable(r.max_target),
   };
 }
 

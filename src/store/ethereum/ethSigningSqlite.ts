@@ -1,7 +1,8 @@
+import { maxBigOrNull } from "../../util/u64.js";
 import { bytesOrNull as root } from "../sqlValues.js";
 import type { SqlTx } from "../types.js";
 import type { BatchWrites, EthSigningRepository, EthSigningRepositoryHooks } from "./ethSigningRepository.js";
-import { attestationState, BLOCK_STATE_SQL, blockState, pushTo, type Raw } from "./ethSigningRows.js";
+import { BLOCK_STATE_SQL, blockState, pushTo, type Raw } from "./ethSigningRows.js";
 import type {
   AttestationHistoryQuery,
   AttestationStateRow,
@@ -17,6 +18,17 @@ const ATT_STATE_SQL = `SELECT v.id, v.enabled, s.low_source, s.low_target, s.imp
     (SELECT max(a.source_epoch) FROM eth_signed_attestations a
      WHERE a.validator_id = v.id AND a.target_epoch = ${MAX_TARGET}) AS top_source
   FROM eth_validators v LEFT JOIN eth_attestation_state s ON s.validator_id = v.id`;
+
+// the source at the highest target bounds every stored source together with import_max_source (0001)
+function attestationState(tx: SqlTx, r: Raw): AttestationStateRow {
+  return {
+    enabled: Boolean(r.enabled),
+    lowSource: tx.fromU64Nullable(r.low_source),
+    lowTarget: tx.fromU64Nullable(r.low_target),
+    maxSource: maxBigOrNull(tx.fromU64Nullable(r.top_source), tx.fromU64Nullable(r.import_max_source)),
+    maxTarget: tx.fromU64Nullable(r.max_target),
+  };
+}
 
 /**
  * SQLite: statements take a whole batch as one JSON parameter (json_each), and key states are cached in
