@@ -4,7 +4,7 @@ import { GroupCommit, type Settled } from "../../util/groupCommit.js";
 import type { Logger } from "../../util/logger.js";
 import { opt } from "../../util/opt.js";
 import { type DecisionEvent, type DecisionEventSink, recordDecisions } from "../decisionEvents.js";
-import { KeyIdRegistry } from "../keyIdRegistry.js";
+import { type KeyIdCache, KeyIdRegistry } from "../keyIdRegistry.js";
 import type { ProtectionMetrics } from "../metrics.js";
 
 /** One request on its way through the engine: the chain's request, with the store id of its key. */
@@ -15,12 +15,14 @@ export interface KeyedItem {
 
 /** How the keys of one chain get their store ids (registered on first use, cached) and are switched on and off. */
 export interface ChainKeys<K> {
-  /** The key's identity as a string (cache and registration map key). */
+  /** The key's identity as a string (registration map key, and the id cache's unless `idCache` is given). */
   keyOf(k: K): string;
   /** Registers keys in the transaction; their ids by `keyOf`, or the typed error that refuses one key. */
   upsert(tx: SqlTx, keys: K[]): Promise<Map<string, number | Error>>;
   /** Switches signing for the keys with these ids on or off (chains without the switch leave it out). */
   setEnabled?(tx: SqlTx, ids: number[], enabled: boolean): Promise<void>;
+  /** A cache of known ids cheaper per lookup than a `keyOf` string (one per engine). */
+  idCache?(): KeyIdCache<K>;
 }
 
 /**
@@ -118,6 +120,7 @@ export class ProtectionEngine<K, Item extends KeyedItem, Out> {
     this.ids = new KeyIdRegistry(
       (k) => keys.keyOf(k),
       (ks) => this.store.tx((tx) => keys.upsert(tx, ks)),
+      keys.idCache?.(),
     );
   }
 

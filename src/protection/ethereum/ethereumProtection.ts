@@ -75,6 +75,8 @@ const ethKeys: ChainKeys<Uint8Array> = {
   keyOf: keyHex,
   upsert: (tx, keys) => ethValidatorsRepository.upsert(tx, keys),
   setEnabled: (tx, ids, enabled) => ethValidatorsRepository.setEnabled(tx, ids, enabled),
+  // by the key's bytes: no hex string built per request
+  idCache: () => new BytesMap<number>(),
 };
 
 /**
@@ -86,8 +88,6 @@ export class EthereumProtection implements ChainProtection<ProtectionRequest, Pr
   readonly chain = CHAIN;
   readonly genesisValidatorsRoot: Uint8Array;
   private readonly engine: ProtectionEngine<Uint8Array, BatchItem, ProtectionOutcome>;
-  /** Store ids by public key bytes: the engine's cache is keyed by hex, too costly to build per request. */
-  private readonly ids = new BytesMap<number>();
 
   private constructor(opts: EthereumProtectionOptions, modules: EthereumProtectionModules) {
     this.genesisValidatorsRoot = opts.genesisValidatorsRoot;
@@ -123,11 +123,7 @@ export class EthereumProtection implements ChainProtection<ProtectionRequest, Pr
   }
 
   async checkAndRecord(req: ProtectionRequest): Promise<ProtectionOutcome> {
-    let id = this.ids.get(req.pubkey);
-    if (id === undefined) {
-      id = this.engine.cachedId(req.pubkey) ?? (await this.engine.keyId(req.pubkey));
-      this.ids.set(req.pubkey, id);
-    }
+    const id = this.engine.cachedId(req.pubkey) ?? (await this.engine.keyId(req.pubkey));
     return this.engine.decide({ req, id }, { kind: req.kind, fields: () => ({ pubkey: shortKey(toHex(req.pubkey)) }) });
   }
 
