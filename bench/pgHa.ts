@@ -18,15 +18,18 @@
  */
 import type { DbDurability } from "../src/store/pgDurability.js";
 import { HAS_PG_BINARIES, startPgCluster, startPgPair } from "../test/utils/pgCluster.js";
-import { arg, fmt, fromDist, machine, now, percentile, table } from "./lib.js";
-import { attestationWorkload, EPOCHS, key, N, rootOf } from "./protection.js";
-
-// the compiled program, as the signer runs it (lib.ts fromDist)
-const { EthereumProtection } = await fromDist<typeof import("../src/protection/ethereum/ethereumProtection.js")>(
-  "protection/ethereum/ethereumProtection.js",
-);
-const { openStore } = await fromDist<typeof import("../src/store/openStore.js")>("store/openStore.js");
-const { nullLogger } = await fromDist<typeof import("../src/util/logger.js")>("util/logger.js");
+import { arg, fmt, machine, now, percentile, table } from "./lib.js";
+// the compiled program, as the signer runs it, loaded by protection.ts
+import {
+  attestationWorkload,
+  EPOCHS,
+  Protection as EthereumProtection,
+  key,
+  N,
+  nullLogger,
+  openStore,
+  rootOf,
+} from "./protection.js";
 
 const FAILOVERS = Number(arg("failovers", "5"));
 // not --in-flight: that flag is bench/protection.ts's (requests in flight in the workload, default 1,024)

@@ -15,12 +15,12 @@ import type { EthereumProtection } from "../src/protection/ethereum/ethereumProt
 import type { Store } from "../src/store/types.js";
 import { arg, cpuSeconds, fmt, freshPg, fromDist, machine, now, stats, table } from "./lib.js";
 
-// the compiled program, as the signer runs it (lib.ts fromDist)
-const { EthereumProtection: Protection } = await fromDist<
+// the compiled program, as the signer runs it (lib.ts fromDist); bench/pgHa.ts uses these too
+export const { EthereumProtection: Protection } = await fromDist<
   typeof import("../src/protection/ethereum/ethereumProtection.js")
 >("protection/ethereum/ethereumProtection.js");
-const { openStore } = await fromDist<typeof import("../src/store/openStore.js")>("store/openStore.js");
-const { nullLogger } = await fromDist<typeof import("../src/util/logger.js")>("util/logger.js");
+export const { openStore } = await fromDist<typeof import("../src/store/openStore.js")>("store/openStore.js");
+export const { nullLogger } = await fromDist<typeof import("../src/util/logger.js")>("util/logger.js");
 
 export const N = Number(arg("validators", "10000"));
 export const EPOCHS = Number(arg("epochs", "3"));
